@@ -1,0 +1,373 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/paydesk/paydesk"
+)
+
+// Work is database work that must commit or roll back together with a
+// transfer: marking an order paid, writing its outbox event. It runs inside
+// the ledger's transaction (carried by ctx), after the transfer's balances
+// were checked. It may run more than once if its batch is retried, so it must
+// only touch the database through ctx, and it may not post another transfer.
+type Work func(ctx context.Context) error
+
+// Ledger posts transfers. Transfers posted from many goroutines are grouped
+// into one transaction by a single poster goroutine: while one batch commits,
+// the next one queues up, so the batch size follows the load by itself and a
+// lone request is never delayed waiting for company.
+type Ledger struct {
+	store    Store
+	clock    paydesk.Clock
+	maxBatch int
+
+	queue   chan *request
+	mu      sync.RWMutex // guards closed against sends on a closed queue
+	closed  bool
+	stopped chan struct{}
+}
+
+type request struct {
+	t      Transfer
+	digest string
+	work   Work
+	done   chan result
+}
+
+type result struct {
+	t   Transfer
+	err error
+}
+
+// Option configures a Ledger.
+type Option func(*Ledger)
+
+// WithClock sets the clock that stamps transfers.
+func WithClock(c paydesk.Clock) Option { return func(l *Ledger) { l.clock = c } }
+
+// WithMaxBatch bounds how many transfers share one transaction.
+func WithMaxBatch(n int) Option { return func(l *Ledger) { l.maxBatch = max(1, n) } }
+
+// New starts a ledger over store. Close it to stop the poster.
+func New(store Store, opts ...Option) *Ledger {
+	l := &Ledger{store: store, clock: paydesk.SystemClock, maxBatch: 256, stopped: make(chan struct{})}
+	for _, o := range opts {
+		o(l)
+	}
+	l.queue = make(chan *request, 4*l.maxBatch)
+	go l.run()
+	return l
+}
+
+// Close stops taking transfers, finishes those already queued, and returns.
+func (l *Ledger) Close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.queue)
+	}
+	l.mu.Unlock()
+	<-l.stopped
+}
+
+type inWorkKey struct{}
+
+// Post records t and runs work (if any) in the same transaction. It returns
+// the recorded transfer, or the first recording of t.Reference with Replayed
+// set (work is then not run again). Postings that would take an account below
+// zero fail with an *InsufficientFunds error and nothing is written.
+//
+// If ctx already carries a transaction, the transfer is posted inside it
+// instead of being queued, so callers can make it part of a larger unit.
+func (l *Ledger) Post(ctx context.Context, t Transfer, work Work) (Transfer, error) {
+	if ctx.Value(inWorkKey{}) != nil {
+		return Transfer{}, ErrNestedPost
+	}
+	if err := t.validate(); err != nil {
+		return Transfer{}, err
+	}
+	t.Postings = slices.Clone(t.Postings)
+	req := &request{t: t, digest: t.digest(), work: work, done: make(chan result, 1)}
+
+	if l.store.InTransaction(ctx) {
+		// The caller's transaction decides whether this commits.
+		results, err := l.apply(ctx, []*request{req})
+		if err != nil {
+			if we, ok := errors.AsType[*errWork](err); ok {
+				return Transfer{}, we.err
+			}
+			return Transfer{}, err
+		}
+		return results[0].t, results[0].err
+	}
+
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return Transfer{}, ErrClosed
+	}
+	select {
+	case l.queue <- req:
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return Transfer{}, ctx.Err()
+	}
+	l.mu.RUnlock()
+
+	// Once queued the transfer may commit even if the caller gives up; a
+	// retry with the same reference then gets that first result.
+	select {
+	case r := <-req.done:
+		return r.t, r.err
+	case <-ctx.Done():
+		return Transfer{}, ctx.Err()
+	}
+}
+
+func (l *Ledger) run() {
+	defer close(l.stopped)
+	for first := range l.queue {
+		batch := []*request{first}
+	fill:
+		for len(batch) < l.maxBatch {
+			select {
+			case r, ok := <-l.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// errWork marks a batch that rolled back because one request's work failed.
+type errWork struct {
+	index int
+	err   error
+}
+
+func (e *errWork) Error() string { return fmt.Sprintf("work of request %d: %v", e.index, e.err) }
+
+// commit posts a batch in one transaction. A request whose work fails is
+// answered with its error and the rest are committed without it; a database
+// error retries the batch, then falls back to one transaction per request so
+// that one bad request cannot fail its neighbours.
+func (l *Ledger) commit(batch []*request) {
+	ctx := context.Background()
+	for attempt := 0; len(batch) > 0; attempt++ {
+		var results []result
+		err := l.store.InTx(ctx, func(ctx context.Context) (err error) {
+			results, err = l.apply(ctx, batch)
+			return err
+		})
+		if err == nil {
+			for i, r := range batch {
+				r.done <- results[i]
+			}
+			return
+		}
+		if we, ok := errors.AsType[*errWork](err); ok {
+			batch[we.index].done <- result{err: we.err}
+			batch = slices.Delete(slices.Clone(batch), we.index, we.index+1)
+			continue
+		}
+		if attempt < 2 && isRetryable(err) {
+			continue
+		}
+		if len(batch) > 1 {
+			for _, r := range batch {
+				l.commit([]*request{r})
+			}
+			return
+		}
+		batch[0].done <- result{err: fmt.Errorf("ledger: post %s: %w", batch[0].t.Reference, err)}
+		return
+	}
+}
+
+// isRetryable is decided by the store's error, which we cannot inspect
+// without SQL knowledge; the store marks such errors.
+func isRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// apply does the work of one batch inside the transaction in ctx and returns
+// each request's result, to be delivered only once the transaction commits.
+// Requests refused by business rules (insufficient funds, idempotency
+// conflict) get their error without failing the batch.
+func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) {
+	now := l.clock()
+	refs := make([]string, 0, len(batch))
+	var ids []AccountID
+	for _, r := range batch {
+		refs = append(refs, r.t.Reference)
+		for _, p := range r.t.Postings {
+			ids = append(ids, p.Source, p.Destination)
+		}
+	}
+	recorded, err := l.store.TransfersByReference(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	accounts, err := l.store.LockAccounts(ctx, slices.Compact(ids))
+	if err != nil {
+		return nil, err
+	}
+
+	results := make([]result, len(batch))
+	rowOf := make([]int, len(batch)) // index into rows, or -1
+	var (
+		rows    []NewTransfer
+		entries []Entry
+		entryOf []int // entries[i] belongs to rows[entryOf[i]]
+		inBatch = map[string]int{}
+		touched = map[AccountID]bool{}
+	)
+	workCtx := context.WithValue(ctx, inWorkKey{}, true)
+	for i, r := range batch {
+		rowOf[i] = -1
+		if rec, ok := recorded[r.t.Reference]; ok {
+			results[i] = replay(r, rec.ID, rec.Digest, rec.CreatedAt)
+			continue
+		}
+		if j, ok := inBatch[r.t.Reference]; ok {
+			// Filled in below, once the first one has its ID.
+			rowOf[i] = -2 - j
+			continue
+		}
+		staged, es, err := stage(r.t.Postings, accounts, now)
+		if err != nil {
+			results[i] = result{err: err}
+			continue
+		}
+		if r.work != nil {
+			if err := r.work(workCtx); err != nil {
+				return nil, &errWork{index: i, err: err}
+			}
+		}
+		for id, a := range staged {
+			accounts[id] = a
+			touched[id] = true
+		}
+		inBatch[r.t.Reference] = i
+		rowOf[i] = len(rows)
+		for range es {
+			entryOf = append(entryOf, len(rows))
+		}
+		entries = append(entries, es...)
+		rows = append(rows, NewTransfer{Reference: r.t.Reference, Kind: r.t.Kind, Memo: r.t.Memo, Digest: r.digest, CreatedAt: now})
+	}
+	if len(rows) == 0 {
+		return results, nil
+	}
+
+	tids, err := l.store.InsertTransfers(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	for i := range entries {
+		entries[i].TransferID = tids[entryOf[i]]
+	}
+	if err := l.store.InsertEntries(ctx, entries); err != nil {
+		return nil, err
+	}
+	save := make([]*Account, 0, len(touched))
+	for id := range touched {
+		save = append(save, accounts[id])
+	}
+	slices.SortFunc(save, func(a, b *Account) int { return cmp.Compare(a.ID, b.ID) })
+	if err := l.store.SaveBalances(ctx, save); err != nil {
+		return nil, err
+	}
+	for i, r := range batch {
+		switch {
+		case rowOf[i] >= 0:
+			t := r.t
+			t.ID, t.CreatedAt = tids[rowOf[i]], now
+			results[i] = result{t: t}
+		case rowOf[i] <= -2:
+			first := batch[-2-rowOf[i]]
+			results[i] = replay(r, results[-2-rowOf[i]].t.ID, first.digest, now)
+		}
+	}
+	return results, nil
+}
+
+// replay answers a request whose reference was recorded before.
+func replay(r *request, id int64, digest string, at time.Time) result {
+	if digest != r.digest {
+		return result{err: paydesk.ErrIdempotencyConflict.WithMessage("transfer %s was posted before with other postings", r.t.Reference)}
+	}
+	t := r.t
+	t.ID, t.CreatedAt, t.Replayed = id, at, true
+	return result{t: t}
+}
+
+// stage applies postings to copies of the accounts they touch, checking
+// currencies, overflow and the no-negative rule after every posting (so a
+// transfer cannot borrow from a later credit to cover an earlier debit). It
+// returns the copies and the entries; the caller keeps them only if the
+// whole transfer is accepted.
+func stage(postings []Posting, accounts map[AccountID]*Account, now time.Time) (map[AccountID]*Account, []Entry, error) {
+	next := map[AccountID]*Account{}
+	get := func(id AccountID) (*Account, error) {
+		if a, ok := next[id]; ok {
+			return a, nil
+		}
+		src := accounts[id]
+		if src == nil {
+			return nil, ErrAccountNotFound.WithMessage("ledger account %d does not exist", id)
+		}
+		c := *src
+		next[id] = &c
+		return &c, nil
+	}
+	entries := make([]Entry, 0, 2*len(postings))
+	for _, p := range postings {
+		src, err := get(p.Source)
+		if err != nil {
+			return nil, nil, err
+		}
+		dst, err := get(p.Destination)
+		if err != nil {
+			return nil, nil, err
+		}
+		if src.Currency != dst.Currency {
+			return nil, nil, paydesk.ErrCurrencyMismatch.WithMessage("%s is in %s, %s in %s", src.Code, src.Currency, dst.Code, dst.Currency)
+		}
+		nb, err := src.Balance.Sub(p.Amount)
+		if err != nil {
+			return nil, nil, err
+		}
+		if nb < 0 && !src.AllowNegative {
+			return nil, nil, &InsufficientFunds{Account: src.ID, Code: src.Code, Balance: src.Balance, Requested: p.Amount}
+		}
+		db, err := dst.Balance.Add(p.Amount)
+		if err != nil {
+			return nil, nil, err
+		}
+		src.Balance, dst.Balance = nb, db
+		for _, e := range [2]struct {
+			a   *Account
+			amt paydesk.Amount
+		}{{src, -p.Amount}, {dst, p.Amount}} {
+			e.a.Seq++
+			e.a.UpdatedAt = now
+			entries = append(entries, Entry{AccountID: e.a.ID, Seq: e.a.Seq, Amount: e.amt, BalanceAfter: e.a.Balance, CreatedAt: now})
+		}
+	}
+	return next, entries, nil
+}

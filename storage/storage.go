@@ -1,0 +1,209 @@
+// Package storage opens the database (an embedded SQLite file by default, MySQL
+// in production), runs the versioned schema migrations, and carries the
+// current transaction in a context so domain services compose without SQL.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/paydesk/paydesk"
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+const (
+	SQLite Dialect = "sqlite"
+	MySQL  Dialect = "mysql"
+)
+
+// DB is the application's database: a write pool and a read pool. On SQLite
+// the write pool has exactly one connection, because SQLite has one writer
+// and queueing in Go is far cheaper than SQLite's sleeping busy handler; reads
+// run in parallel on the other pool (WAL). On MySQL both pools are one.
+type DB struct {
+	Dialect Dialect
+	write   *gorm.DB
+	read    *gorm.DB
+	closers []func() error
+}
+
+// Options tune Open. The zero value is right for the server.
+type Options struct {
+	// MaxOpenConns bounds the MySQL pool (and the SQLite read pool).
+	MaxOpenConns int
+	// SyncFull makes SQLite fsync every commit (synchronous=FULL) instead of
+	// at checkpoints (NORMAL, which survives a crash of the process but not
+	// of the machine).
+	SyncFull bool
+}
+
+// Open connects to dsn: "mysql://user:pass@tcp(host:3306)/db?..." for MySQL,
+// anything else ("paydesk.db", "file:/var/lib/paydesk.db", "sqlite://x.db")
+// is an SQLite file path. It does not migrate; call Migrate.
+func Open(dsn string, opt Options) (*DB, error) {
+	if opt.MaxOpenConns <= 0 {
+		opt.MaxOpenConns = 32
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                paydesk.SystemClock,
+		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
+		TranslateError:         true,
+	}
+	if rest, ok := strings.CutPrefix(dsn, "mysql://"); ok {
+		return openMySQL(rest, cfg, opt)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
+	if path == "" {
+		return nil, errors.New("storage: empty database path")
+	}
+	return openSQLite(path, cfg, opt)
+}
+
+func openMySQL(dsn string, cfg *gorm.Config, opt Options) (*DB, error) {
+	c, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("storage: parse mysql dsn: %w", err)
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	// Interpolating parameters client-side saves a prepare round trip per query.
+	c.InterpolateParams = true
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["charset"] = "utf8mb4"
+	c.Params["time_zone"] = "'+00:00'"
+	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open mysql: %w", err)
+	}
+	sqlDB, _ := gdb.DB()
+	sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opt.MaxOpenConns)
+	sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	return &DB{Dialect: MySQL, write: gdb, read: gdb, closers: []func() error{sqlDB.Close}}, nil
+}
+
+func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
+	sync := "NORMAL"
+	if opt.SyncFull {
+		sync = "FULL"
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + sync + ")", "foreign_keys(1)", "cache_size(-32000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails
+	// half-way trying to upgrade a read lock.
+	wq.Set("_txlock", "immediate")
+
+	write, err := gorm.Open(sqlite.Open(path+"?"+wq.Encode()), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	wdb, _ := write.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	// The first connection switches the file to WAL before readers open it.
+	if err := wdb.Ping(); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	read, err := gorm.Open(sqlite.Open(path+"?"+q.Encode()), cfg)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	rdb, _ := read.DB()
+	n := min(opt.MaxOpenConns, 8)
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	return &DB{Dialect: SQLite, write: write, read: read, closers: []func() error{rdb.Close, wdb.Close}}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	for _, c := range db.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers a query, for /readyz.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
+}
+
+// SQL returns the write pool's database/sql handle, for migrations and tools.
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.write.DB()
+	return s
+}
+
+type txKey struct{}
+
+// InTx runs fn in a transaction on the write pool, committing when fn returns
+// nil. If ctx already carries a transaction, fn joins it.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// InTxContext reports whether ctx carries a transaction.
+func InTxContext(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*gorm.DB)
+	return ok
+}
+
+// Writer returns the transaction in ctx, or the write pool.
+func (db *DB) Writer(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.write.WithContext(ctx)
+}
+
+// Reader returns the transaction in ctx (to read one's own writes), or the read pool.
+func (db *DB) Reader(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.read.WithContext(ctx)
+}
+
+// ForUpdate is the row-lock suffix for SELECT: MySQL locks the rows, SQLite
+// needs none because an IMMEDIATE transaction already holds the only write lock.
+func (db *DB) ForUpdate() string {
+	if db.Dialect == MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+var _ paydesk.TxRunner = (*DB)(nil)
