@@ -1,0 +1,87 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/storage/storagetest"
+)
+
+func TestAttemptsLockAfterMaxFailuresInWindow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+		a := storage.NewAttempts(db, func() time.Time { return now })
+		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+
+		for i := 1; i <= 4; i++ {
+			if locked, err := a.Fail(ctx, "phone:1", rule); err != nil || locked {
+				t.Fatalf("failure %d: locked=%v err=%v", i, locked, err)
+			}
+			now = now.Add(time.Minute)
+		}
+		if err := a.Check(ctx, "phone:1"); err != nil {
+			t.Fatalf("locked after 4 failures: %v", err)
+		}
+		if locked, err := a.Fail(ctx, "phone:1", rule); err != nil || !locked {
+			t.Fatalf("5th failure: locked=%v err=%v", locked, err)
+		}
+		err := a.Check(ctx, "phone:1")
+		var pe *paydesk.Error
+		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
+			t.Fatalf("check while locked = %v, want TOO_MANY_ATTEMPTS with Retry-After 900", err)
+		}
+		if err := a.Check(ctx, "phone:2"); err != nil {
+			t.Fatalf("another key is locked too: %v", err)
+		}
+		now = now.Add(15 * time.Minute)
+		if err := a.Check(ctx, "phone:1"); err != nil {
+			t.Fatalf("still locked after the lock-out: %v", err)
+		}
+
+		// Failures spread wider than the window never lock.
+		for i := 0; i < 10; i++ {
+			if locked, _ := a.Fail(ctx, "phone:3", rule); locked {
+				t.Fatalf("locked by failures %v apart", 16*time.Minute)
+			}
+			now = now.Add(16 * time.Minute)
+		}
+		a.Fail(ctx, "phone:4", rule)
+		if err := a.Reset(ctx, "phone:4"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestAttemptsCountConcurrentFailures(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		a := storage.NewAttempts(db, paydesk.SystemClock)
+		rule := storage.AttemptRule{Max: 20, Window: time.Hour, Lockout: time.Hour}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		locks := 0
+		for range 20 {
+			wg.Go(func() {
+				locked, err := a.Fail(ctx, "ip:10.0.0.1", rule)
+				if err != nil {
+					t.Error(err)
+				}
+				if locked {
+					mu.Lock()
+					locks++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if locks != 1 {
+			t.Fatalf("20 concurrent failures with Max 20 locked %d times, want exactly once", locks)
+		}
+	})
+}
