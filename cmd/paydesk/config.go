@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	_ "time/tzdata" // PAYDESK_TZ must resolve on a machine (or image) without zoneinfo
+)
+
+// Deployment environments.
+const (
+	EnvDev        = "dev"
+	EnvProduction = "production"
+)
+
+// DevSecret signs tokens in dev mode when no secret is given. It is in the
+// source code, so anyone can forge tokens signed with it; production refuses it.
+const DevSecret = "paydesk-INSECURE-dev-secret-do-not-use-in-production"
+
+// minSecretLen is the shortest secret production accepts: 32 bytes, the
+// size of an HMAC-SHA256 key.
+const minSecretLen = 32
+
+// Config is everything the operator sets, by flag or environment variable.
+type Config struct {
+	Addr      string // address to listen on, host:port
+	DB        string // SQLite path or mysql:// DSN
+	TZ        string // the merchants' default time zone, an IANA name
+	Env       string // EnvDev or EnvProduction
+	Secret    string // token signing secret
+	Redis     string // redis:// URL for push between instances; empty for one instance
+	LogFormat string // text or json
+
+	// Location is TZ loaded; validate sets it.
+	Location *time.Location
+}
+
+// setting is one configuration value and the two ways to give it. A flag
+// wins over the environment variable, which wins over the default.
+type setting struct {
+	flag, env, def, usage string
+	field                 func(*Config) *string
+}
+
+var settings = []setting{
+	{"addr", "PAYDESK_ADDR", ":8080", "`host:port` to listen on", func(c *Config) *string { return &c.Addr }},
+	{"db", "PAYDESK_DB", "paydesk.db", "SQLite `file`, or mysql://user:pass@tcp(host:3306)/db", func(c *Config) *string { return &c.DB }},
+	{"tz", "PAYDESK_TZ", "Asia/Shanghai", "default time `zone` of merchants (IANA name)", func(c *Config) *string { return &c.TZ }},
+	{"env", "PAYDESK_ENV", EnvDev, "`mode`: dev or production (production refuses insecure settings)", func(c *Config) *string { return &c.Env }},
+	{"secret", "PAYDESK_SECRET", "", "token signing `secret`, at least 32 bytes (required in production)", func(c *Config) *string { return &c.Secret }},
+	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
+	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
+}
+
+// DefaultConfig returns the configuration with every default applied.
+func DefaultConfig() Config {
+	var c Config
+	for _, s := range settings {
+		*s.field(&c) = s.def
+	}
+	return c
+}
+
+// validate checks c and completes its derived fields. The errors name the
+// setting the operator has to fix.
+func (c *Config) validate() error {
+	var errs []error
+	switch c.Env {
+	case EnvDev, EnvProduction:
+	default:
+		errs = append(errs, fmt.Errorf("PAYDESK_ENV (--env) is %q; want %q or %q", c.Env, EnvDev, EnvProduction))
+	}
+	if c.Env == EnvProduction {
+		switch {
+		case c.Secret == "":
+			errs = append(errs, errors.New("production needs PAYDESK_SECRET (or --secret): a random secret of at least 32 bytes, e.g. from `openssl rand -base64 48`"))
+		case c.Secret == DevSecret:
+			errs = append(errs, errors.New("production refuses the built-in development secret; set PAYDESK_SECRET to a random secret of at least 32 bytes"))
+		case len(c.Secret) < minSecretLen:
+			errs = append(errs, fmt.Errorf("PAYDESK_SECRET is %d bytes; production needs at least %d", len(c.Secret), minSecretLen))
+		}
+	}
+	loc, err := time.LoadLocation(c.TZ)
+	if err != nil || c.TZ == "" {
+		errs = append(errs, fmt.Errorf("PAYDESK_TZ (--tz) %q is not a known time zone, e.g. Asia/Shanghai", c.TZ))
+	}
+	c.Location = loc
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("PAYDESK_LOG_FORMAT (--log-format) is %q; want text or json", c.LogFormat))
+	}
+	if c.Addr == "" {
+		errs = append(errs, errors.New("PAYDESK_ADDR (--addr) is empty"))
+	}
+	if c.Redis != "" {
+		if u, err := url.Parse(c.Redis); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, errors.New("PAYDESK_REDIS (--redis) must be a redis:// or rediss:// URL"))
+		}
+	}
+	if c.DB == "" {
+		errs = append(errs, errors.New("PAYDESK_DB (--db) is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// redactDSN hides the password of a mysql:// DSN, so the DSN can be logged.
+// When in doubt it hides more: everything between the scheme and the last
+// '@' that is not the user name.
+func redactDSN(dsn string) string {
+	rest, ok := strings.CutPrefix(dsn, "mysql://")
+	if !ok {
+		return dsn // an SQLite path holds no credentials
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return dsn
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return dsn
+	}
+	return "mysql://" + user + ":xxxxx" + rest[at:]
+}
+
+// redactURL hides the password of a URL such as redis://:pass@host:6379/0.
+func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL, not shown)"
+	}
+	return u.Redacted()
+}

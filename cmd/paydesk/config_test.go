@@ -1,0 +1,89 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigPrecedence(t *testing.T) {
+	env := map[string]string{"PAYDESK_ADDR": ":9000", "PAYDESK_DB": "env.db", "PAYDESK_TZ": "Europe/Paris"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want Config
+	}{
+		{"defaults", nil, nil, Config{Addr: ":8080", DB: "paydesk.db", TZ: "Asia/Shanghai", Env: "dev", LogFormat: "text"}},
+		{"env over default", nil, env, Config{Addr: ":9000", DB: "env.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
+		{"flag over env", []string{"--addr", ":7000", "-db=flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
+		{"flag after command", []string{"--addr", ":7000", "serve", "--db", "flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &cli{cfg: DefaultConfig(), getenv: mapEnv(tt.env), stdout: &syncBuffer{}, stderr: &syncBuffer{}, given: map[string]bool{}}
+			rest, err := c.parse(c.flagSet("paydesk"), tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rest) > 0 { // a command name, then its flags
+				if _, err := c.parse(c.flagSet(rest[0]), rest[1:]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.cfg != tt.want {
+				t.Fatalf("config %+v, want %+v", c.cfg, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string // "" means valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"time zone", func(c *Config) { c.TZ = "America/New_York" }, ""},
+		{"bad time zone", func(c *Config) { c.TZ = "Mars/Olympus" }, "PAYDESK_TZ"},
+		{"bad env", func(c *Config) { c.Env = "staging" }, "PAYDESK_ENV"},
+		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, "PAYDESK_LOG_FORMAT"},
+		{"bad redis", func(c *Config) { c.Redis = "localhost:6379" }, "PAYDESK_REDIS"},
+		{"redis", func(c *Config) { c.Redis = "redis://:pw@localhost:6379/0" }, ""},
+		{"production without secret", func(c *Config) { c.Env = EnvProduction }, "PAYDESK_SECRET"},
+		{"production", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.change(&c)
+			err := c.validate()
+			if tt.want == "" {
+				if err != nil || c.Location == nil {
+					t.Fatalf("validate: %v (location %v)", err, c.Location)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("validate: %v, want an error about %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"paydesk.db", "paydesk.db"},
+		{"mysql://root@tcp(127.0.0.1:3306)/paydesk", "mysql://root@tcp(127.0.0.1:3306)/paydesk"},
+		{"mysql://app:s3cret@tcp(db:3306)/paydesk?tls=true", "mysql://app:xxxxx@tcp(db:3306)/paydesk?tls=true"},
+		{"mysql://app:p@ss:w/rd@tcp(db:3306)/paydesk", "mysql://app:xxxxx@tcp(db:3306)/paydesk"},
+	}
+	for _, tt := range tests {
+		if got := redactDSN(tt.in); got != tt.want {
+			t.Errorf("redactDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := redactURL("redis://:hunter2@cache:6379/0"); strings.Contains(got, "hunter2") {
+		t.Errorf("redactURL kept the password: %q", got)
+	}
+}

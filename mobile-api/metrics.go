@@ -1,0 +1,87 @@
+package mobileapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpMetrics are the RED metrics of the API, labelled by route template
+// (never the raw path, whose values are unbounded).
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// newMetrics makes the Server's own registry, so that two servers in one
+// process (tests, mostly) never collide on the global one.
+func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
+	reg := prometheus.NewRegistry()
+	labels := []string{"method", "route", "status"}
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "paydesk",
+			Name:      "http_requests_total",
+			Help:      "HTTP requests served, by method, route template and status.",
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "paydesk",
+			Name:      "http_request_duration_seconds",
+			Help:      "Time to serve HTTP requests, by method, route template and status.",
+			Buckets:   []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, labels),
+	}
+	version := cfg.Version
+	if version == "" {
+		version = "unknown"
+	}
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   "paydesk",
+		Name:        "build_info",
+		Help:        "Always 1; the version label says which build is running.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(
+		m.requests, m.duration, buildInfo,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	if cfg.DB != nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL(), "paydesk"))
+	}
+	return reg, m
+}
+
+func (m *httpMetrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		lv := []string{methodLabel(c.Request.Method), routeLabel(c), strconv.Itoa(c.Writer.Status())}
+		m.requests.WithLabelValues(lv...).Inc()
+		m.duration.WithLabelValues(lv...).Observe(time.Since(start).Seconds())
+	}
+}
+
+// methodLabel folds methods nobody serves into one label value: the method
+// is chosen by the client and must not grow the number of series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
+		Registry:      s.registry, // counts its own scrape errors
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+}
