@@ -1,0 +1,212 @@
+package merchant
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/storage"
+)
+
+// Service carries out the merchant use cases.
+type Service struct {
+	store    Storage
+	ledger   *ledger.Ledger
+	attempts *storage.Attempts
+	clock    paydesk.Clock
+}
+
+// NewService returns a Service.
+func NewService(store Storage, l *ledger.Ledger, attempts *storage.Attempts, clock paydesk.Clock) *Service {
+	return &Service{store: store, ledger: l, attempts: attempts, clock: clock}
+}
+
+// NewMerchant is what the platform operator gives to open a merchant.
+type NewMerchant struct {
+	Name           string
+	Currency       paydesk.Currency // default CNY
+	FeeRate        paydesk.Rate     // default 0.38%
+	TimeZone       string           // default Asia/Shanghai
+	SettlementDays int              // default 1 (T+1); 0 means T+0 only if SettleSameDay
+	SettleSameDay  bool
+	StoreName      string
+	OwnerName      string
+	OwnerPhone     string
+	OwnerPassword  string
+}
+
+// Opened is a new merchant with its first store and owner.
+type Opened struct {
+	Merchant Merchant
+	Store    Store
+	Owner    Staff
+}
+
+// PlatformFeeAccount is the ledger account every merchant's fees go to.
+const PlatformFeeAccount = "platform:fees"
+
+// CreateMerchant opens a merchant with its ledger accounts, a first store
+// and a first owner, all in one transaction.
+func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, error) {
+	name, err := validName(nm.Name, "merchant name")
+	if err != nil {
+		return Opened{}, err
+	}
+	if nm.Currency == "" {
+		nm.Currency = paydesk.DefaultCurrency
+	}
+	if len(nm.Currency) != 3 {
+		return Opened{}, paydesk.ErrInvalid.WithMessage("currency must be a 3-letter ISO code")
+	}
+	if nm.FeeRate == 0 {
+		nm.FeeRate = paydesk.DefaultFeeRate
+	}
+	if nm.FeeRate < 0 || nm.FeeRate > 100_000 {
+		return Opened{}, paydesk.ErrInvalid.WithMessage("fee rate must be between 0 and 10%%")
+	}
+	if nm.TimeZone == "" {
+		nm.TimeZone = DefaultTimeZone
+	}
+	if _, err := time.LoadLocation(nm.TimeZone); err != nil {
+		return Opened{}, paydesk.ErrInvalid.WithMessage("unknown time zone %q", nm.TimeZone)
+	}
+	if nm.SettlementDays == 0 && !nm.SettleSameDay {
+		nm.SettlementDays = 1
+	}
+	if nm.SettlementDays < 0 || nm.SettlementDays > 30 {
+		return Opened{}, paydesk.ErrInvalid.WithMessage("settlement cycle must be T+0 to T+30")
+	}
+	if nm.StoreName == "" {
+		nm.StoreName = name
+	}
+	var out Opened
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		now := s.clock()
+		m := Merchant{Name: name, Currency: nm.Currency, FeeRate: nm.FeeRate, TimeZone: nm.TimeZone,
+			SettlementDays: nm.SettlementDays, Status: Active, CreatedAt: now}
+		if err := s.store.CreateMerchant(ctx, &m); err != nil {
+			return err
+		}
+		if _, err := s.ledger.CreateAccount(ctx, ledger.Account{Code: PlatformFeeAccount, Type: "platform_fee", Currency: m.Currency}); err != nil {
+			return err
+		}
+		for _, a := range []struct {
+			id  *ledger.AccountID
+			typ string
+		}{{&m.Accounts.Pending, "pending"}, {&m.Accounts.Available, "available"}, {&m.Accounts.Frozen, "frozen"}, {&m.Accounts.Marketing, "marketing"}} {
+			acc, err := s.ledger.CreateAccount(ctx, ledger.Account{Code: fmt.Sprintf("merchant:%d:%s", m.ID, a.typ), Type: "merchant_" + a.typ, Currency: m.Currency})
+			if err != nil {
+				return err
+			}
+			*a.id = acc.ID
+		}
+		if err := s.store.SetMerchantAccounts(ctx, m.ID, m.Accounts); err != nil {
+			return err
+		}
+		st, err := s.createStore(ctx, m.ID, nm.StoreName)
+		if err != nil {
+			return err
+		}
+		owner, err := s.createStaff(ctx, Actor{MerchantID: m.ID}, NewStaff{Name: nm.OwnerName, Phone: nm.OwnerPhone, Password: nm.OwnerPassword, Role: Owner})
+		if err != nil {
+			return err
+		}
+		out = Opened{Merchant: m, Store: st, Owner: owner}
+		return s.store.Audit(ctx, AuditEvent{MerchantID: m.ID, Action: AuditMerchantCreated, TargetID: m.ID, Detail: name, CreatedAt: now})
+	})
+	return out, err
+}
+
+// Merchant returns a merchant.
+func (s *Service) Merchant(ctx context.Context, id int64) (Merchant, error) {
+	return s.store.Merchant(ctx, id)
+}
+
+// AddStore opens another store; owners only (the policy says so, and so do we).
+func (s *Service) AddStore(ctx context.Context, actor Actor, name string) (Store, error) {
+	if actor.Role != Owner {
+		return Store{}, paydesk.ErrForbidden
+	}
+	var st Store
+	err := s.store.InTx(ctx, func(ctx context.Context) (err error) {
+		if st, err = s.createStore(ctx, actor.MerchantID, name); err != nil {
+			return err
+		}
+		return s.audit(ctx, actor, AuditStoreCreated, st.ID, st.Name)
+	})
+	return st, err
+}
+
+func (s *Service) createStore(ctx context.Context, merchantID int64, name string) (Store, error) {
+	name, err := validName(name, "store name")
+	if err != nil {
+		return Store{}, err
+	}
+	st := Store{MerchantID: merchantID, Name: name, QRToken: randomToken(18), CreatedAt: s.clock()}
+	return st, s.store.CreateStore(ctx, &st)
+}
+
+// Stores lists the stores the actor may see: all of the merchant's for an
+// owner, their own for others.
+func (s *Service) Stores(ctx context.Context, actor Actor) ([]Store, error) {
+	all, err := s.store.Stores(ctx, actor.MerchantID)
+	if err != nil || actor.Role == Owner {
+		return all, err
+	}
+	for _, st := range all {
+		if st.ID == actor.StoreID {
+			return []Store{st}, nil
+		}
+	}
+	return nil, nil
+}
+
+// Store returns one of the merchant's stores, or ErrStoreNotFound when it
+// is not in the actor's scope.
+func (s *Service) Store(ctx context.Context, actor Actor, id int64) (Store, error) {
+	if actor.Role != Owner && actor.StoreID != id {
+		return Store{}, ErrStoreNotFound
+	}
+	return s.store.Store(ctx, actor.MerchantID, id)
+}
+
+// StoreByQRToken finds the store behind a static store QR.
+func (s *Service) StoreByQRToken(ctx context.Context, token string) (Store, error) {
+	return s.store.StoreByQRToken(ctx, token)
+}
+
+func (s *Service) audit(ctx context.Context, actor Actor, action string, target int64, detail string) error {
+	return s.store.Audit(ctx, AuditEvent{MerchantID: actor.MerchantID, ActorID: actor.StaffID, Action: action,
+		TargetID: target, Detail: detail, IP: actor.IP, CreatedAt: s.clock()})
+}
+
+// AuditEvents returns the merchant's newest audit events; owners only.
+func (s *Service) AuditEvents(ctx context.Context, actor Actor, limit int) ([]AuditEvent, error) {
+	if actor.Role != Owner {
+		return nil, paydesk.ErrForbidden
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	return s.store.AuditEvents(ctx, actor.MerchantID, limit)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// asNotFound turns any not-found from the store into err, so that objects of
+// other merchants are indistinguishable from objects that do not exist.
+func asNotFound(got error, err *paydesk.Error) error {
+	if errors.Is(got, paydesk.ErrNotFound) {
+		return err
+	}
+	return got
+}
