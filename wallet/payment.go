@@ -1,0 +1,174 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/ledger"
+)
+
+// PaymentRequest is a payment a merchant takes from a wallet.
+type PaymentRequest struct {
+	Wallet   WalletID
+	Merchant int64
+	Amount   paydesk.Amount
+	// Reference is the payment's own unique reference, the one the POS
+	// posts its ledger transfer under (e.g. "order:1234"). The card debit
+	// for a shortfall is named after it, so a retried payment never charges
+	// the card twice, and the vouchers it spends record it.
+	Reference string
+	// To are the merchant's accounts that receive the money.
+	To MerchantAccounts
+}
+
+// Payment is a planned, card-covered payment, ready to post.
+//
+// The POS posts Postings (plus its own, such as the fee) in ONE ledger
+// transfer under the request's Reference, passing Work (chained with its
+// own order update) as the transfer's work:
+//
+//	p, err := wallets.PreparePayment(ctx, req)
+//	t := ledger.Transfer{Reference: req.Reference, Kind: "payment", Postings: append(p.Postings, fee)}
+//	_, err = l.Post(ctx, t, func(ctx context.Context) error {
+//		if err := p.Work(ctx); err != nil { return err }
+//		return orders.MarkPaid(ctx, order, p.Funding)
+//	})
+//	err = p.Explain(err)
+//
+// If that post fails with FUNDING_CHANGED, another payment spent the same
+// money first: nothing moved, and PreparePayment again plans on what is
+// left (any card shortfall already debited waits in the wallet's cash).
+type Payment struct {
+	Funding  Funding
+	Postings []ledger.Posting
+	// Work marks the vouchers used and draws down the coupons, guarded so
+	// that two payments can never spend the same voucher or coupon money.
+	Work ledger.Work
+
+	wallet []ledger.AccountID // the wallet's cash and coupon accounts
+}
+
+// Explain puts the error of posting the payment in the wallet's terms. The
+// ledger checks balances before it runs Work, so a race lost on cash or
+// coupon money surfaces as *ledger.InsufficientFunds on a wallet account;
+// that is FUNDING_CHANGED, like a race lost on a voucher. Other errors, and
+// nil, pass unchanged.
+func (p Payment) Explain(err error) error {
+	var short *ledger.InsufficientFunds
+	if errors.As(err, &short) && slices.Contains(p.wallet, short.Account) {
+		return fmt.Errorf("%w: %v", ErrFundingChanged, err)
+	}
+	return err
+}
+
+// PlanFunding shows how the wallet would pay amount at merchant now,
+// without moving anything: for the customer's confirmation screen.
+func (s *Service) PlanFunding(ctx context.Context, id WalletID, merchant int64, amount paydesk.Amount) (Funding, error) {
+	w, err := s.wallet(ctx, id)
+	if err != nil {
+		return Funding{}, err
+	}
+	return s.plan(ctx, w, merchant, amount)
+}
+
+func (s *Service) plan(ctx context.Context, w Wallet, merchant int64, amount paydesk.Amount) (Funding, error) {
+	now := s.clock()
+	vs, err := s.store.ActiveVouchers(ctx, w.ID, now)
+	if err != nil {
+		return Funding{}, fmt.Errorf("plan funding: %w", err)
+	}
+	cs, err := s.store.LiveCoupons(ctx, w.ID, now)
+	if err != nil {
+		return Funding{}, fmt.Errorf("plan funding: %w", err)
+	}
+	cash, err := s.ledger.Balance(ctx, w.CashAccount)
+	if err != nil {
+		return Funding{}, fmt.Errorf("plan funding: %w", err)
+	}
+	f, err := Plan(amount, merchant, now, Funds{Vouchers: vs, Coupons: cs, Cash: cash, HasCard: w.Card != nil})
+	if err != nil {
+		return Funding{}, err
+	}
+	f.Currency = w.Currency
+	return f, nil
+}
+
+// PreparePayment plans how the wallet pays, debits the bound card for any
+// shortfall (booked into the wallet's cash at once, so the money is never
+// lost even if the payment then fails), and returns the payment's postings
+// and Work for the POS to post. Without a card and with too little money it
+// fails with INSUFFICIENT_FUNDS; a declined card fails with the bank's code;
+// either way nothing moves. It talks to the bank, so it must not run inside
+// a transaction.
+func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payment, error) {
+	if err := s.outsideTx(ctx, "PreparePayment"); err != nil {
+		return Payment{}, err
+	}
+	if err := checkReference(req.Reference); err != nil {
+		return Payment{}, err
+	}
+	if req.To.Pending == 0 || req.To.Marketing == 0 {
+		return Payment{}, paydesk.ErrInvalid.WithMessage("a payment needs the merchant's pending and marketing accounts")
+	}
+	w, err := s.wallet(ctx, req.Wallet)
+	if err != nil {
+		return Payment{}, err
+	}
+	f, err := s.plan(ctx, w, req.Merchant, req.Amount)
+	if err != nil {
+		return Payment{}, fmt.Errorf("payment %s: %w", req.Reference, err)
+	}
+	if f.Card > 0 {
+		// The amount is part of the name: if the shortfall differs on a retry
+		// (the wallet changed meanwhile), that is a new debit, not a conflict.
+		ref := fmt.Sprintf("wallet:%d:autotopup:%s:%d", w.ID, req.Reference, f.Card)
+		if _, _, err := s.cardToCash(ctx, w, f.Card, ref, "card shortfall of payment "+req.Reference); err != nil {
+			return Payment{}, fmt.Errorf("payment %s: card shortfall: %w", req.Reference, err)
+		}
+		f.CardDebit = ref
+	}
+
+	var ps []ledger.Posting
+	if paid := f.Cash + f.Card; paid > 0 {
+		ps = append(ps, ledger.Posting{Source: w.CashAccount, Destination: req.To.Pending, Amount: paid})
+	}
+	if f.Voucher > 0 {
+		ps = append(ps, ledger.Posting{Source: s.platform.Marketing.ID, Destination: req.To.Marketing, Amount: f.Voucher})
+	}
+	if f.Coupon > 0 {
+		ps = append(ps, ledger.Posting{Source: w.CouponAccount, Destination: req.To.Marketing, Amount: f.Coupon})
+	}
+	return Payment{Funding: f, Postings: ps, Work: s.spendWork(w.ID, req.Reference, f), wallet: []ledger.AccountID{w.CashAccount, w.CouponAccount}}, nil
+}
+
+// spendWork returns the Work that spends f's vouchers and coupons inside the
+// payment's transaction. Each update is conditional (an active voucher; a
+// coupon with enough left, both unexpired), so of two payments racing for
+// the same voucher or coupon money exactly one commits.
+func (s *Service) spendWork(id WalletID, ref string, f Funding) ledger.Work {
+	return func(ctx context.Context) error {
+		now := s.clock()
+		for _, v := range f.Vouchers {
+			ok, err := s.store.SpendVoucher(ctx, id, v.ID, ref, now)
+			if err != nil {
+				return fmt.Errorf("spend voucher %d: %w", v.ID, err)
+			}
+			if !ok {
+				return ErrFundingChanged.WithMessage("voucher %d is no longer usable", v.ID)
+			}
+		}
+		for _, c := range f.Coupons {
+			ok, err := s.store.SpendCoupon(ctx, id, c.ID, c.Amount, now)
+			if err != nil {
+				return fmt.Errorf("spend coupon %d: %w", c.ID, err)
+			}
+			if !ok {
+				return ErrFundingChanged.WithMessage("coupon %d no longer has %s left", c.ID, c.Amount)
+			}
+		}
+		return nil
+	}
+}

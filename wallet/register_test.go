@@ -1,0 +1,116 @@
+package wallet_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/storage/storagetest"
+	"github.com/paydesk/paydesk/wallet"
+)
+
+func TestRegisterOpensAWalletWithItsAccounts(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "+86 138-0013-8000")
+		v, err := f.svc.Wallet(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Phone != "13800138000" || v.Cash != 0 || v.Coupons != 0 || v.Card != nil || v.NoPasswordLimit != 100000 || v.Currency != "CNY" {
+			t.Fatalf("new wallet = %+v", v)
+		}
+		for _, code := range []string{wallet.CashAccountCode(id), wallet.CouponAccountCode(id)} {
+			a, err := f.ledger.AccountByCode(ctx, code)
+			if err != nil || a.AllowNegative {
+				t.Fatalf("account %s = %+v, %v; want one that cannot go negative", code, a, err)
+			}
+		}
+		for _, code := range []string{wallet.ClearingAccount, wallet.MarketingAccount} {
+			if a, err := f.ledger.AccountByCode(ctx, code); err != nil || !a.AllowNegative {
+				t.Fatalf("platform account %s = %+v, %v", code, a, err)
+			}
+		}
+		// A second instance ensures the same platform accounts without complaint.
+		if again := f.newService(t); again.Platform().Marketing.ID != f.svc.Platform().Marketing.ID {
+			t.Fatal("a second service made other platform accounts")
+		}
+
+		tests := []struct {
+			name, phone, password, code string
+		}{
+			{"same phone, other spelling", "13800138000", "another pass", "PHONE_TAKEN"},
+			{"letters in the phone", "1380013800x", "correct horse", "INVALID_PHONE"},
+			{"short phone", "12345", "correct horse", "INVALID_PHONE"},
+			{"short password", "13900139000", "short", "WEAK_PASSWORD"},
+		}
+		for _, tt := range tests {
+			_, err := f.svc.Register(ctx, tt.phone, tt.password)
+			wantCode(t, tt.name, err, tt.code)
+		}
+		if _, err := f.svc.Wallet(ctx, 999999); !errors.Is(err, wallet.ErrWalletNotFound) {
+			t.Fatalf("unknown wallet: %v", err)
+		}
+	})
+}
+
+func TestAuthenticateLocksOutAfterFiveFailures(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "13800138000")
+
+		if got, err := f.svc.Authenticate(ctx, "+8613800138000", "correct horse"); err != nil || got != id {
+			t.Fatalf("login = %d, %v; want wallet %d", got, err, id)
+		}
+		_, err := f.svc.Authenticate(ctx, "13900000000", "correct horse")
+		wantCode(t, "unknown phone", err, "INVALID_CREDENTIALS")
+		_, err = f.svc.Authenticate(ctx, "not a phone", "correct horse")
+		wantCode(t, "malformed phone", err, "INVALID_CREDENTIALS")
+
+		for i := 1; i <= 4; i++ {
+			_, err := f.svc.Authenticate(ctx, "13800138000", "wrong horse")
+			wantCode(t, "wrong password", err, "INVALID_CREDENTIALS")
+		}
+		_, err = f.svc.Authenticate(ctx, "13800138000", "wrong horse")
+		var pe *paydesk.Error
+		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
+			t.Fatalf("5th failure: %v, want TOO_MANY_ATTEMPTS with RetryAfter 900", err)
+		}
+		_, err = f.svc.Authenticate(ctx, "13800138000", "correct horse")
+		wantCode(t, "right password while locked", err, "TOO_MANY_ATTEMPTS")
+
+		f.advance(15 * time.Minute)
+		if got, err := f.svc.Authenticate(ctx, "13800138000", "correct horse"); err != nil || got != id {
+			t.Fatalf("login after the lock-out = %d, %v", got, err)
+		}
+	})
+}
+
+func TestNoPasswordLimit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "13800138000")
+		if l, err := f.svc.NoPasswordLimit(ctx, id); err != nil || l != wallet.DefaultNoPasswordLimit {
+			t.Fatalf("limit = %d, %v", l, err)
+		}
+		if err := f.svc.SetNoPasswordLimit(ctx, id, 50000); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetNoPasswordLimit(ctx, id, 50000); err != nil {
+			t.Fatalf("setting the same limit again: %v", err)
+		}
+		if l, _ := f.svc.NoPasswordLimit(ctx, id); l != 50000 {
+			t.Fatalf("limit = %d, want 50000", l)
+		}
+		wantCode(t, "negative limit", f.svc.SetNoPasswordLimit(ctx, id, -1), "INVALID_AMOUNT")
+		if err := f.svc.SetNoPasswordLimit(ctx, 424242, 1); !errors.Is(err, wallet.ErrWalletNotFound) {
+			t.Fatalf("unknown wallet: %v", err)
+		}
+	})
+}

@@ -1,0 +1,211 @@
+package wallet
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/storage"
+)
+
+// GormStore keeps wallets in the application database (migration 00004).
+type GormStore struct {
+	db *storage.DB
+}
+
+// NewGormStore returns a Store over db.
+func NewGormStore(db *storage.DB) *GormStore { return &GormStore{db: db} }
+
+var _ Store = (*GormStore)(nil)
+
+// InTx runs fn in a transaction, or in the one ctx carries.
+func (s *GormStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.InTx(ctx, fn)
+}
+
+// InTransaction reports whether ctx carries a transaction.
+func (s *GormStore) InTransaction(ctx context.Context) bool { return storage.InTxContext(ctx) }
+
+type walletRow struct {
+	ID              int64
+	Phone           string
+	PasswordHash    string
+	Currency        string
+	CodeID          string `gorm:"column:code_id"`
+	CodeSecret      string `gorm:"column:code_secret"` // hex
+	TOTPSecret      string `gorm:"column:totp_secret"`
+	NoPasswordLimit int64
+	CardToken       *string
+	CardLast4       *string `gorm:"column:card_last4"`
+	CardBank        *string
+	CashAccountID   int64 `gorm:"column:cash_account_id"`
+	CouponAccountID int64 `gorm:"column:coupon_account_id"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (walletRow) TableName() string { return "wallets" }
+
+func (r walletRow) wallet() (Wallet, error) {
+	secret, err := hex.DecodeString(r.CodeSecret)
+	if err != nil {
+		return Wallet{}, fmt.Errorf("wallet %d: corrupt payment-code secret", r.ID)
+	}
+	w := Wallet{ID: WalletID(r.ID), Phone: r.Phone, PasswordHash: r.PasswordHash, Currency: paydesk.Currency(r.Currency),
+		CodeID: r.CodeID, CodeSecret: secret, TOTPSecret: r.TOTPSecret, NoPasswordLimit: paydesk.Amount(r.NoPasswordLimit),
+		CashAccount: ledger.AccountID(r.CashAccountID), CouponAccount: ledger.AccountID(r.CouponAccountID), CreatedAt: r.CreatedAt}
+	if r.CardToken != nil {
+		w.Card = &bank.Card{Token: *r.CardToken, Last4: deref(r.CardLast4), BankName: deref(r.CardBank)}
+	}
+	return w, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// CreateWallet inserts w and sets its ID.
+func (s *GormStore) CreateWallet(ctx context.Context, w *Wallet) error {
+	at := w.CreatedAt.UTC()
+	row := walletRow{Phone: w.Phone, PasswordHash: w.PasswordHash, Currency: string(w.Currency), CodeID: w.CodeID,
+		CodeSecret: hex.EncodeToString(w.CodeSecret), TOTPSecret: w.TOTPSecret, NoPasswordLimit: int64(w.NoPasswordLimit),
+		CreatedAt: at, UpdatedAt: at}
+	err := s.db.Writer(ctx).Create(&row).Error
+	if storage.IsDuplicate(err) {
+		// Two unique keys: find out which one, rather than parse the message.
+		var n int64
+		if err := s.db.Writer(ctx).Model(&walletRow{}).Where("phone = ?", w.Phone).Count(&n).Error; err != nil {
+			return fmt.Errorf("create wallet: %w", err)
+		}
+		if n > 0 {
+			return ErrPhoneTaken
+		}
+		return errCodeIDTaken
+	}
+	if err != nil {
+		return fmt.Errorf("create wallet: %w", err)
+	}
+	w.ID = WalletID(row.ID)
+	return nil
+}
+
+func (s *GormStore) update(ctx context.Context, id WalletID, fields map[string]any) error {
+	fields["updated_at"] = paydesk.SystemClock()
+	res := s.db.Writer(ctx).Model(&walletRow{}).Where("id = ?", int64(id)).Updates(fields)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		// MySQL counts changed rows, not matched ones: look before concluding.
+		if _, err := s.WalletByID(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetAccounts records the wallet's ledger accounts.
+func (s *GormStore) SetAccounts(ctx context.Context, id WalletID, cash, coupon ledger.AccountID) error {
+	return s.update(ctx, id, map[string]any{"cash_account_id": int64(cash), "coupon_account_id": int64(coupon)})
+}
+
+// SetCard records the bound card.
+func (s *GormStore) SetCard(ctx context.Context, id WalletID, c bank.Card) error {
+	return s.update(ctx, id, map[string]any{"card_token": c.Token, "card_last4": c.Last4, "card_bank": c.BankName})
+}
+
+// SetCodeSecret replaces the payment-code secret.
+func (s *GormStore) SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error {
+	return s.update(ctx, id, map[string]any{"code_secret": hex.EncodeToString(secret)})
+}
+
+// SetNoPasswordLimit changes the no-password limit.
+func (s *GormStore) SetNoPasswordLimit(ctx context.Context, id WalletID, limit paydesk.Amount) error {
+	return s.update(ctx, id, map[string]any{"no_password_limit": int64(limit)})
+}
+
+// WalletByID reads a wallet.
+func (s *GormStore) WalletByID(ctx context.Context, id WalletID) (Wallet, error) {
+	return s.oneWallet(ctx, "id = ?", int64(id))
+}
+
+// WalletByPhone reads the wallet of a normalized phone.
+func (s *GormStore) WalletByPhone(ctx context.Context, phone string) (Wallet, error) {
+	return s.oneWallet(ctx, "phone = ?", phone)
+}
+
+// WalletByCodeID reads the wallet a payment code names.
+func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string) (Wallet, error) {
+	return s.oneWallet(ctx, "code_id = ?", codeID)
+}
+
+func (s *GormStore) oneWallet(ctx context.Context, where string, arg any) (Wallet, error) {
+	var rows []walletRow
+	if err := s.db.Reader(ctx).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
+		return Wallet{}, fmt.Errorf("read wallet: %w", err)
+	}
+	if len(rows) == 0 {
+		return Wallet{}, ErrWalletNotFound
+	}
+	return rows[0].wallet()
+}
+
+// UseCode records a used code; the primary key refuses a second use.
+func (s *GormStore) UseCode(ctx context.Context, id WalletID, kind byte, counter int64, at time.Time) error {
+	err := s.db.Writer(ctx).Exec("INSERT INTO wallet_used_codes (wallet_id, kind, counter, used_at) VALUES (?, ?, ?, ?)",
+		int64(id), string(kind), counter, at.UTC()).Error
+	if storage.IsDuplicate(err) {
+		return errCodeUsed
+	}
+	return err
+}
+
+// ForgetUsedCodes deletes records of uses before t.
+func (s *GormStore) ForgetUsedCodes(ctx context.Context, before time.Time) (int64, error) {
+	res := s.db.Writer(ctx).Exec("DELETE FROM wallet_used_codes WHERE used_at < ?", before.UTC())
+	return res.RowsAffected, res.Error
+}
+
+type transactionRow struct {
+	ID        int64
+	Reference string
+	Kind      string
+	Memo      string
+	CreatedAt time.Time
+	Cash      int64
+	Coupon    int64
+}
+
+// Transactions reads the ledger's tables directly: the ledger lists one
+// account's entries oldest first, while a wallet's history is two accounts
+// grouped by transfer, newest first.
+func (s *GormStore) Transactions(ctx context.Context, cash, coupon ledger.AccountID, before int64, limit int) ([]Transaction, error) {
+	q := `SELECT t.id, t.reference, t.kind, t.memo, t.created_at,
+		SUM(CASE WHEN e.account_id = ? THEN e.amount ELSE 0 END) AS cash,
+		SUM(CASE WHEN e.account_id = ? THEN e.amount ELSE 0 END) AS coupon
+		FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
+		WHERE e.account_id IN (?, ?)`
+	args := []any{int64(cash), int64(coupon), int64(cash), int64(coupon)}
+	if before > 0 {
+		q += " AND e.transfer_id < ?"
+		args = append(args, before)
+	}
+	q += " GROUP BY t.id, t.reference, t.kind, t.memo, t.created_at ORDER BY t.id DESC LIMIT ?"
+	args = append(args, limit)
+	var rows []transactionRow
+	if err := s.db.Reader(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Transaction, len(rows))
+	for i, r := range rows {
+		out[i] = Transaction{ID: r.ID, Reference: r.Reference, Kind: r.Kind, Memo: r.Memo, Cash: paydesk.Amount(r.Cash), Coupon: paydesk.Amount(r.Coupon), At: r.CreatedAt}
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+// Package wallet is the paying side of paydesk: the customer's wallet with
+// its cash, vouchers, coupons and bound bank card, the payment codes and
+// dynamic passwords a customer pays with, and the funding rule that decides
+// which of that money pays for a purchase.
+//
+// Money never sits in this package's tables: every balance is a ledger
+// account (wallet:{id}:cash, wallet:{id}:coupon) and every movement is a
+// ledger transfer with a reference that says what it was. The tables keep
+// the customer, the secrets, and the vouchers and coupons that say which
+// marketing money may be drawn.
+//
+// A POS payment uses the package in two steps: ConsumePaymentCode (or
+// VerifyDynamicPassword) finds the paying wallet, then PreparePayment plans
+// the funding, debits the bound card for any shortfall, and hands back the
+// postings and the Work that the POS posts in one ledger transfer together
+// with its fee and its order.
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/storage"
+)
+
+// WalletID identifies a wallet (and its customer: one wallet per phone).
+type WalletID int64
+
+// DefaultNoPasswordLimit is the amount above which a scan-code payment waits
+// for the customer to confirm it in the app (SPEC §2): 1,000.00.
+const DefaultNoPasswordLimit paydesk.Amount = 100000
+
+// Wallet is a wallet as stored, secrets included. It never leaves the
+// service: callers get a View.
+type Wallet struct {
+	ID           WalletID
+	Phone        string
+	PasswordHash string
+	Currency     paydesk.Currency
+	// CodeID is the public half of the wallet's payment codes (see paymentcode.go).
+	CodeID     string
+	CodeSecret []byte
+	// TOTPSecret is the base32 RFC 6238 secret behind dynamic passwords.
+	TOTPSecret      string
+	NoPasswordLimit paydesk.Amount
+	// Card is the bound bank card, nil when there is none.
+	Card          *bank.Card
+	CashAccount   ledger.AccountID
+	CouponAccount ledger.AccountID
+	CreatedAt     time.Time
+}
+
+// Attempts counts failures per key and locks a key that fails too often;
+// *storage.Attempts is the implementation, kept in the database so a lock
+// holds across restarts and instances.
+type Attempts interface {
+	Check(ctx context.Context, key string) error
+	Fail(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Config is what a Service needs. Store, Ledger, Bank and Attempts are required.
+type Config struct {
+	Store    Store
+	Ledger   *ledger.Ledger
+	Bank     bank.Channel
+	Attempts Attempts
+	Clock    paydesk.Clock    // SystemClock if nil
+	Currency paydesk.Currency // DefaultCurrency if empty
+	// Passwords tunes password hashing; the zero value is the production setting.
+	Passwords PasswordParams
+	// Lock-out rules; zero values take the defaults below.
+	LoginRule           storage.AttemptRule
+	DynamicPasswordRule storage.AttemptRule
+	PaymentCodeRule     storage.AttemptRule
+}
+
+// Default lock-out rules. The dynamic-password rule is SPEC §2's: 5 wrong
+// tries for one phone in 15 minutes lock it for 15 minutes.
+var (
+	DefaultLoginRule           = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	DefaultDynamicPasswordRule = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	DefaultPaymentCodeRule     = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+)
+
+// Service carries out what customers (and, for vouchers and coupons, the
+// platform operator) do with wallets.
+type Service struct {
+	store    Store
+	ledger   *ledger.Ledger
+	bank     bank.Channel
+	attempts Attempts
+	clock    paydesk.Clock
+	currency paydesk.Currency
+	params   PasswordParams
+	platform PlatformAccounts
+
+	loginRule, dynamicRule, codeRule storage.AttemptRule
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// New returns a Service, first making sure the platform's ledger accounts exist.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Ledger == nil || cfg.Bank == nil || cfg.Attempts == nil {
+		return nil, fmt.Errorf("wallet: Store, Ledger, Bank and Attempts are required")
+	}
+	s := &Service{store: cfg.Store, ledger: cfg.Ledger, bank: cfg.Bank, attempts: cfg.Attempts, clock: cfg.Clock,
+		currency: cfg.Currency, params: cfg.Passwords.orDefault(),
+		loginRule: orRule(cfg.LoginRule, DefaultLoginRule), dynamicRule: orRule(cfg.DynamicPasswordRule, DefaultDynamicPasswordRule),
+		codeRule: orRule(cfg.PaymentCodeRule, DefaultPaymentCodeRule)}
+	if s.clock == nil {
+		s.clock = paydesk.SystemClock
+	}
+	if s.currency == "" {
+		s.currency = paydesk.DefaultCurrency
+	}
+	p, err := EnsurePlatformAccounts(ctx, cfg.Ledger, s.currency)
+	if err != nil {
+		return nil, err
+	}
+	s.platform = p
+	return s, nil
+}
+
+func orRule(r, def storage.AttemptRule) storage.AttemptRule {
+	if r.Max <= 0 {
+		return def
+	}
+	return r
+}
+
+// Platform returns the platform's ledger accounts the wallet draws on.
+func (s *Service) Platform() PlatformAccounts { return s.platform }
+
+// wallet reads a wallet or returns ErrWalletNotFound.
+func (s *Service) wallet(ctx context.Context, id WalletID) (Wallet, error) {
+	w, err := s.store.WalletByID(ctx, id)
+	if err != nil {
+		return Wallet{}, fmt.Errorf("wallet %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// outsideTx refuses to run a step that talks to the bank, or that must
+// commit on its own, inside a caller's transaction: a rollback there would
+// undo the ledger's record of money the bank had already moved, or give a
+// used code back.
+func (s *Service) outsideTx(ctx context.Context, what string) error {
+	if s.store.InTransaction(ctx) {
+		return paydesk.ErrInternal.WithMessage("wallet: %s must not run inside a database transaction", what)
+	}
+	return nil
+}
