@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/paydesk/paydesk"
 )
 
@@ -58,7 +60,14 @@ func (a *Attempts) Check(ctx context.Context, key string) error {
 // now locked.
 func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (locked bool, err error) {
 	now := a.clock()
-	for try := 0; try < 3; try++ {
+	// Make sure the row exists first, outside the transaction: a locking
+	// read of a missing row takes a gap lock on MySQL, and concurrent first
+	// failures would then deadlock on their inserts.
+	seed := attemptRow{AttemptKey: key, WindowStart: now}
+	if err := a.db.Writer(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error; err != nil {
+		return false, fmt.Errorf("record failed attempt: %w", err)
+	}
+	for try := 0; try < 5; try++ {
 		err = a.db.InTx(ctx, func(ctx context.Context) error {
 			var rows []attemptRow
 			w := a.db.Writer(ctx)
@@ -74,14 +83,10 @@ func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (lock
 				until := now.Add(rule.Lockout)
 				r.LockedUntil, r.Failures, r.WindowStart, locked = &until, 0, now, true
 			}
-			if len(rows) == 0 {
-				return w.Create(&r).Error
-			}
 			return w.Model(&attemptRow{}).Where("attempt_key = ?", key).
 				Updates(map[string]any{"failures": r.Failures, "window_start": r.WindowStart, "locked_until": r.LockedUntil}).Error
 		})
-		// Two first failures racing on a new key: the loser retries as an update.
-		if !IsDuplicate(err) && !IsRetryable(err) {
+		if !IsRetryable(err) {
 			break
 		}
 	}
