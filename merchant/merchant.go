@@ -110,24 +110,7 @@ var (
 	ErrStaffNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
 	ErrStoreNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
 	ErrMerchantNotFound   = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
-	ErrInvalidPhone       = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_PHONE", Message: "a phone number is 6 to 15 digits, optionally after a +"}
 )
-
-// NormalizePhone strips spaces and dashes and checks the shape of a phone
-// number: an optional + and 6 to 15 digits.
-func NormalizePhone(s string) (string, error) {
-	s = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
-	digits := strings.TrimPrefix(s, "+")
-	if len(digits) < 6 || len(digits) > 15 {
-		return "", ErrInvalidPhone
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return "", ErrInvalidPhone
-		}
-	}
-	return s, nil
-}
 
 func validName(s string, field string) (string, error) {
 	s = strings.TrimSpace(s)

@@ -30,7 +30,8 @@ func newFixture(t *testing.T, db *storage.DB) *fixture {
 	f.ldg = ledger.New(ledger.NewGormStore(db), ledger.WithClock(clock))
 	t.Cleanup(f.ldg.Close)
 	f.store = merchant.NewGormStorage(db)
-	f.svc = merchant.NewService(f.store, f.ldg, storage.NewAttempts(db, clock), clock)
+	f.svc = merchant.NewService(f.store, f.ldg, storage.NewAttempts(db, clock), clock,
+		merchant.WithPasswords(paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1})) // cheap hashing keeps tests fast
 	var err error
 	f.open, err = f.svc.CreateMerchant(context.Background(), merchant.NewMerchant{Name: "Lotus Tea", StoreName: "Nanjing Rd",
 		OwnerName: "Ms Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})

@@ -19,11 +19,27 @@ type Service struct {
 	ledger   *ledger.Ledger
 	attempts *storage.Attempts
 	clock    paydesk.Clock
+	// passwords hashes staff passwords; DefaultPasswordParams unless
+	// WithPasswords says otherwise.
+	passwords *paydesk.Passwords
+}
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithPasswords hashes staff passwords with p instead of
+// paydesk.DefaultPasswordParams; tests pass cheap costs to run fast.
+func WithPasswords(p paydesk.PasswordParams) Option {
+	return func(s *Service) { s.passwords = paydesk.NewPasswords(p) }
 }
 
 // NewService returns a Service.
-func NewService(store Storage, l *ledger.Ledger, attempts *storage.Attempts, clock paydesk.Clock) *Service {
-	return &Service{store: store, ledger: l, attempts: attempts, clock: clock}
+func NewService(store Storage, l *ledger.Ledger, attempts *storage.Attempts, clock paydesk.Clock, opts ...Option) *Service {
+	s := &Service{store: store, ledger: l, attempts: attempts, clock: clock, passwords: paydesk.NewPasswords(paydesk.DefaultPasswordParams)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // NewMerchant is what the platform operator gives to open a merchant.

@@ -57,7 +57,7 @@ func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (St
 	if err != nil {
 		return Staff{}, err
 	}
-	phone, err := NormalizePhone(ns.Phone)
+	phone, err := paydesk.NormalizePhone(ns.Phone)
 	if err != nil {
 		return Staff{}, err
 	}
@@ -66,7 +66,7 @@ func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (St
 			return Staff{}, asNotFound(err, ErrStoreNotFound)
 		}
 	}
-	hash, err := paydesk.HashPassword(ns.Password)
+	hash, err := s.passwords.Hash(ns.Password)
 	if err != nil {
 		return Staff{}, err
 	}
@@ -152,7 +152,7 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 
 // ResetPassword sets a new password for a staff member the actor manages.
 func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, password string) error {
-	hash, err := paydesk.HashPassword(password)
+	hash, err := s.passwords.Hash(password)
 	if err != nil {
 		return err
 	}
@@ -184,13 +184,19 @@ var (
 // per IP (TOO_MANY_ATTEMPTS) and audited; a wrong phone and a wrong password
 // answer the same INVALID_CREDENTIALS in the same time.
 func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff, error) {
-	phoneKey, ipKey := "login:phone:"+phone, "login:ip:"+ip
+	// The counter is keyed on the normalised number, so that "139 0000 0001"
+	// and "13900000001" share one budget of guesses.
+	norm, perr := paydesk.NormalizePhone(phone)
+	key := norm
+	if perr != nil {
+		key = phone
+	}
+	phoneKey, ipKey := "login:phone:"+truncate(key, 40), "login:ip:"+ip
 	for _, k := range []string{ipKey, phoneKey} {
 		if err := s.attempts.Check(ctx, k); err != nil {
 			return Staff{}, err
 		}
 	}
-	norm, perr := NormalizePhone(phone)
 	var (
 		st   Staff
 		hash string
@@ -199,14 +205,14 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 	if perr == nil {
 		st, hash, err = s.store.StaffByPhone(ctx, norm)
 	}
-	if err != nil && !errors.Is(err, paydesk.ErrNotFound) && !errors.Is(err, ErrInvalidPhone) {
+	if err != nil && !errors.Is(err, paydesk.ErrNotFound) && !errors.Is(err, paydesk.ErrInvalidPhone) {
 		return Staff{}, err
 	}
 	ok := false
 	if err == nil {
-		ok = paydesk.CheckPassword(hash, password)
+		ok = s.passwords.Check(hash, password)
 	} else {
-		paydesk.CheckNoPassword(password)
+		s.passwords.CheckNone(password)
 	}
 	if !ok {
 		s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginFailed, Detail: phone, IP: ip, CreatedAt: s.clock()})

@@ -14,6 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 )
 
@@ -27,6 +29,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported in the paydesk_build_info metric.
 	Version string
+
+	// Merchants carries out staff log-in and management.
+	Merchants *merchant.Service
+	// Tokens issues and checks access and refresh tokens.
+	Tokens *rbac.Tokens
+	// Enforcer decides which role may call which route.
+	Enforcer *rbac.Enforcer
+	// OnStaffDisabled hooks run after a staff member is disabled (the
+	// websocket hub closes their sockets).
+	OnStaffDisabled []func(merchantID, staffID int64)
 }
 
 // Server is the API: a gin engine with the common middleware and routes,
@@ -86,6 +98,26 @@ func (s *Server) routes() {
 	s.engine.GET("/readyz", s.readyz)
 	s.engine.GET("/metrics", gin.WrapH(s.metricsHandler()))
 	s.v1.GET("/openapi.json", serveOpenAPI)
+
+	// Public: the ways to get a token.
+	s.v1.POST("/auth/login", s.login)
+	s.v1.POST("/auth/refresh", s.refresh)
+
+	// Everything else needs a token and the policy's permission.
+	auth := s.v1.Group("", s.authenticate)
+	auth.POST("/auth/logout", s.logout)
+	auth.GET("/staff", s.listStaff)
+	auth.POST("/staff", s.addStaff)
+	auth.POST("/staff/:id/disable", s.disableStaff)
+	auth.POST("/staff/:id/enable", s.enableStaff)
+	auth.POST("/staff/:id/reset-password", s.resetPassword)
+}
+
+// publicRoutes are served without a token; every other /v1 route passes
+// authenticate and the casbin policy.
+var publicRoutes = map[string]bool{
+	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/openapi.json": true,
+	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 }
 
 // Handler returns the http.Handler to serve.

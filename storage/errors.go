@@ -40,3 +40,10 @@ func IsRetryable(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
 }
+
+// isDeadlock reports whether MySQL rolled a transaction back to break a
+// deadlock: the whole transaction may simply run again.
+func isDeadlock(err error) bool {
+	var me *gomysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
+}

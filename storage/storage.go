@@ -165,14 +165,24 @@ func (db *DB) SQL() *sql.DB {
 type txKey struct{}
 
 // InTx runs fn in a transaction on the write pool, committing when fn returns
-// nil. If ctx already carries a transaction, fn joins it.
+// nil. If ctx already carries a transaction, fn joins it. The outermost
+// transaction is run again when MySQL picks it as a deadlock victim (up to
+// three times), so fn must keep its effects to the database and to
+// variables it sets afresh on each run.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
+	var err error
+	for try := 0; try < 3; try++ {
+		err = db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(context.WithValue(ctx, txKey{}, tx))
+		})
+		if !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
 }
 
 // InTxContext reports whether ctx carries a transaction.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
+
+	"github.com/paydesk/paydesk"
 )
 
 // Dynamic passwords (动态密码) are RFC 6238 TOTP codes: 6 digits, 30-second
@@ -60,7 +62,7 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 	if err := s.outsideTx(ctx, "VerifyDynamicPassword"); err != nil {
 		return 0, err
 	}
-	norm, err := NormalizePhone(phone)
+	norm, err := paydesk.NormalizePhone(phone)
 	if err != nil {
 		return 0, ErrDynamicPasswordWrong
 	}

@@ -9,8 +9,6 @@ import (
 // of a cashier's payment (a wrong code or password) are KindUnprocessable,
 // not KindUnauthorized: the cashier's own login is fine.
 var (
-	ErrInvalidPhone       = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_PHONE", Message: "phone must be a mobile number of 6 to 15 digits"}
-	ErrWeakPassword       = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "WEAK_PASSWORD", Message: "password must be 8 to 128 bytes"}
 	ErrPhoneTaken         = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "a wallet with this phone exists"}
 	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone or password"}
 	ErrWalletNotFound     = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "WALLET_NOT_FOUND", Message: "no such wallet"}

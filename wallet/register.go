@@ -9,6 +9,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/ledger"
 )
 
@@ -19,14 +20,14 @@ var errCodeIDTaken = errors.New("wallet: payment code id taken")
 // accounts in the ledger, its payment-code and dynamic-password secrets, and
 // the default no-password limit.
 func (s *Service) Register(ctx context.Context, phone, password string) (WalletID, error) {
-	phone, err := NormalizePhone(phone)
+	phone, err := paydesk.NormalizePhone(phone)
 	if err != nil {
 		return 0, err
 	}
-	if err := checkPassword(password); err != nil {
+	hash, err := s.passwords.Hash(password)
+	if errors.Is(err, paydesk.ErrWeakPassword) {
 		return 0, err
 	}
-	hash, err := hashPassword(password, s.params)
 	if err != nil {
 		return 0, fmt.Errorf("register: %w", err)
 	}
@@ -87,7 +88,7 @@ func newCodeID() (string, error) {
 // the phone has a wallet; after too many failures the phone is locked out
 // (TOO_MANY_ATTEMPTS), even for the right password.
 func (s *Service) Authenticate(ctx context.Context, phone, password string) (WalletID, error) {
-	norm, perr := NormalizePhone(phone)
+	norm, perr := paydesk.NormalizePhone(phone)
 	key := "wallet-login:" + norm
 	if perr == nil {
 		if err := s.attempts.Check(ctx, key); err != nil {
@@ -95,21 +96,23 @@ func (s *Service) Authenticate(ctx context.Context, phone, password string) (Wal
 		}
 	}
 	var w Wallet
-	hash := s.dummy()
 	found := false
 	if perr == nil {
 		var err error
 		w, err = s.store.WalletByPhone(ctx, norm)
 		switch {
 		case err == nil:
-			hash, found = w.PasswordHash, true
+			found = true
 		case !errors.Is(err, ErrWalletNotFound):
 			return 0, fmt.Errorf("authenticate: %w", err)
 		}
 	}
 	// Hash even for an unknown phone, so timing does not tell which phones have wallets.
-	ok := verifyPassword(password, hash)
-	if !ok || !found {
+	ok := found && s.passwords.Check(w.PasswordHash, password)
+	if !found {
+		s.passwords.CheckNone(password)
+	}
+	if !ok {
 		if perr != nil {
 			return 0, ErrInvalidCredentials
 		}
@@ -126,12 +129,4 @@ func (s *Service) Authenticate(ctx context.Context, phone, password string) (Wal
 		return 0, fmt.Errorf("authenticate: %w", err)
 	}
 	return w.ID, nil
-}
-
-// dummy returns a hash of nothing anyone knows, made with the service's costs.
-func (s *Service) dummy() string {
-	s.dummyOnce.Do(func() {
-		s.dummyHash, _ = hashPassword(rand.Text(), s.params)
-	})
-	return s.dummyHash
 }

@@ -19,7 +19,6 @@ package wallet
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -73,7 +72,7 @@ type Config struct {
 	Clock    paydesk.Clock    // SystemClock if nil
 	Currency paydesk.Currency // DefaultCurrency if empty
 	// Passwords tunes password hashing; the zero value is the production setting.
-	Passwords PasswordParams
+	Passwords paydesk.PasswordParams
 	// Lock-out rules; zero values take the defaults below.
 	LoginRule           storage.AttemptRule
 	DynamicPasswordRule storage.AttemptRule
@@ -91,19 +90,16 @@ var (
 // Service carries out what customers (and, for vouchers and coupons, the
 // platform operator) do with wallets.
 type Service struct {
-	store    Store
-	ledger   *ledger.Ledger
-	bank     bank.Channel
-	attempts Attempts
-	clock    paydesk.Clock
-	currency paydesk.Currency
-	params   PasswordParams
-	platform PlatformAccounts
+	store     Store
+	ledger    *ledger.Ledger
+	bank      bank.Channel
+	attempts  Attempts
+	clock     paydesk.Clock
+	currency  paydesk.Currency
+	passwords *paydesk.Passwords
+	platform  PlatformAccounts
 
 	loginRule, dynamicRule, codeRule storage.AttemptRule
-
-	dummyOnce sync.Once
-	dummyHash string
 }
 
 // New returns a Service, first making sure the platform's ledger accounts exist.
@@ -112,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("wallet: Store, Ledger, Bank and Attempts are required")
 	}
 	s := &Service{store: cfg.Store, ledger: cfg.Ledger, bank: cfg.Bank, attempts: cfg.Attempts, clock: cfg.Clock,
-		currency: cfg.Currency, params: cfg.Passwords.orDefault(),
+		currency: cfg.Currency, passwords: paydesk.NewPasswords(cfg.Passwords),
 		loginRule: orRule(cfg.LoginRule, DefaultLoginRule), dynamicRule: orRule(cfg.DynamicPasswordRule, DefaultDynamicPasswordRule),
 		codeRule: orRule(cfg.PaymentCodeRule, DefaultPaymentCodeRule)}
 	if s.clock == nil {

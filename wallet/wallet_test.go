@@ -61,7 +61,7 @@ func (f *fixture) newService(t *testing.T) *wallet.Service {
 	t.Helper()
 	svc, err := wallet.New(context.Background(), wallet.Config{
 		Store: wallet.NewGormStore(f.db), Ledger: f.ledger, Bank: f.bank, Attempts: storage.NewAttempts(f.db, f.clock), Clock: f.clock,
-		Passwords: wallet.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}, // cheap hashing keeps tests fast
+		Passwords: paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}, // cheap hashing keeps tests fast
 	})
 	if err != nil {
 		t.Fatalf("new wallet service: %v", err)

@@ -28,6 +28,8 @@ func commands() []command {
 	return []command{
 		{"serve", "migrate the database, then serve the API until SIGINT or SIGTERM (the default)", serveCmd},
 		{"migrate", "migrate the database to the newest schema and print its version", migrateCmd},
+		{"demo", "create the demo merchant, staff and customers once, and print their logins as JSON", demoCmd},
+		{"merchant", "operator: `merchant create` opens a merchant with its first store and owner", merchantCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "print this help", helpCmd},
 	}

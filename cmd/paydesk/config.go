@@ -32,6 +32,7 @@ type Config struct {
 	Secret    string // token signing secret
 	Redis     string // redis:// URL for push between instances; empty for one instance
 	LogFormat string // text or json
+	Policy    string // casbin policy file; empty for the built-in one
 
 	// Location is TZ loaded; validate sets it.
 	Location *time.Location
@@ -51,6 +52,7 @@ var settings = []setting{
 	{"env", "PAYDESK_ENV", EnvDev, "`mode`: dev or production (production refuses insecure settings)", func(c *Config) *string { return &c.Env }},
 	{"secret", "PAYDESK_SECRET", "", "token signing `secret`, at least 32 bytes (required in production)", func(c *Config) *string { return &c.Secret }},
 	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
+	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }
 

@@ -24,8 +24,9 @@ type Main struct {
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 
-	DB  *storage.DB
-	API *mobileapi.Server
+	DB       *storage.DB
+	Services Services
+	API      *mobileapi.Server
 
 	stderr   io.Writer
 	ln       net.Listener
@@ -75,7 +76,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	m.Logger.Info("database ready", "dialect", db.Dialect, "schema_version", v)
-	return nil
+	return m.wire()
 }
 
 // Run opens everything and starts serving the API on Config.Addr. It
@@ -85,11 +86,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	if c := &m.Config; c.Env == EnvDev && (c.Secret == "" || c.Secret == DevSecret) {
-		c.Secret = DevSecret
-		m.Logger.Warn("dev mode: signing tokens with the built-in development secret; anyone can forge them. Set PAYDESK_SECRET for any shared deployment.")
-	}
-	m.API = mobileapi.New(mobileapi.Config{DB: m.DB, Logger: m.Logger, Version: buildVersion()})
+	sv := m.Services
+	m.API = mobileapi.New(mobileapi.Config{DB: m.DB, Logger: m.Logger, Version: buildVersion(),
+		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -155,6 +154,11 @@ func (m *Main) Close() error {
 			}
 		case m.ln != nil:
 			m.ln.Close()
+		}
+		// The ledger finishes the transfers already queued before the
+		// database goes away.
+		if m.Services.Ledger != nil {
+			m.Services.Ledger.Close()
 		}
 		if m.DB != nil {
 			if err := m.DB.Close(); err != nil {

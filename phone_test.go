@@ -1,11 +1,11 @@
-package wallet_test
+package paydesk_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -22,8 +22,10 @@ func TestNormalizePhone(t *testing.T) {
 		{"1234567890123456", ""},
 		{"1380013800O", ""},
 		{"+86", ""},
+		{" 13800000001 ", "13800000001"},
+		{"138" + strings.Repeat(" ", 30) + "00138000", ""}, // 11 digits, but over 32 characters
 	} {
-		got, err := wallet.NormalizePhone(tt.in)
+		got, err := paydesk.NormalizePhone(tt.in)
 		if (tt.want == "") != (err != nil) || got != tt.want {
 			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
@@ -35,9 +37,9 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := wallet.NormalizePhone(s)
+		p, err := paydesk.NormalizePhone(s)
 		if err != nil {
-			if paydesk.ErrorCode(err) != "INVALID_PHONE" {
+			if !errors.Is(err, paydesk.ErrInvalidPhone) || paydesk.ErrorCode(err) != "INVALID_PHONE" {
 				t.Fatalf("NormalizePhone(%q): error %v", s, err)
 			}
 			return
@@ -46,7 +48,7 @@ func FuzzNormalizePhone(f *testing.F) {
 		if len(digits) < 6 || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
 			t.Fatalf("NormalizePhone(%q) = %q", s, p)
 		}
-		if again, err := wallet.NormalizePhone(p); err != nil || again != p {
+		if again, err := paydesk.NormalizePhone(p); err != nil || again != p {
 			t.Fatalf("normalizing %q again = %q, %v", p, again, err)
 		}
 	})

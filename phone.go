@@ -1,12 +1,16 @@
-package wallet
+package paydesk
 
 import "strings"
+
+// ErrInvalidPhone is returned for what NormalizePhone cannot read as a
+// mobile number.
+var ErrInvalidPhone = &Error{Kind: KindInvalid, Code: "INVALID_PHONE", Message: "a phone number is 6 to 15 digits, optionally after + and a country code"}
 
 // NormalizePhone reads a mobile number as customers and cashiers type it:
 // digits with optional spaces or dashes, optionally after "+86" (mainland
 // China's country code, dropped so that "+86 138 0013 8000" and
 // "13800138000" are one wallet) or after "+" and another country code,
-// which is kept. The result is what identifies the wallet.
+// which is kept. The result is what identifies a wallet or a staff member.
 func NormalizePhone(s string) (string, error) {
 	if len(s) > 32 {
 		return "", ErrInvalidPhone

@@ -1,0 +1,241 @@
+package mobileapi
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
+)
+
+// accessRoute is how the access matrix calls one route.
+type accessRoute struct {
+	// roles are the roles the default policy lets call the route, as SPEC
+	// §1 gives them. The matrix fails when policy.csv disagrees, so that a
+	// policy edit that widens or narrows a role is made here too, on purpose.
+	roles []rbac.Role
+	// sample returns a request the roles may make on w's first merchant:
+	// the concrete path, with that merchant's ids in it, and the body (nil
+	// for none). Routes that act on a staff member act on w.Cashiers[1],
+	// whom no caller of the matrix is.
+	sample func(api *testAPI, w *world) (path string, body any)
+}
+
+var (
+	staffRoles    = []rbac.Role{rbac.Owner, rbac.Manager, rbac.Cashier}
+	managingRoles = []rbac.Role{rbac.Owner, rbac.Manager}
+)
+
+// accessRoutes has a row for every route that needs a token, keyed by
+// "METHOD /gin/route". A route that is served without a row here fails
+// TestAccessMatrix: whoever adds a route adds its row.
+var accessRoutes = map[string]accessRoute{
+	"POST /v1/auth/logout": {staffRoles, func(api *testAPI, w *world) (string, any) {
+		// An unknown refresh token: logging it out succeeds and ends no
+		// session the matrix still needs.
+		return "/v1/auth/logout", map[string]string{"refresh_token": "not-a-refresh-token"}
+	}},
+	"GET /v1/staff": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return "/v1/staff", nil
+	}},
+	"POST /v1/staff": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return "/v1/staff", map[string]any{"name": "New cashier", "phone": api.nextPhone(), "password": "cashier-pass-1",
+			"role": "cashier", "store_id": w.Stores[0].ID}
+	}},
+	"POST /v1/staff/:id/disable": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/staff/%d/disable", w.Cashiers[1].ID), nil
+	}},
+	"POST /v1/staff/:id/enable": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/staff/%d/enable", w.Cashiers[1].ID), nil
+	}},
+	"POST /v1/staff/:id/reset-password": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/staff/%d/reset-password", w.Cashiers[1].ID), map[string]string{"password": "new-pass-123"}
+	}},
+}
+
+// servedRoutes returns every route the server serves as "METHOD /path",
+// split into those that need a token and the public ones, each sorted.
+func servedRoutes(s *Server) (private, public []string) {
+	for _, r := range s.engine.Routes() {
+		key := r.Method + " " + r.Path
+		if publicRoutes[key] {
+			public = append(public, key)
+		} else {
+			private = append(private, key)
+		}
+	}
+	slices.Sort(private)
+	slices.Sort(public)
+	return private, public
+}
+
+// matrixCaller is one row of the role side of the matrix.
+type matrixCaller struct {
+	name  string
+	token string
+	// role is the caller's role when the token is good; "" when it is not.
+	role rbac.Role
+	// code is the 401 code a caller without a good token gets.
+	code string
+	// rival is another merchant's owner, who must get 404 for the first
+	// merchant's ids and never see its data.
+	rival bool
+}
+
+// TestAccessMatrix walks every route that needs a token × every kind of
+// caller, on the real server and database. The routes come from the
+// server's route table, so a new route cannot be left out.
+func TestAccessMatrix(t *testing.T) {
+	private, public := servedRoutes(New(Config{}))
+	for _, route := range private {
+		if _, ok := accessRoutes[route]; !ok {
+			t.Errorf("route %s is served but has no row in accessRoutes (access_test.go): add the roles SPEC §1 gives it and a sample request", route)
+		}
+	}
+	for route := range accessRoutes {
+		if !slices.Contains(private, route) {
+			t.Errorf("accessRoutes has a row for %s, which is not served (or is public)", route)
+		}
+	}
+	enforcer, err := rbac.NewEnforcer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPolicyAgrees(t, enforcer)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		w := api.newWorld(t)
+		disabled := w.Cashiers[2]
+		wantStatus(t, api.request(t, "POST", fmt.Sprintf("/v1/staff/%d/disable", disabled.ID), w.Owner.Access, nil), http.StatusOK)
+		callers := []matrixCaller{
+			{name: "owner", token: w.Owner.Access, role: rbac.Owner},
+			{name: "manager", token: w.Managers[0].Access, role: rbac.Manager},
+			{name: "cashier", token: w.Cashiers[0].Access, role: rbac.Cashier},
+			{name: "other merchant's owner", token: w.Rival.Owner.Access, role: rbac.Owner, rival: true},
+			{name: "customer", token: api.customerToken(t), role: rbac.Customer},
+			{name: "no token", code: "UNAUTHORIZED"},
+			{name: "garbage token", token: "not.a.token", code: "TOKEN_INVALID"},
+			{name: "forged token", token: api.forgedToken(t, w.Owner.principal()), code: "TOKEN_INVALID"},
+			{name: "expired token", token: api.expiredToken(t, w.Owner.principal()), code: "TOKEN_EXPIRED"},
+			{name: "disabled cashier", token: disabled.Access, code: "STAFF_DISABLED"},
+		}
+		leaks := leakPattern(w)
+
+		for _, route := range private {
+			method, tmpl, _ := strings.Cut(route, " ")
+			row := accessRoutes[route]
+			t.Run(route, func(t *testing.T) {
+				for _, c := range callers {
+					path, body := row.sample(api, w)
+					r := api.request(t, method, path, c.token, body)
+					switch {
+					case c.role == "":
+						if r.Status != http.StatusUnauthorized || r.errorCode(t) != c.code {
+							t.Errorf("%s: status %d, want 401 %s; body %s", c.name, r.Status, c.code, r.Raw)
+						}
+					case !api.Enforcer.Allowed(c.role, tmpl, method):
+						if r.Status != http.StatusForbidden || r.errorCode(t) != "FORBIDDEN" {
+							t.Errorf("%s: status %d, want 403 FORBIDDEN (the policy does not let role %s in); body %s", c.name, r.Status, c.role, r.Raw)
+						}
+					case c.rival && strings.Contains(tmpl, ":"):
+						if r.Status != http.StatusNotFound {
+							t.Errorf("%s with the first merchant's ids: status %d, want 404; body %s", c.name, r.Status, r.Raw)
+						}
+					default:
+						switch r.Status {
+						case http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed, http.StatusInternalServerError:
+							t.Errorf("%s may call this route but got status %d; body %s", c.name, r.Status, r.Raw)
+						}
+					}
+					if c.rival && leaks.Match(r.Raw) {
+						t.Errorf("%s sees the first merchant's data: %s", c.name, r.Raw)
+					}
+				}
+				// Ids that exist nowhere: not found, never a fault.
+				if strings.Contains(tmpl, ":") && api.Enforcer.Allowed(rbac.Owner, tmpl, method) {
+					_, body := row.sample(api, w)
+					path := ginParam.ReplaceAllString(tmpl, "999999999")
+					if r := api.request(t, method, path, w.Owner.Access, body); r.Status != http.StatusNotFound {
+						t.Errorf("owner, unknown id %s: status %d, want 404; body %s", path, r.Status, r.Raw)
+					}
+				}
+			})
+		}
+
+		t.Run("public routes", func(t *testing.T) {
+			for _, route := range public {
+				method, path, _ := strings.Cut(route, " ")
+				if r := api.request(t, method, path, "", nil); r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
+					t.Errorf("public %s without a token: status %d; body %s", route, r.Status, r.Raw)
+				}
+			}
+		})
+	})
+}
+
+// checkPolicyAgrees fails t where the policy and accessRoutes disagree on
+// who may call a route.
+func checkPolicyAgrees(t *testing.T, e *rbac.Enforcer) {
+	t.Helper()
+	for route, row := range accessRoutes {
+		method, tmpl, _ := strings.Cut(route, " ")
+		for _, role := range rbac.Roles() {
+			if want, got := slices.Contains(row.roles, role), e.Allowed(role, tmpl, method); got != want {
+				t.Errorf("role %s may call %s: the policy says %v, accessRoutes says %v", role, route, got, want)
+			}
+		}
+	}
+}
+
+// leakPattern matches a response that carries any of the first merchant's
+// staff phone numbers or its merchant id.
+func leakPattern(w *world) *regexp.Regexp {
+	alts := []string{fmt.Sprintf(`"merchant_id":%d[,}]`, w.Merchant.ID)}
+	for _, m := range w.members() {
+		alts = append(alts, regexp.QuoteMeta(m.Phone))
+	}
+	return regexp.MustCompile(strings.Join(alts, "|"))
+}
+
+// TestPolicyFileChangesAccess runs the server with a policy file without
+// the line that lets managers list staff: the same manager, with the same
+// code, is refused.
+func TestPolicyFileChangesAccess(t *testing.T) {
+	const rule = "p, manager, /v1/staff, GET"
+	var kept []string
+	for _, line := range strings.Split(string(rbac.DefaultPolicy()), "\n") {
+		if strings.TrimSpace(line) != rule {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == strings.Count(string(rbac.DefaultPolicy()), "\n")+1 {
+		t.Fatalf("the default policy has no line %q to remove", rule)
+	}
+	path := filepath.Join(t.TempDir(), "policy.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		if api.Enforcer.Allowed(rbac.Manager, "/v1/staff", "GET") {
+			t.Fatalf("the enforcer from %s still lets managers list staff", path)
+		}
+		_, store, owner := api.openMerchant(t, "Lotus")
+		manager := api.addStaff(t, owner, merchant.Manager, store.ID)
+		api.logIn(t, owner)
+		api.logIn(t, manager)
+		wantError(t, api.request(t, "GET", "/v1/staff", manager.Access, nil), http.StatusForbidden, "FORBIDDEN")
+		wantStatus(t, api.request(t, "GET", "/v1/staff", owner.Access, nil), http.StatusOK)
+		// The manager's other permissions are untouched.
+		wantStatus(t, api.request(t, "POST", "/v1/staff", manager.Access, map[string]any{"name": "Cashier", "phone": api.nextPhone(),
+			"password": "cashier-pass-1", "role": "cashier", "store_id": store.ID}), http.StatusCreated)
+	}, withPolicy(path))
+}
