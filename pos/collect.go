@@ -1,0 +1,239 @@
+package pos
+
+import (
+	"context"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/wallet"
+)
+
+// ScanPayment is a cashier scanning a customer's payment code.
+type ScanPayment struct {
+	OutTradeNo  string
+	Amount      paydesk.Amount
+	PaymentCode string
+}
+
+// TakeScanPayment collects Amount from the wallet whose payment code the
+// cashier scanned. The answer is a PAID order, a PAYING one (above the
+// payer's no-password limit: the payer confirms in the wallet app), or a
+// refusal. A retry with the same out_trade_no gets the same answer.
+func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPayment) (Order, error) {
+	o, existing, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+	if err != nil {
+		return Order{}, err
+	}
+	if existing {
+		return replay(o)
+	}
+	w, err := s.wallets.ConsumePaymentCode(ctx, req.PaymentCode)
+	if err != nil {
+		return s.refuse(ctx, o, err)
+	}
+	return s.collect(ctx, o, w, true)
+}
+
+// DynamicPasswordPayment is a cashier typing the customer's phone number and
+// the one-time password the customer reads from the wallet app.
+type DynamicPasswordPayment struct {
+	OutTradeNo string
+	Amount     paydesk.Amount
+	Phone      string
+	Password   string
+}
+
+// TakeDynamicPasswordPayment collects Amount from the wallet of Phone. The
+// password is the payer's consent, so no confirmation is asked.
+func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req DynamicPasswordPayment) (Order, error) {
+	o, existing, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+	if err != nil {
+		return Order{}, err
+	}
+	if existing {
+		return replay(o)
+	}
+	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password)
+	if err != nil {
+		return s.refuse(ctx, o, err)
+	}
+	return s.collect(ctx, o, w, false)
+}
+
+// Collection is an order to show as a QR or send as a link.
+type Collection struct {
+	OutTradeNo string
+	Amount     paydesk.Amount
+	Subject    string
+}
+
+// CreateCollectionQR opens an order the customer pays by scanning its QR
+// with the wallet app. It closes by itself after the QR expiry.
+func (s *Service) CreateCollectionQR(ctx context.Context, c Cashier, req Collection) (Order, error) {
+	o, _, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+		Method: MethodQR, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(s.cfg.QRExpiry)})
+	return o, err
+}
+
+// linkLifetime keeps a payment link open until it is paid or cancelled:
+// SPEC §3.5 gives links no expiry of their own.
+const linkLifetime = 10 * 365 * 24 * 60 * 60 * 1e9
+
+// CreatePaymentLink opens an order paid through a link the manager sends to
+// a customer. The link stays valid until the order is paid or cancelled, and
+// a failed payment can be tried again from it.
+func (s *Service) CreatePaymentLink(ctx context.Context, c Cashier, req Collection) (Order, error) {
+	o, _, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+		Method: MethodLink, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(linkLifetime)})
+	return o, err
+}
+
+// PayURL is what the QR of an order encodes, and the payment link itself.
+func (s *Service) PayURL(o Order) string {
+	if o.PayToken == "" {
+		return ""
+	}
+	return s.cfg.PublicURL + orderPayPath + o.PayToken
+}
+
+// StoreQRURL is what the static QR of a store encodes.
+func (s *Service) StoreQRURL(qrToken string) string {
+	return s.cfg.PublicURL + storePayPath + qrToken
+}
+
+// PayOrder is the wallet paying a collection QR or a payment link. A
+// refused payment leaves the order open, to be tried again; paying an order
+// twice from the same wallet returns the paid order.
+func (s *Service) PayOrder(ctx context.Context, w wallet.WalletID, payToken string) (Order, error) {
+	o, err := s.store.OrderByPayToken(ctx, payToken)
+	if err != nil {
+		return Order{}, err
+	}
+	switch {
+	case o.State == Closed:
+		return o, ErrOrderClosed
+	case o.State != Created && o.WalletID == w:
+		return o, nil
+	case o.State != Created:
+		return o, ErrOrderAlreadyPaid
+	case !s.clock().Before(o.ExpiresAt):
+		return o, ErrOrderExpired
+	}
+	return s.pay(ctx, o, w, Created)
+}
+
+// PayStore is the wallet paying a store's static QR, the customer having
+// typed the amount. It creates the order and pays it at once.
+func (s *Service) PayStore(ctx context.Context, w wallet.WalletID, storeQRToken string, amount paydesk.Amount) (Order, error) {
+	st, err := s.merchants.StoreByQRToken(ctx, storeQRToken)
+	if err != nil {
+		return Order{}, ErrOrderNotFound.WithMessage("no store behind this QR code")
+	}
+	o, _, err := s.open(ctx, Order{MerchantID: st.MerchantID, StoreID: st.ID, OutTradeNo: "SQR-" + newPayToken()[:20],
+		Method: MethodStoreQR, Amount: amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+	if err != nil {
+		return Order{}, err
+	}
+	paid, err := s.pay(ctx, o, w, Created)
+	if err != nil {
+		return s.refuse(ctx, o, err)
+	}
+	return paid, nil
+}
+
+// ConfirmPayment is the payer approving, in the wallet app, a payment that
+// waits for confirmation.
+func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
+	o, err := s.awaiting(ctx, w, orderID)
+	if err != nil {
+		return o, err
+	}
+	paid, err := s.pay(ctx, o, w, Paying)
+	if err != nil && o.State == Paying {
+		// A refused confirmation closes the order: the cashier must know.
+		if _, done, cerr := s.close(ctx, o, paydesk.AsError(err).Code); cerr == nil && done {
+			return o, err
+		}
+	}
+	return paid, err
+}
+
+// DeclinePayment is the payer refusing a payment that waits for confirmation.
+func (s *Service) DeclinePayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
+	o, err := s.awaiting(ctx, w, orderID)
+	if err != nil {
+		return o, err
+	}
+	closed, done, err := s.close(ctx, o, ReasonDeclined)
+	if err == nil && !done {
+		return s.afterRace(ctx, o, w)
+	}
+	return closed, err
+}
+
+func (s *Service) awaiting(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
+	o, err := s.store.OrderForWallet(ctx, w, orderID)
+	if err != nil {
+		return Order{}, err
+	}
+	if o.State != Paying {
+		return o, ErrNotAwaitingPayer
+	}
+	if !s.clock().Before(o.ExpiresAt) {
+		return o, ErrOrderExpired
+	}
+	return o, nil
+}
+
+// CloseOrder is a cashier closing an unpaid order (a QR nobody paid, a link
+// no longer wanted, a payment the payer never confirmed).
+func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, error) {
+	o, err := s.store.Order(ctx, c.MerchantID, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if !visibleTo(c, o) {
+		return Order{}, ErrOrderNotFound
+	}
+	if o.State != Created && o.State != Paying {
+		return o, ErrInvalidTransition.WithMessage("order %d is %s; only unpaid orders can be closed", o.ID, o.State)
+	}
+	closed, done, err := s.close(ctx, o, ReasonCancelled)
+	if err == nil && !done {
+		now, err := s.store.Order(ctx, c.MerchantID, id)
+		if err != nil {
+			return o, err
+		}
+		if now.State == Closed {
+			return now, nil
+		}
+		return now, ErrInvalidTransition.WithMessage("order %d became %s", o.ID, now.State)
+	}
+	return closed, err
+}
+
+// CloseExpired closes every open order whose time ran out: QRs nobody paid
+// and payments nobody confirmed. Run by a ticker on every instance; each
+// order is closed once, by whichever instance gets there first.
+func (s *Service) CloseExpired(ctx context.Context) (int, error) {
+	closed := 0
+	for {
+		batch, err := s.store.ExpiredOrders(ctx, s.clock(), 100)
+		if err != nil {
+			return closed, err
+		}
+		for _, o := range batch {
+			_, done, err := s.close(ctx, o, ReasonExpired)
+			if err != nil {
+				return closed, err
+			}
+			if done {
+				closed++
+			}
+		}
+		if len(batch) < 100 {
+			return closed, nil
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package pos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/wallet"
+)
+
+// GormStorage keeps orders in the application database.
+type GormStorage struct{ db *storage.DB }
+
+// NewGormStorage returns Storage over db.
+func NewGormStorage(db *storage.DB) *GormStorage { return &GormStorage{db: db} }
+
+var _ Storage = (*GormStorage)(nil)
+
+// InTx runs fn in a transaction.
+func (s *GormStorage) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.InTx(ctx, fn)
+}
+
+type orderRow struct {
+	ID             int64
+	MerchantID     int64
+	StoreID        int64
+	CashierID      int64
+	OutTradeNo     string
+	Kind           string
+	Method         string
+	Subject        string
+	Amount         int64
+	Currency       string
+	State          string
+	WalletID       int64
+	FundingVoucher int64
+	FundingCoupon  int64
+	FundingCash    int64
+	FundingCard    int64
+	FundingDetail  string
+	Fee            int64
+	Refunded       int64
+	CloseReason    string
+	RequestDigest  string
+	PayToken       *string
+	ExpiresAt      time.Time
+	PaidAt         *time.Time
+	ClosedAt       *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+func (orderRow) TableName() string { return "orders" }
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func fromOpt(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+func toRow(o Order) (orderRow, error) {
+	detail, err := json.Marshal(o.Funding)
+	if err != nil {
+		return orderRow{}, err
+	}
+	r := orderRow{ID: o.ID, MerchantID: o.MerchantID, StoreID: o.StoreID, CashierID: o.CashierID, OutTradeNo: o.OutTradeNo,
+		Kind: string(o.Kind), Method: string(o.Method), Subject: o.Subject, Amount: int64(o.Amount), Currency: string(o.Currency),
+		State: string(o.State), WalletID: int64(o.WalletID), FundingVoucher: int64(o.Funding.Voucher), FundingCoupon: int64(o.Funding.Coupon),
+		FundingCash: int64(o.Funding.Cash), FundingCard: int64(o.Funding.Card), FundingDetail: string(detail), Fee: int64(o.Fee),
+		Refunded: int64(o.Refunded), CloseReason: o.CloseReason, RequestDigest: o.RequestDigest, ExpiresAt: o.ExpiresAt,
+		PaidAt: optTime(o.PaidAt), ClosedAt: optTime(o.ClosedAt), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	if o.PayToken != "" {
+		r.PayToken = &o.PayToken
+	}
+	return r, nil
+}
+
+func (r orderRow) order() Order {
+	o := Order{ID: r.ID, MerchantID: r.MerchantID, StoreID: r.StoreID, CashierID: r.CashierID, OutTradeNo: r.OutTradeNo,
+		Kind: Kind(r.Kind), Method: Method(r.Method), Subject: r.Subject, Amount: paydesk.Amount(r.Amount), Currency: paydesk.Currency(r.Currency),
+		State: State(r.State), WalletID: wallet.WalletID(r.WalletID), Fee: paydesk.Amount(r.Fee), Refunded: paydesk.Amount(r.Refunded),
+		CloseReason: r.CloseReason, RequestDigest: r.RequestDigest, ExpiresAt: r.ExpiresAt, PaidAt: fromOpt(r.PaidAt),
+		ClosedAt: fromOpt(r.ClosedAt), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.PayToken != nil {
+		o.PayToken = *r.PayToken
+	}
+	// The detail holds the whole breakdown; the columns are for queries.
+	if json.Unmarshal([]byte(r.FundingDetail), &o.Funding) != nil {
+		o.Funding = wallet.Funding{}
+	}
+	o.Funding.Voucher, o.Funding.Coupon = paydesk.Amount(r.FundingVoucher), paydesk.Amount(r.FundingCoupon)
+	o.Funding.Cash, o.Funding.Card = paydesk.Amount(r.FundingCash), paydesk.Amount(r.FundingCard)
+	return o
+}
+
+// CreateOrder inserts o and sets its ID.
+func (s *GormStorage) CreateOrder(ctx context.Context, o *Order) error {
+	r, err := toRow(*o)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Writer(ctx).Create(&r).Error; err != nil {
+		if storage.IsDuplicate(err) {
+			return ErrDuplicateOrder
+		}
+		return fmt.Errorf("create order: %w", err)
+	}
+	o.ID = r.ID
+	return nil
+}
+
+func (s *GormStorage) one(ctx context.Context, where string, args ...any) (Order, error) {
+	var rows []orderRow
+	if err := s.db.Reader(ctx).Where(where, args...).Limit(1).Find(&rows).Error; err != nil {
+		return Order{}, fmt.Errorf("read order: %w", err)
+	}
+	if len(rows) == 0 {
+		return Order{}, ErrOrderNotFound
+	}
+	return rows[0].order(), nil
+}
+
+// Order reads one of a merchant's orders.
+func (s *GormStorage) Order(ctx context.Context, merchantID, id int64) (Order, error) {
+	return s.one(ctx, "id = ? AND merchant_id = ?", id, merchantID)
+}
+
+// OrderByOutTradeNo reads a merchant's order by its out_trade_no.
+func (s *GormStorage) OrderByOutTradeNo(ctx context.Context, merchantID int64, outTradeNo string) (Order, error) {
+	return s.one(ctx, "merchant_id = ? AND out_trade_no = ?", merchantID, outTradeNo)
+}
+
+// OrderByPayToken reads the order behind a QR payload or link.
+func (s *GormStorage) OrderByPayToken(ctx context.Context, token string) (Order, error) {
+	return s.one(ctx, "pay_token = ?", token)
+}
+
+// OrderForWallet reads an order of the wallet's.
+func (s *GormStorage) OrderForWallet(ctx context.Context, w wallet.WalletID, id int64) (Order, error) {
+	return s.one(ctx, "id = ? AND wallet_id = ?", id, int64(w))
+}
+
+// UpdateOrder writes o's changing fields if its stored state is one of from.
+func (s *GormStorage) UpdateOrder(ctx context.Context, o Order, from ...State) (bool, error) {
+	r, err := toRow(o)
+	if err != nil {
+		return false, err
+	}
+	states := make([]string, len(from))
+	for i, f := range from {
+		states[i] = string(f)
+	}
+	res := s.db.Writer(ctx).Model(&orderRow{}).Where("id = ? AND state IN ?", o.ID, states).Updates(map[string]any{
+		"state": r.State, "wallet_id": r.WalletID, "funding_voucher": r.FundingVoucher, "funding_coupon": r.FundingCoupon,
+		"funding_cash": r.FundingCash, "funding_card": r.FundingCard, "funding_detail": r.FundingDetail, "fee": r.Fee,
+		"refunded": r.Refunded, "close_reason": r.CloseReason, "expires_at": r.ExpiresAt, "paid_at": r.PaidAt,
+		"closed_at": r.ClosedAt, "updated_at": r.UpdatedAt})
+	if res.Error != nil {
+		return false, fmt.Errorf("update order %d: %w", o.ID, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ExpiredOrders lists open orders whose time ran out.
+func (s *GormStorage) ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]Order, error) {
+	var rows []orderRow
+	err := s.db.Reader(ctx).Where("state IN ? AND expires_at < ?", []string{string(Created), string(Paying)}, now).
+		Order("expires_at").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list expired orders: %w", err)
+	}
+	out := make([]Order, len(rows))
+	for i, r := range rows {
+		out[i] = r.order()
+	}
+	return out, nil
+}
