@@ -37,6 +37,11 @@ type Channel interface {
 	Payout(ctx context.Context, req PayoutRequest) (Payout, error)
 	// PayoutStatus reports where a submitted payout stands.
 	PayoutStatus(ctx context.Context, reference string) (Payout, error)
+	// Refund gives money of an earlier debit back to its card. It is
+	// synchronous and idempotent by Reference like Debit; the refunds of one
+	// debit never add up to more than it (REFUND_EXCEEDS_DEBIT), and a debit
+	// the bank does not know, or declined, is DEBIT_NOT_FOUND.
+	Refund(ctx context.Context, req RefundRequest) (RefundResult, error)
 }
 
 // MaxReferenceLen bounds a Reference, so callers can prefix their own

@@ -35,6 +35,9 @@ const (
 // Final reports whether s is an outcome that will not change.
 func (s PayoutStatus) Final() bool { return s == PayoutPaid || s == PayoutFailed }
 
+// Valid reports whether s is one of the three statuses.
+func (s PayoutStatus) Valid() bool { return s == PayoutSubmitted || s.Final() }
+
 // Payout is a payout as the bank knows it.
 type Payout struct {
 	Reference     string

@@ -24,6 +24,9 @@ const (
 	SimCardUnavailable = "4000000000000119" // binds, but every debit is BANK_UNAVAILABLE and charges nothing
 	SimCardBlocked     = "4000000000000069" // binding is CARD_DECLINED
 	SimAccountClosed   = "999900000002"     // payouts to it end FAILED ("account closed")
+	// SimAccountNoReply takes payouts but every reply to Payout is lost
+	// (BANK_UNAVAILABLE): the caller must find them with PayoutStatus.
+	SimAccountNoReply = "999900000003"
 )
 
 // SimulatorConfig tunes a Simulator. The zero value is a fast bank that
@@ -54,6 +57,18 @@ type SimulatorConfig struct {
 	// DuplicateCallbacks delivers every callback twice, as real banks
 	// sometimes do, to prove receivers are idempotent.
 	DuplicateCallbacks bool
+	// PayoutFailureRate is the chance (0 to 1) that a submitted payout ends
+	// FAILED ("rejected by the beneficiary bank") instead of PAID.
+	PayoutFailureRate float64
+	// ManualPayouts keeps every payout SUBMITTED until Complete decides it,
+	// so a test chooses the outcome and its moment.
+	ManualPayouts bool
+	// PayoutFileDir, if set, is where the bank writes its daily file of
+	// paid payouts, payouts-YYYY-MM-DD.csv (see payoutfile.go).
+	PayoutFileDir string
+	// FileLocation is the time zone of the bank's business day, which
+	// names the daily files; UTC if nil.
+	FileLocation *time.Location
 }
 
 // Simulator is the built-in bank: it keeps its cards, debits and payouts in
@@ -66,8 +81,11 @@ type Simulator struct {
 	rng     *mrand.Rand
 	cards   map[string]string // token -> card number
 	debits  map[string]*debitRecord
+	refunds map[string]*refundRecord
 	payouts map[string]*payoutRecord
 	seq     int64
+	// fileMu serialises appends to the daily payout files.
+	fileMu sync.Mutex
 
 	stop   chan struct{}
 	closed bool
@@ -78,6 +96,8 @@ type debitRecord struct {
 	req DebitRequest
 	res DebitResult
 	err error // a recorded decline, replayed to retries
+	// refunded is how much of the debit went back to the card.
+	refunded paydesk.Amount
 }
 
 type payoutRecord struct {
@@ -93,6 +113,9 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 	if cfg.Clock == nil {
 		cfg.Clock = paydesk.SystemClock
 	}
+	if cfg.FileLocation == nil {
+		cfg.FileLocation = time.UTC
+	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = mrand.Uint64()
@@ -102,6 +125,7 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 		rng:     mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		cards:   map[string]string{},
 		debits:  map[string]*debitRecord{},
+		refunds: map[string]*refundRecord{},
 		payouts: map[string]*payoutRecord{},
 		stop:    make(chan struct{}),
 	}
@@ -233,6 +257,10 @@ func (s *Simulator) Debits() []DebitResult {
 	}
 	slices.SortFunc(out, func(a, b DebitResult) int { return strings.Compare(a.BankReference, b.BankReference) })
 	return out
+}
+
+func sortByBankRef(rs []RefundResult) {
+	slices.SortFunc(rs, func(a, b RefundResult) int { return strings.Compare(a.BankReference, b.BankReference) })
 }
 
 func randomHex(n int) string {

@@ -7,8 +7,9 @@ import (
 	"github.com/paydesk/paydesk"
 )
 
-// Payout submits a payout once per Reference. It settles after PayoutDelay,
-// PAID unless the account is SimAccountClosed, and the outcome is then
+// Payout submits a payout once per Reference. It settles after PayoutDelay
+// (or when Complete says, with ManualPayouts), PAID unless the account is
+// SimAccountClosed or PayoutFailureRate strikes, and the outcome is then
 // delivered as a signed callback.
 func (s *Simulator) Payout(ctx context.Context, req PayoutRequest) (Payout, error) {
 	if err := s.wait(ctx); err != nil {
@@ -26,6 +27,9 @@ func (s *Simulator) Payout(ctx context.Context, req PayoutRequest) (Payout, erro
 		if r.req != req {
 			return Payout{}, paydesk.ErrIdempotencyConflict.WithMessage("payout %s was submitted before with another account or amount", req.Reference)
 		}
+		if req.Account.Number == SimAccountNoReply {
+			return Payout{}, ErrUnavailable
+		}
 		return r.p, nil
 	}
 	if s.closed {
@@ -34,9 +38,11 @@ func (s *Simulator) Payout(ctx context.Context, req PayoutRequest) (Payout, erro
 	r := &payoutRecord{req: req, p: Payout{Reference: req.Reference, BankReference: s.nextRef("P"), Amount: req.Amount,
 		Currency: req.Currency, Status: PayoutSubmitted, UpdatedAt: s.cfg.Clock()}}
 	s.payouts[req.Reference] = r
-	s.wg.Add(1)
-	go s.settle(r)
-	if s.roll(s.cfg.LostReplyRate) {
+	if !s.cfg.ManualPayouts {
+		s.wg.Add(1)
+		go s.settle(r)
+	}
+	if req.Account.Number == SimAccountNoReply || s.roll(s.cfg.LostReplyRate) {
 		return Payout{}, ErrUnavailable
 	}
 	return r.p, nil
@@ -59,6 +65,30 @@ func (s *Simulator) PayoutStatus(ctx context.Context, reference string) (Payout,
 	return r.p, nil
 }
 
+// Complete decides a SUBMITTED payout (PAID, or FAILED for reason) and
+// delivers its callback before returning, as the bank would: for tests and
+// ManualPayouts. Completing a decided payout is an error.
+func (s *Simulator) Complete(reference string, status PayoutStatus, reason string) error {
+	if !status.Final() {
+		return paydesk.ErrInvalid.WithMessage("a payout completes PAID or FAILED, not %s", status)
+	}
+	s.mu.Lock()
+	r, ok := s.payouts[reference]
+	if !ok {
+		s.mu.Unlock()
+		return ErrPayoutNotFound
+	}
+	if r.p.Status.Final() {
+		s.mu.Unlock()
+		return paydesk.ErrConflict.WithMessage("payout %s is already %s", reference, r.p.Status)
+	}
+	r.p.Status, r.p.Reason, r.p.UpdatedAt = status, reason, s.cfg.Clock()
+	p := r.p
+	s.mu.Unlock()
+	s.finish(p)
+	return nil
+}
+
 // settle waits PayoutDelay, decides the payout and delivers its callback.
 func (s *Simulator) settle(r *payoutRecord) {
 	defer s.wg.Done()
@@ -66,13 +96,27 @@ func (s *Simulator) settle(r *payoutRecord) {
 		return
 	}
 	s.mu.Lock()
+	if r.p.Status.Final() { // decided by Complete meanwhile
+		s.mu.Unlock()
+		return
+	}
 	r.p.Status, r.p.UpdatedAt = PayoutPaid, s.cfg.Clock()
-	if r.req.Account.Number == SimAccountClosed {
+	switch {
+	case r.req.Account.Number == SimAccountClosed:
 		r.p.Status, r.p.Reason = PayoutFailed, "account closed"
+	case s.roll(s.cfg.PayoutFailureRate):
+		r.p.Status, r.p.Reason = PayoutFailed, "rejected by the beneficiary bank"
 	}
 	p := r.p
 	s.mu.Unlock()
+	s.finish(p)
+}
 
+// finish records a decided payout in the daily file and delivers its callback.
+func (s *Simulator) finish(p Payout) {
+	if p.Status == PayoutPaid {
+		s.recordPaid(p)
+	}
 	if s.cfg.Deliver == nil {
 		return
 	}

@@ -151,6 +151,9 @@ type Store interface {
 	paydesk.TxRunner
 	// InTransaction reports whether ctx carries a transaction.
 	InTransaction(ctx context.Context) bool
+	// Bulk returns a context in which the writes of transfers' Work that
+	// allow it are gathered, and a flush that writes them together.
+	Bulk(ctx context.Context) (context.Context, func(context.Context) error)
 
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id AccountID) (Account, error)

@@ -237,6 +237,13 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 		touched = map[AccountID]bool{}
 	)
 	workCtx := context.WithValue(ctx, inWorkKey{}, true)
+	// With company in the batch, the Work's writes are gathered and written
+	// together after the loop. If that fails, commit retries the requests
+	// one by one, without gathering, so each error reaches its request.
+	flush := func(context.Context) error { return nil }
+	if len(batch) > 1 {
+		workCtx, flush = l.store.Bulk(workCtx)
+	}
 	for i, r := range batch {
 		rowOf[i] = -1
 		if rec, ok := recorded[r.t.Reference]; ok {
@@ -269,6 +276,9 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 		}
 		entries = append(entries, es...)
 		rows = append(rows, NewTransfer{Reference: r.t.Reference, Kind: r.t.Kind, Memo: r.t.Memo, Digest: r.digest, CreatedAt: now})
+	}
+	if err := flush(ctx); err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return results, nil

@@ -39,6 +39,12 @@ func (s *GormStore) InTx(ctx context.Context, fn func(ctx context.Context) error
 // InTransaction reports whether ctx carries a transaction.
 func (s *GormStore) InTransaction(ctx context.Context) bool { return storage.InTxContext(ctx) }
 
+// Bulk gathers the writes of a batch's Work (see storage.Bulk).
+func (s *GormStore) Bulk(ctx context.Context) (context.Context, func(context.Context) error) {
+	ctx, b := s.db.WithBulk(ctx)
+	return ctx, b.Flush
+}
+
 type accountRow struct {
 	ID            int64
 	Code          string

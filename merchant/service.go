@@ -22,6 +22,19 @@ type Service struct {
 	// passwords hashes staff passwords; DefaultPasswordParams unless
 	// WithPasswords says otherwise.
 	passwords *paydesk.Passwords
+	observers []StaffObserver
+}
+
+// StaffObserver learns that a staff member was disabled inside the
+// transaction that disables them, so what it writes (the staff.disabled
+// push event) commits or rolls back with the change.
+type StaffObserver interface {
+	StaffDisabled(ctx context.Context, st Staff) error
+}
+
+// WithStaffObserver adds an observer of disabled staff.
+func WithStaffObserver(o StaffObserver) Option {
+	return func(s *Service) { s.observers = append(s.observers, o) }
 }
 
 // Option tunes a Service.

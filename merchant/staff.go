@@ -3,6 +3,7 @@ package merchant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -144,6 +145,11 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 		action := AuditStaffEnabled
 		if status == Disabled {
 			action = AuditStaffDisabled
+			for _, o := range s.observers {
+				if err := o.StaffDisabled(ctx, st); err != nil {
+					return fmt.Errorf("observe staff %d disabled: %w", id, err)
+				}
+			}
 		}
 		return s.audit(ctx, actor, action, id, "")
 	})

@@ -14,11 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // This file is the end-to-end harness of the package's tests: the whole API
@@ -56,6 +62,14 @@ func (c *testClock) Advance(d time.Duration) {
 // Shanghai, far from any day boundary.
 var testStart = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
+// cheapPasswords hashes the harness's passwords at the lowest argon2 costs:
+// the tests log in hundreds of people, and hashing cost is not under test.
+var cheapPasswords = paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
+
+// testPublicURL is the public base URL the harness's QR payloads and links
+// are built on.
+const testPublicURL = "https://pay.paydesk.test"
+
 // testSecret signs the harness's access tokens.
 const testSecret = "paydesk-test-secret-0123456789abcdef"
 
@@ -68,22 +82,37 @@ type testAPI struct {
 	Merchants *merchant.Service
 	Tokens    *rbac.Tokens
 	Enforcer  *rbac.Enforcer
-	Server    *Server
+	Bank      *bank.Simulator
+	Wallets   *wallet.Service
+	POS       *pos.Service
+	// Outbox and Push are real-time push: the outbox observes the POS and
+	// the merchant service, the hub serves /v1/ws.
+	Outbox *push.Outbox
+	Push   *push.Hub
+	Server *Server
 	// URL is the base URL of the running server, without a trailing slash.
 	URL string
 	// Logs collects everything the server logs, as JSON lines.
 	Logs *logBuffer
 
-	client *http.Client
-	phones atomic.Int64
+	client    *http.Client
+	phones    atomic.Int64
+	customers atomic.Int64
+	orders    atomic.Int64
 
 	mu       sync.Mutex
 	disabled [][2]int64 // (merchant, staff) per OnStaffDisabled call
+
+	// Settlement pays merchants; its bank is Bank, whose payouts wait for
+	// Bank.Complete and then call back through POST /v1/bank/callbacks.
+	Settlement *settlement.Service
 }
 
 // apiOptions tune newTestAPI.
 type apiOptions struct {
 	policy string
+	db     *storage.DB // nil: a fresh database
+	push   push.Config
 }
 
 // apiOption changes how newTestAPI builds the API.
@@ -102,7 +131,12 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	api := &testAPI{Dialect: d, DB: storagetest.Open(t, d), Clock: &testClock{now: testStart}, client: &http.Client{Timeout: 30 * time.Second}}
+	if o.db == nil {
+		o.db = storagetest.Open(t, d)
+	}
+	api := &testAPI{Dialect: d, DB: o.db, Clock: &testClock{now: testStart}, client: &http.Client{Timeout: 30 * time.Second,
+		// The concurrency tests hold dozens of requests in flight at once.
+		Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
 	clock := api.Clock.Now
 	var err error
 	if api.Enforcer, err = rbac.NewEnforcer(o.policy); err != nil {
@@ -113,21 +147,56 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	}
 	api.Ledger = ledger.New(ledger.NewGormStore(api.DB), ledger.WithClock(clock))
 	t.Cleanup(api.Ledger.Close)
-	api.Merchants = merchant.NewService(merchant.NewGormStorage(api.DB), api.Ledger, storage.NewAttempts(api.DB, clock), clock)
+	attempts := storage.NewAttempts(api.DB, clock)
+	api.Bank = bank.NewSimulator(bank.SimulatorConfig{Clock: clock, ManualPayouts: true, CallbackSecret: []byte(testBankSecret),
+		Deliver: bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })})
+	t.Cleanup(api.Bank.Close)
+	// The wallet's platform accounts are opened first, as at a server's
+	// start, so every database numbers its accounts alike.
+	api.Wallets, err = wallet.New(context.Background(), wallet.Config{Store: wallet.NewGormStore(api.DB), Ledger: api.Ledger,
+		Bank: api.Bank, Attempts: attempts, Clock: clock, Passwords: cheapPasswords})
+	if err != nil {
+		t.Fatalf("wallets: %v", err)
+	}
+	api.Outbox = push.NewOutbox(api.DB, clock)
+	api.Merchants = merchant.NewService(merchant.NewGormStorage(api.DB), api.Ledger, attempts, clock, merchant.WithPasswords(cheapPasswords),
+		merchant.WithStaffObserver(api.Outbox))
+	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL})
+	api.POS.Observe(api.Outbox)
+	// Today's data and the members are kept by observing the POS.
+	stats, members := pos.NewStats(pos.NewGormStats(api.DB), api.Merchants, clock), pos.NewMembers(pos.NewGormMembers(api.DB), api.Wallets)
+	api.POS.Observe(stats)
+	api.POS.Observe(members)
+	api.Settlement = newTestSettlement(api, clock)
+	api.Push = push.NewHub(api.Outbox, o.push)
+	if err := api.Push.Start(context.Background()); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	t.Cleanup(api.Push.Close)
 
 	api.Server, api.Logs = newTestServer(t, Config{
-		DB:        api.DB,
-		Merchants: api.Merchants,
-		Tokens:    api.Tokens,
-		Enforcer:  api.Enforcer,
+		DB:          api.DB,
+		Merchants:   api.Merchants,
+		Tokens:      api.Tokens,
+		Enforcer:    api.Enforcer,
+		Wallets:     api.Wallets,
+		POS:         api.POS,
+		Idempotency: storage.NewIdempotencyKeys(api.DB, clock),
+		Clock:       clock,
+		Push:        api.Push,
+		Settlement:  api.Settlement,
+		Stats:       stats,
+		Members:     members,
+		Tickets:     pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()
 			api.disabled = append(api.disabled, [2]int64{m, s})
-		}},
+		}, func(m, s int64) { api.Push.Disconnect(m, s) }},
 	})
 	srv := httptest.NewServer(api.Server.Handler())
 	t.Cleanup(srv.Close)
+	t.Cleanup(api.client.CloseIdleConnections)
 	api.URL = srv.URL
 	return api
 }
@@ -184,6 +253,21 @@ func (api *testAPI) request(t *testing.T, method, path, token string, body any) 
 // send is request for goroutines other than the test's, which must not
 // call t.Fatal.
 func (api *testAPI) send(method, path, token string, body any) (*response, error) {
+	return api.sendWith(method, path, token, body, nil)
+}
+
+// requestWith is request with extra headers (an Idempotency-Key).
+func (api *testAPI) requestWith(t *testing.T, method, path, token string, body any, header http.Header) *response {
+	t.Helper()
+	r, err := api.sendWith(method, path, token, body, header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sendWith is send with extra headers.
+func (api *testAPI) sendWith(method, path, token string, body any, header http.Header) (*response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -205,6 +289,9 @@ func (api *testAPI) send(method, path, token string, body any) (*response, error
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	res, err := api.client.Do(req)
 	if err != nil {
@@ -351,7 +438,42 @@ type rival struct {
 type world struct {
 	shop
 	Rival rival
+	// Customer has a wallet with a bound card and worldCash in it.
+	Customer *customer
+
+	mu     sync.Mutex
+	order  int64
+	paying map[string]int64
 }
+
+// cashierOrder returns the id of an order of Cashiers[0], made once.
+func (w *world) cashierOrder(api *testAPI) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.order == 0 {
+		o, _ := api.newQROrder(w.Cashiers[0], 100)
+		w.order = o.ID
+	}
+	return w.order
+}
+
+// payingOrder returns the id of a payment of the world's customer that
+// waits for the payer's confirmation, made once per name.
+func (w *world) payingOrder(api *testAPI, name string) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.paying == nil {
+		w.paying = map[string]int64{}
+	}
+	if _, ok := w.paying[name]; !ok {
+		w.paying[name] = api.payingOrder(w.Cashiers[0], w.Customer)
+	}
+	return w.paying[name]
+}
+
+// worldCash is what the world's customer starts with: 50,000.00, enough
+// to pay above the no-password limit.
+const worldCash = 5_000_000
 
 // openMerchant creates a merchant with its first store and owner through
 // merchant.Service.CreateMerchant, as the operator's command does.
@@ -410,6 +532,8 @@ func (api *testAPI) newWorld(t *testing.T) *world {
 	for _, m := range append(w.members(), w.Rival.Owner) {
 		api.logIn(t, m)
 	}
+	w.Customer = api.newCustomer(t)
+	api.fund(t, w.Customer, worldCash)
 	return w
 }
 

@@ -10,13 +10,19 @@ package mobileapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // Config is what the API is built from. Later work adds the domain services
@@ -39,6 +45,29 @@ type Config struct {
 	// OnStaffDisabled hooks run after a staff member is disabled (the
 	// websocket hub closes their sockets).
 	OnStaffDisabled []func(merchantID, staffID int64)
+	// Push delivers events to the websocket at /v1/ws; nil answers 503 there.
+	Push *push.Hub
+
+	// Wallets carries out what customers do with their wallets.
+	Wallets *wallet.Service
+	// POS takes payments and keeps the orders.
+	POS *pos.Service
+	// Idempotency stores the answers of money-moving requests by their
+	// Idempotency-Key; nil refuses requests that send one.
+	Idempotency *storage.IdempotencyKeys
+	// IdempotencyWait bounds how long a duplicate request waits for the
+	// first with its key to finish on this instance (default 5 s).
+	IdempotencyWait time.Duration
+	// Clock tells the time (the system clock if nil).
+	Clock paydesk.Clock
+	// Settlement answers balances, settlements, withdrawals, statements
+	// and the bank's payout callbacks.
+	Settlement *settlement.Service
+	// Stats, Members and Tickets are what comes after a payment: today's
+	// data, the merchant's members, and ticket check (orders_query.go).
+	Stats   *pos.Stats
+	Members *pos.Members
+	Tickets *pos.Tickets
 }
 
 // Server is the API: a gin engine with the common middleware and routes,
@@ -50,6 +79,7 @@ type Server struct {
 	v1       *gin.RouterGroup
 	registry *prometheus.Registry
 	metrics  *httpMetrics
+	running  runningKeys
 }
 
 // New builds the API with every route registered. Routes must not be added
@@ -59,6 +89,9 @@ func New(cfg Config) *Server {
 	// the mode is process-wide, and stored atomically by gin.
 	gin.SetMode(gin.ReleaseMode)
 
+	if cfg.Clock == nil {
+		cfg.Clock = paydesk.SystemClock
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -111,13 +144,55 @@ func (s *Server) routes() {
 	auth.POST("/staff/:id/disable", s.disableStaff)
 	auth.POST("/staff/:id/enable", s.enableStaff)
 	auth.POST("/staff/:id/reset-password", s.resetPassword)
+
+	// The cashier's ways to get paid, and the orders they make. Every
+	// money-moving POST takes an Idempotency-Key (s.idempotent).
+	auth.POST("/payments/scan", s.idempotent, s.scanPayment)
+	auth.POST("/payments/qr", s.idempotent, s.collectionQR)
+	auth.POST("/payments/dynamic-password", s.idempotent, s.dynamicPasswordPayment)
+	auth.POST("/payment-links", s.idempotent, s.paymentLink)
+	auth.GET("/orders/:id", s.getOrder)
+	auth.GET("/orders/:id/qr.png", s.orderQR)
+	auth.POST("/orders/:id/close", s.idempotent, s.closeOrder)
+	auth.GET("/stores/:id/qr.png", s.storeQR)
+
+	// The wallet app.
+	s.v1.POST("/wallet/register", s.registerWallet)
+	s.v1.POST("/wallet/login", s.walletLogin)
+	auth.POST("/wallet/logout", s.logout)
+	auth.GET("/wallet", s.getWallet)
+	auth.POST("/wallet/cards", s.bindCard)
+	auth.POST("/wallet/topups", s.idempotent, s.topUp)
+	auth.GET("/wallet/transactions", s.transactions)
+	auth.GET("/wallet/payment-code", s.paymentCode)
+	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(barcodePNG))
+	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(qrPNG))
+	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
+	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
+	auth.POST("/wallet/scan", s.scanQR)
+	auth.POST("/wallet/pay", s.idempotent, s.pay)
+	auth.POST("/wallet/payments/:id/confirm", s.idempotent, s.confirmPayment)
+	auth.POST("/wallet/payments/:id/decline", s.idempotent, s.declinePayment)
+	s.v1.GET("/ws", s.wsToken, s.authenticate, s.websocket) // real-time push (ws.go)
+	s.settlementRoutes(auth)                                // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
+	s.afterPaymentRoutes(auth)                              // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
+
+	// The pages a payment link or a scanned QR opens in the customer's browser.
+	s.engine.GET("/p/o/:token", s.payPage(pos.PayloadOrder))
+	s.engine.GET("/p/s/:token", s.payPage(pos.PayloadStore))
 }
+
+// now is the API's clock.
+func (s *Server) now() time.Time { return s.cfg.Clock() }
 
 // publicRoutes are served without a token; every other /v1 route passes
 // authenticate and the casbin policy.
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/openapi.json": true,
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
+	"POST /v1/wallet/register": true, "POST /v1/wallet/login": true,
+	"GET /p/o/:token": true, "GET /p/s/:token": true,
+	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 
 // Handler returns the http.Handler to serve.

@@ -19,19 +19,25 @@ type ScanPayment struct {
 // payer's no-password limit: the payer confirms in the wallet app), or a
 // refusal. A retry with the same out_trade_no gets the same answer.
 func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPayment) (Order, error) {
-	o, existing, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
 	if err != nil {
 		return Order{}, err
 	}
-	if existing {
-		return replay(o)
+	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+		if err != nil {
+			return Order{}, err
+		}
+		return replay(prev)
 	}
-	w, err := s.wallets.ConsumePaymentCode(ctx, req.PaymentCode)
+	use, err := s.wallets.VerifyPaymentCode(ctx, req.PaymentCode)
 	if err != nil {
 		return s.refuse(ctx, o, err)
 	}
-	return s.collect(ctx, o, w, true)
+	// The code is spent in the payment's own transaction: the order, the
+	// code's use and the money commit together, in one ledger batch.
+	spend := func(ctx context.Context) error { return s.wallets.SpendCode(ctx, use) }
+	return s.collect(ctx, o, m, use.Wallet, spend, true)
 }
 
 // DynamicPasswordPayment is a cashier typing the customer's phone number and
@@ -46,19 +52,22 @@ type DynamicPasswordPayment struct {
 // TakeDynamicPasswordPayment collects Amount from the wallet of Phone. The
 // password is the payer's consent, so no confirmation is asked.
 func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req DynamicPasswordPayment) (Order, error) {
-	o, existing, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
 	if err != nil {
 		return Order{}, err
 	}
-	if existing {
-		return replay(o)
+	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+		if err != nil {
+			return Order{}, err
+		}
+		return replay(prev)
 	}
 	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password)
 	if err != nil {
 		return s.refuse(ctx, o, err)
 	}
-	return s.collect(ctx, o, w, false)
+	return s.collect(ctx, o, m, w, nil, false)
 }
 
 // Collection is an order to show as a QR or send as a link.
@@ -71,9 +80,8 @@ type Collection struct {
 // CreateCollectionQR opens an order the customer pays by scanning its QR
 // with the wallet app. It closes by itself after the QR expiry.
 func (s *Service) CreateCollectionQR(ctx context.Context, c Cashier, req Collection) (Order, error) {
-	o, _, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+	return s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodQR, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(s.cfg.QRExpiry)})
-	return o, err
 }
 
 // linkLifetime keeps a payment link open until it is paid or cancelled:
@@ -84,9 +92,8 @@ const linkLifetime = 10 * 365 * 24 * 60 * 60 * 1e9
 // a customer. The link stays valid until the order is paid or cancelled, and
 // a failed payment can be tried again from it.
 func (s *Service) CreatePaymentLink(ctx context.Context, c Cashier, req Collection) (Order, error) {
-	o, _, err := s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
+	return s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodLink, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(linkLifetime)})
-	return o, err
 }
 
 // PayURL is what the QR of an order encodes, and the payment link itself.
@@ -120,7 +127,11 @@ func (s *Service) PayOrder(ctx context.Context, w wallet.WalletID, payToken stri
 	case !s.clock().Before(o.ExpiresAt):
 		return o, ErrOrderExpired
 	}
-	return s.pay(ctx, o, w, Created)
+	m, err := s.merchants.Merchant(ctx, o.MerchantID)
+	if err != nil {
+		return o, err
+	}
+	return s.pay(ctx, o, m, w, nil, Created)
 }
 
 // PayStore is the wallet paying a store's static QR, the customer having
@@ -130,16 +141,12 @@ func (s *Service) PayStore(ctx context.Context, w wallet.WalletID, storeQRToken 
 	if err != nil {
 		return Order{}, ErrOrderNotFound.WithMessage("no store behind this QR code")
 	}
-	o, _, err := s.open(ctx, Order{MerchantID: st.MerchantID, StoreID: st.ID, OutTradeNo: "SQR-" + newPayToken()[:20],
+	o, m, err := s.draft(ctx, Order{MerchantID: st.MerchantID, StoreID: st.ID, OutTradeNo: "SQR-" + newPayToken()[:20],
 		Method: MethodStoreQR, Amount: amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
 	if err != nil {
 		return Order{}, err
 	}
-	paid, err := s.pay(ctx, o, w, Created)
-	if err != nil {
-		return s.refuse(ctx, o, err)
-	}
-	return paid, nil
+	return s.collect(ctx, o, m, w, nil, false)
 }
 
 // ConfirmPayment is the payer approving, in the wallet app, a payment that
@@ -149,7 +156,11 @@ func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID
 	if err != nil {
 		return o, err
 	}
-	paid, err := s.pay(ctx, o, w, Paying)
+	m, err := s.merchants.Merchant(ctx, o.MerchantID)
+	if err != nil {
+		return o, err
+	}
+	paid, err := s.pay(ctx, o, m, w, nil, Paying)
 	if err != nil && o.State == Paying {
 		// A refused confirmation closes the order: the cashier must know.
 		if _, done, cerr := s.close(ctx, o, paydesk.AsError(err).Code); cerr == nil && done {

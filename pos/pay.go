@@ -32,20 +32,26 @@ func (s *Service) feeAccountID(ctx context.Context) (ledger.AccountID, error) {
 	return a.ID, nil
 }
 
+// PaymentReference is the ledger reference of an order's payment. It is
+// made of the merchant and the out_trade_no, not the order id, so that it
+// exists before the order row does and two racing copies of one request
+// post one transfer between them.
+func PaymentReference(o Order) string {
+	return fmt.Sprintf("pay:%d:%s", o.MerchantID, o.OutTradeNo)
+}
+
 // pay moves the money for o from wallet w: one ledger transfer that takes
 // the funding from the wallet to the merchant and the fee to the platform,
-// and, in the same transaction, marks the order paid (if it is still in one
-// of the from states) and tells the observers.
-func (s *Service) pay(ctx context.Context, o Order, w wallet.WalletID, from ...State) (Order, error) {
-	m, err := s.merchants.Merchant(ctx, o.MerchantID)
-	if err != nil {
-		return o, err
-	}
+// and in the same transaction writes the order: a new order (no from
+// states) is inserted as PAID, an existing one is marked PAID if it is still in one of
+// the from states. spend, if given, runs in that transaction too (it spends
+// the payment code), and so do the observers.
+func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, spend func(context.Context) error, from ...State) (Order, error) {
 	fees, err := s.feeAccountID(ctx)
 	if err != nil {
 		return o, err
 	}
-	ref := fmt.Sprintf("order:%d:pay", o.ID)
+	ref := PaymentReference(o)
 	// FUNDING_CHANGED means another payment of the same wallet spent the
 	// money this plan counted on; nothing moved, so plan again.
 	for attempt := 0; ; attempt++ {
@@ -66,35 +72,57 @@ func (s *Service) pay(ctx context.Context, o Order, w wallet.WalletID, from ...S
 		if err := paid.moveTo(Paid, s.clock()); err != nil {
 			return o, err
 		}
+		var written Order
 		t, err := s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: "payment", Memo: o.OutTradeNo, Postings: postings}, func(ctx context.Context) error {
+			// The work may run more than once if its batch is retried:
+			// start from the same order every time.
+			written = paid
+			if err := s.writeOrder(ctx, &written, from); err != nil {
+				return err
+			}
+			if spend != nil {
+				if err := spend(ctx); err != nil {
+					return err
+				}
+			}
 			if err := p.Work(ctx); err != nil {
 				return err
 			}
-			ok, err := s.store.UpdateOrder(ctx, paid, from...)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errStateMoved
-			}
-			return s.notify(ctx, paid, ChangePaid)
+			return s.notify(ctx, written, ChangePaid)
 		})
 		err = p.Explain(err)
 		switch {
 		case errors.Is(err, wallet.ErrFundingChanged) && attempt < 3:
 			continue
-		case errors.Is(err, errStateMoved) || (err == nil && t.Replayed):
+		case errors.Is(err, errStateMoved) || paydeskIs(err, ErrDuplicateOrder) || (err == nil && t.Replayed):
 			return s.afterRace(ctx, o, w)
 		case err != nil:
 			return o, err
 		}
-		return paid, nil
+		return written, nil
 	}
 }
 
-// afterRace explains a payment that found its order already changed.
+// writeOrder inserts a new order (no from states) or moves an existing one
+// from one of the from states, inside the payment's transaction.
+func (s *Service) writeOrder(ctx context.Context, o *Order, from []State) error {
+	if len(from) == 0 {
+		return s.store.CreateOrder(ctx, o)
+	}
+	ok, err := s.store.UpdateOrder(ctx, *o, from...)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errStateMoved
+	}
+	return nil
+}
+
+// afterRace explains a payment that found its order already written by
+// another request: a retry of the same payment, or a different payer.
 func (s *Service) afterRace(ctx context.Context, o Order, w wallet.WalletID) (Order, error) {
-	now, err := s.store.Order(ctx, o.MerchantID, o.ID)
+	now, err := s.store.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
 	if err != nil {
 		return o, err
 	}
@@ -102,33 +130,42 @@ func (s *Service) afterRace(ctx context.Context, o Order, w wallet.WalletID) (Or
 	case now.State == Paid && now.WalletID == w:
 		return now, nil // our own payment, recorded by an earlier try
 	case now.State == Closed:
-		return now, ErrOrderClosed
+		return replayOr(now, ErrOrderClosed)
 	case now.State == Created || now.State == Paying:
 		return now, ErrPaymentInProgress
 	}
 	return now, ErrOrderAlreadyPaid
 }
 
-// collect pays o from w, or, above the wallet's no-password limit, parks it
-// in PAYING until the payer confirms in the wallet app.
-func (s *Service) collect(ctx context.Context, o Order, w wallet.WalletID, mayAskPayer bool) (Order, error) {
+// replayOr gives the refusal that closed o, or err if it closed otherwise.
+func replayOr(o Order, err error) (Order, error) {
+	if r, rerr := replay(o); rerr != nil {
+		return r, rerr
+	}
+	return o, err
+}
+
+// collect pays a new order o from w, or, above the wallet's no-password
+// limit, records it as PAYING until the payer confirms in the wallet app.
+func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, spend func(context.Context) error, mayAskPayer bool) (Order, error) {
 	if mayAskPayer {
 		limit, err := s.wallets.NoPasswordLimit(ctx, w)
 		if err != nil {
 			return s.refuse(ctx, o, err)
 		}
 		if o.Amount > limit {
-			return s.awaitPayer(ctx, o, w)
+			return s.awaitPayer(ctx, o, w, spend)
 		}
 	}
-	paid, err := s.pay(ctx, o, w, Created)
-	if err != nil {
-		return s.refuse(ctx, paid, err)
+	paid, err := s.pay(ctx, o, m, w, spend)
+	if err != nil && paid.State == Created {
+		return s.refuse(ctx, o, err)
 	}
-	return paid, nil
+	return paid, err
 }
 
-func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID) (Order, error) {
+// awaitPayer records a new order as PAYING, spending the code with it.
+func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, spend func(context.Context) error) (Order, error) {
 	now := s.clock()
 	next := o
 	next.WalletID, next.ExpiresAt = w, now.Add(s.cfg.ConfirmTimeout)
@@ -136,33 +173,32 @@ func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID) (O
 		return o, err
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		ok, err := s.store.UpdateOrder(ctx, next, Created)
-		if err != nil {
+		if err := s.store.CreateOrder(ctx, &next); err != nil {
 			return err
 		}
-		if !ok {
-			return errStateMoved
+		if spend != nil {
+			if err := spend(ctx); err != nil {
+				return err
+			}
 		}
 		return s.notify(ctx, next, ChangePaying)
 	})
-	if errors.Is(err, errStateMoved) {
+	switch {
+	case paydeskIs(err, ErrDuplicateOrder):
 		return s.afterRace(ctx, o, w)
+	case err != nil:
+		return s.refuse(ctx, o, err)
 	}
-	return next, err
+	return next, nil
 }
 
-// refuse closes a scan-code, dynamic-password or store-QR order whose
-// payment was refused, recording why, so that a retry under the same
-// out_trade_no gets the same answer. Errors that are not the payer's
-// (an outage, a bug) leave the order open for the closer: the payment may
-// yet be found to have happened.
+// refuse records a new order that was refused (insufficient funds, a used
+// code, ...) as CLOSED with the refusal's code, so that a retry under the
+// same out_trade_no gets the same answer. Errors that are not the payer's
+// (an outage, a bug) record nothing: the request may simply be retried.
 func (s *Service) refuse(ctx context.Context, o Order, cause error) (Order, error) {
 	e := paydesk.AsError(cause)
-	switch e.Kind {
-	case paydesk.KindInternal, paydesk.KindUnavailable:
-		return o, cause
-	}
-	if o.State != Created {
+	if e.Kind == paydesk.KindInternal || e.Kind == paydesk.KindUnavailable || o.State != Created {
 		return o, cause
 	}
 	closed := o
@@ -171,12 +207,14 @@ func (s *Service) refuse(ctx context.Context, o Order, cause error) (Order, erro
 		return o, cause
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		ok, err := s.store.UpdateOrder(ctx, closed, Created)
-		if err != nil || !ok {
+		if err := s.store.CreateOrder(ctx, &closed); err != nil {
 			return err
 		}
 		return s.notify(ctx, closed, ChangeClosed)
 	})
+	if paydeskIs(err, ErrDuplicateOrder) {
+		return s.afterRace(ctx, o, 0)
+	}
 	if err != nil {
 		return o, errors.Join(cause, err)
 	}
@@ -193,6 +231,7 @@ func (s *Service) close(ctx context.Context, o Order, reason string) (Order, boo
 	}
 	var done bool
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		done = false
 		ok, err := s.store.UpdateOrder(ctx, closed, Created, Paying)
 		if err != nil || !ok {
 			return err

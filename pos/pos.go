@@ -45,6 +45,13 @@ type Config struct {
 	// PublicURL is where customers reach paydesk: QR payloads and payment
 	// links are built on it (default http://localhost:8080).
 	PublicURL string
+	// RefundWindow is how long after payment an order can be refunded
+	// (default DefaultRefundWindow, 180 days).
+	RefundWindow time.Duration
+	// Settled tells whether a paid order's money has been settled, which
+	// ends the day it can be voided (see void.go); nil until settlement
+	// exists: then "paid today" alone decides.
+	Settled SettlementCheck
 }
 
 // Service carries out the POS use cases.
@@ -131,37 +138,41 @@ func newPayToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// open creates an order for a collection, or returns the one already made
-// for the same out_trade_no: the same request gets the same order (nil
-// error, existing true), another request under that number is refused.
-func (s *Service) open(ctx context.Context, o Order) (Order, bool, error) {
+// draft checks a new collection and completes it from its merchant,
+// without writing anything.
+func (s *Service) draft(ctx context.Context, o Order) (Order, merchant.Merchant, error) {
 	if err := validOutTradeNo(o.OutTradeNo); err != nil {
-		return Order{}, false, err
+		return Order{}, merchant.Merchant{}, err
 	}
 	if err := s.validAmount(o.Amount); err != nil {
-		return Order{}, false, err
+		return Order{}, merchant.Merchant{}, err
 	}
 	if len(o.Subject) > 128 {
-		return Order{}, false, paydesk.ErrInvalid.WithMessage("subject must be at most 128 bytes")
+		return Order{}, merchant.Merchant{}, paydesk.ErrInvalid.WithMessage("subject must be at most 128 bytes")
 	}
 	m, err := s.merchants.Merchant(ctx, o.MerchantID)
 	if err != nil {
-		return Order{}, false, err
+		return Order{}, merchant.Merchant{}, err
 	}
 	if m.Status != merchant.Active {
-		return Order{}, false, ErrMerchantNotActive
+		return Order{}, merchant.Merchant{}, ErrMerchantNotActive
 	}
 	now := s.clock()
 	o.Kind, o.State, o.Currency, o.CreatedAt, o.UpdatedAt = KindPOS, Created, m.Currency, now, now
 	o.RequestDigest = digest(string(o.Method), o.Amount.String(), string(m.Currency), o.Subject)
-	err = s.store.CreateOrder(ctx, &o)
-	if err == nil {
-		return o, false, nil
+	if o.ID, err = s.store.NewOrderID(ctx); err != nil {
+		return Order{}, merchant.Merchant{}, err
 	}
-	if !paydeskIs(err, ErrDuplicateOrder) {
-		return Order{}, false, err
-	}
+	return o, m, nil
+}
+
+// earlier finds the order a previous request made under o's out_trade_no:
+// the same request gets it back (found), another request is refused.
+func (s *Service) earlier(ctx context.Context, o Order) (Order, bool, error) {
 	existing, err := s.store.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
+	if paydeskIs(err, ErrOrderNotFound) {
+		return Order{}, false, nil
+	}
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -171,11 +182,26 @@ func (s *Service) open(ctx context.Context, o Order) (Order, bool, error) {
 	return existing, true, nil
 }
 
+// open creates an order to be paid later (a collection QR, a payment link),
+// or returns the one already made for the same request.
+func (s *Service) open(ctx context.Context, o Order) (Order, error) {
+	o, _, err := s.draft(ctx, o)
+	if err != nil {
+		return Order{}, err
+	}
+	err = s.store.CreateOrder(ctx, &o)
+	if paydeskIs(err, ErrDuplicateOrder) {
+		existing, _, err := s.earlier(ctx, o)
+		return existing, err
+	}
+	return o, err
+}
+
 // replay answers a retried request with what the first one got: the order,
 // or the refusal that closed it, or "in progress" while it is being paid.
 func replay(o Order) (Order, error) {
 	switch {
-	case o.State == Created && (o.Method == MethodScan || o.Method == MethodDynamicPassword):
+	case o.State == Created && (o.Method == MethodScan || o.Method == MethodDynamicPassword || o.Method == MethodStoreQR):
 		return o, ErrPaymentInProgress
 	case o.State == Closed && o.CloseReason != "" && o.CloseReason != ReasonExpired && o.CloseReason != ReasonCancelled && o.CloseReason != ReasonDeclined:
 		return o, refusal(o.CloseReason)

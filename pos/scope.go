@@ -1,6 +1,10 @@
 package pos
 
-import "github.com/paydesk/paydesk/merchant"
+import (
+	"context"
+
+	"github.com/paydesk/paydesk/merchant"
+)
 
 // visibleTo reports whether an order is in the caller's scope: a cashier
 // sees their own orders, a manager their store's, an owner the merchant's.
@@ -15,4 +19,18 @@ func visibleTo(c Cashier, o Order) bool {
 		return o.StoreID == c.StoreID
 	}
 	return o.CashierID == c.StaffID
+}
+
+// OrderFor returns one of the orders in the caller's scope. An order
+// outside it is ORDER_NOT_FOUND, exactly like one that does not exist, so
+// ids reveal nothing across merchants, stores or cashiers.
+func (s *Service) OrderFor(ctx context.Context, c Cashier, id int64) (Order, error) {
+	o, err := s.store.Order(ctx, c.MerchantID, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if !visibleTo(c, o) {
+		return Order{}, ErrOrderNotFound
+	}
+	return o, nil
 }

@@ -11,8 +11,14 @@ import (
 // Storage is what the POS needs from the database.
 type Storage interface {
 	paydesk.TxRunner
-	// CreateOrder inserts o and sets its ID; a taken (merchant, out_trade_no)
-	// is ErrDuplicateOrder.
+	RefundStorage
+	// NewOrderID reserves the id of an order before it is written, so the
+	// order can be written together with its payment; call it outside
+	// transactions.
+	NewOrderID(ctx context.Context) (int64, error)
+	// CreateOrder inserts o, whose ID is set; a taken (merchant,
+	// out_trade_no) is ErrDuplicateOrder. Inside a ledger batch the insert
+	// may be gathered with others and fail only when the batch writes.
 	CreateOrder(ctx context.Context, o *Order) error
 	Order(ctx context.Context, merchantID, id int64) (Order, error)
 	OrderByOutTradeNo(ctx context.Context, merchantID int64, outTradeNo string) (Order, error)

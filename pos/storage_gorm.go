@@ -12,10 +12,20 @@ import (
 )
 
 // GormStorage keeps orders in the application database.
-type GormStorage struct{ db *storage.DB }
+type GormStorage struct {
+	db  *storage.DB
+	ids *storage.IDs
+}
 
 // NewGormStorage returns Storage over db.
-func NewGormStorage(db *storage.DB) *GormStorage { return &GormStorage{db: db} }
+func NewGormStorage(db *storage.DB) *GormStorage {
+	return &GormStorage{db: db, ids: storage.NewIDs(db)}
+}
+
+// NewOrderID reserves an order id.
+func (s *GormStorage) NewOrderID(ctx context.Context) (int64, error) {
+	return s.ids.Next(ctx, "orders")
+}
 
 var _ Storage = (*GormStorage)(nil)
 
@@ -105,19 +115,34 @@ func (r orderRow) order() Order {
 	return o
 }
 
-// CreateOrder inserts o and sets its ID.
+// orderColumns are the columns CreateOrder writes, in orderRow's order.
+var orderColumns = []string{"id", "merchant_id", "store_id", "cashier_id", "out_trade_no", "kind", "method", "subject", "amount",
+	"currency", "state", "wallet_id", "funding_voucher", "funding_coupon", "funding_cash", "funding_card", "funding_detail", "fee",
+	"refunded", "close_reason", "request_digest", "pay_token", "expires_at", "paid_at", "closed_at", "created_at", "updated_at"}
+
+// CreateOrder inserts o, reserving its id first if it has none.
 func (s *GormStorage) CreateOrder(ctx context.Context, o *Order) error {
+	if o.ID == 0 {
+		id, err := s.NewOrderID(ctx)
+		if err != nil {
+			return err
+		}
+		o.ID = id
+	}
 	r, err := toRow(*o)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Writer(ctx).Create(&r).Error; err != nil {
-		if storage.IsDuplicate(err) {
-			return ErrDuplicateOrder
-		}
+	err = s.db.Insert(ctx, "orders", orderColumns, r.ID, r.MerchantID, r.StoreID, r.CashierID, r.OutTradeNo, r.Kind, r.Method,
+		r.Subject, r.Amount, r.Currency, r.State, r.WalletID, r.FundingVoucher, r.FundingCoupon, r.FundingCash, r.FundingCard,
+		r.FundingDetail, r.Fee, r.Refunded, r.CloseReason, r.RequestDigest, r.PayToken, r.ExpiresAt, r.PaidAt, r.ClosedAt,
+		r.CreatedAt, r.UpdatedAt)
+	if storage.IsDuplicate(err) {
+		return ErrDuplicateOrder
+	}
+	if err != nil {
 		return fmt.Errorf("create order: %w", err)
 	}
-	o.ID = r.ID
 	return nil
 }
 

@@ -37,10 +37,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.Close()
 		var got int
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('paydesk_migrate', 120)").Scan(&got); err != nil || got != 1 {
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(CONCAT('paydesk_migrate:', DATABASE()), 120)").Scan(&got); err != nil || got != 1 {
 			return fmt.Errorf("migrate: could not take the migration lock (got %d): %v", got, err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('paydesk_migrate')")
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(CONCAT('paydesk_migrate:', DATABASE()))")
 	}
 	p, err := db.migrations()
 	if err != nil {

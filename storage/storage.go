@@ -62,6 +62,7 @@ func Open(dsn string, opt Options) (*DB, error) {
 		NowFunc:                paydesk.SystemClock,
 		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
 		TranslateError:         true,
+		PrepareStmt:            true, // parsing SQL was a fifth of a payment's CPU on SQLite
 	}
 	if rest, ok := strings.CutPrefix(dsn, "mysql://"); ok {
 		return openMySQL(rest, cfg, opt)

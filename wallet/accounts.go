@@ -17,9 +17,15 @@ const (
 	// when they are issued and vouchers when they are spent, and goes
 	// negative by what marketing has cost.
 	MarketingAccount = "platform:marketing"
+	// CardRefundsAccount holds refunds on their way back to a card: a refund
+	// books the card's share here in the refund's transaction, and the money
+	// moves on to the clearing account once the bank has credited the card
+	// (or to the wallet's cash if the card can no longer take it).
+	CardRefundsAccount = "bank:card-refunds"
 
 	TypeClearing   = "bank_clearing"
 	TypeMarketing  = "platform_marketing"
+	TypeCardRefund = "bank_card_refunds"
 	TypeCash       = "wallet_cash"
 	TypeCouponCash = "wallet_coupon"
 )
@@ -32,8 +38,9 @@ func CouponAccountCode(id WalletID) string { return fmt.Sprintf("wallet:%d:coupo
 
 // PlatformAccounts are the platform's accounts a wallet's money comes from.
 type PlatformAccounts struct {
-	Clearing  ledger.Account
-	Marketing ledger.Account
+	Clearing    ledger.Account
+	Marketing   ledger.Account
+	CardRefunds ledger.Account
 }
 
 // EnsurePlatformAccounts creates the platform accounts if they do not exist,
@@ -48,7 +55,11 @@ func EnsurePlatformAccounts(ctx context.Context, l *ledger.Ledger, currency payd
 	if err != nil {
 		return PlatformAccounts{}, fmt.Errorf("ensure %s: %w", MarketingAccount, err)
 	}
-	return PlatformAccounts{Clearing: clearing, Marketing: marketing}, nil
+	refunds, err := l.CreateAccount(ctx, ledger.Account{Code: CardRefundsAccount, Type: TypeCardRefund, Currency: currency})
+	if err != nil {
+		return PlatformAccounts{}, fmt.Errorf("ensure %s: %w", CardRefundsAccount, err)
+	}
+	return PlatformAccounts{Clearing: clearing, Marketing: marketing, CardRefunds: refunds}, nil
 }
 
 // MerchantAccounts are where a payment's money goes. Pending receives what

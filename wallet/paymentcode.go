@@ -177,28 +177,49 @@ func (s *Service) PaymentCode(ctx context.Context, id WalletID) (code string, ex
 }
 
 // ConsumePaymentCode checks a scanned payment code and spends it, returning
-// the wallet it belongs to. A code pays once: the use commits here, on its
-// own, so it must not run inside a transaction. Refusals are
-// PAYMENT_CODE_INVALID, _EXPIRED or _USED, or TOO_MANY_ATTEMPTS while the
-// code id is locked after repeated wrong codes.
+// the wallet it belongs to. The use commits here, on its own, so it must not
+// run inside a transaction; a payment that wants the use to commit with it
+// calls VerifyPaymentCode, then SpendCode inside its transaction.
 func (s *Service) ConsumePaymentCode(ctx context.Context, code string) (WalletID, error) {
 	if err := s.outsideTx(ctx, "ConsumePaymentCode"); err != nil {
 		return 0, err
 	}
-	pc, err := ParsePaymentCode(code)
+	use, err := s.VerifyPaymentCode(ctx, code)
 	if err != nil {
 		return 0, err
+	}
+	if err := s.SpendCode(ctx, use); err != nil {
+		return 0, err
+	}
+	return use.Wallet, nil
+}
+
+// CodeUse is a payment code that was checked and not yet spent.
+type CodeUse struct {
+	Wallet  WalletID
+	counter int64
+	at      time.Time
+}
+
+// VerifyPaymentCode checks a scanned payment code without spending it.
+// Refusals are PAYMENT_CODE_INVALID, _EXPIRED or _USED, or TOO_MANY_ATTEMPTS
+// while the code id is locked after repeated wrong codes. A wrong code
+// counts against its code id at once, outside any transaction.
+func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, error) {
+	pc, err := ParsePaymentCode(code)
+	if err != nil {
+		return CodeUse{}, err
 	}
 	w, err := s.store.WalletByCodeID(ctx, pc.CodeID)
 	if errors.Is(err, ErrWalletNotFound) {
-		return 0, ErrPaymentCodeInvalid
+		return CodeUse{}, ErrPaymentCodeInvalid
 	}
 	if err != nil {
-		return 0, fmt.Errorf("consume payment code: %w", err)
+		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
 	key := "paycode:" + pc.CodeID
 	if err := s.attempts.Check(ctx, key); err != nil {
-		return 0, err
+		return CodeUse{}, err
 	}
 	now := s.clock()
 	c := codeCounter(now)
@@ -208,28 +229,48 @@ func (s *Service) ConsumePaymentCode(ctx context.Context, code string) (WalletID
 		if !match(k) {
 			continue
 		}
-		err := s.store.UseCode(ctx, w.ID, kindPaymentCode, k, now)
-		if errors.Is(err, errCodeUsed) {
-			return 0, ErrPaymentCodeUsed
-		}
+		// A quick look saves a used code from reaching the card; SpendCode's
+		// unique key still decides between simultaneous uses.
+		used, err := s.store.CodeUsed(ctx, w.ID, kindPaymentCode, k)
 		if err != nil {
-			return 0, fmt.Errorf("consume payment code: %w", err)
+			return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 		}
-		return w.ID, nil
+		if used {
+			return CodeUse{}, ErrPaymentCodeUsed
+		}
+		return CodeUse{Wallet: w.ID, counter: k, at: now}, nil
 	}
 	// Only the secret's holder can produce an expired code, so it is not a
 	// guess and does not count against the code id.
 	for k := c - codeStepsAfter - 1; k >= c-codeStepsExpired; k-- {
 		if match(k) {
-			return 0, ErrPaymentCodeExpired
+			return CodeUse{}, ErrPaymentCodeExpired
 		}
+	}
+	if err := s.outsideTx(ctx, "VerifyPaymentCode"); err != nil {
+		return CodeUse{}, err
 	}
 	locked, err := s.attempts.Fail(ctx, key, s.codeRule)
 	if err != nil {
-		return 0, fmt.Errorf("consume payment code: %w", err)
+		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
 	if locked {
-		return 0, s.attempts.Check(ctx, key)
+		return CodeUse{}, s.attempts.Check(ctx, key)
 	}
-	return 0, ErrPaymentCodeInvalid
+	return CodeUse{}, ErrPaymentCodeInvalid
+}
+
+// SpendCode records that a verified code paid, inside the transaction in ctx
+// if there is one, so that the code and the payment commit or roll back
+// together. A second spend of the same code is ErrPaymentCodeUsed: of two
+// payments racing with one code, exactly one gets through.
+func (s *Service) SpendCode(ctx context.Context, u CodeUse) error {
+	err := s.store.UseCode(ctx, u.Wallet, kindPaymentCode, u.counter, u.at)
+	if errors.Is(err, errCodeUsed) {
+		return ErrPaymentCodeUsed
+	}
+	if err != nil {
+		return fmt.Errorf("spend payment code: %w", err)
+	}
+	return nil
 }

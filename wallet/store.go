@@ -23,6 +23,8 @@ type Store interface {
 	SetAccounts(ctx context.Context, id WalletID, cash, coupon ledger.AccountID) error
 	WalletByID(ctx context.Context, id WalletID) (Wallet, error)
 	WalletByPhone(ctx context.Context, phone string) (Wallet, error)
+	// CashByPhonePrefix returns the cash balance of wallets by phone.
+	CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error)
 	WalletByCodeID(ctx context.Context, codeID string) (Wallet, error)
 	SetCard(ctx context.Context, id WalletID, card bank.Card) error
 	SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error
@@ -31,6 +33,8 @@ type Store interface {
 	// UseCode records that the code of kind at counter paid; a second use is
 	// errCodeUsed. The primary key decides between simultaneous uses.
 	UseCode(ctx context.Context, id WalletID, kind byte, counter int64, at time.Time) error
+	// CodeUsed reports whether the code of kind at counter has paid.
+	CodeUsed(ctx context.Context, id WalletID, kind byte, counter int64) (bool, error)
 	// ForgetUsedCodes deletes records of uses before t, which no code can
 	// be valid for any more.
 	ForgetUsedCodes(ctx context.Context, before time.Time) (int64, error)
@@ -52,6 +56,12 @@ type Store interface {
 	// SpendCoupon takes amount off an unexpired coupon of the wallet that
 	// has at least that much left, and reports false when it had not.
 	SpendCoupon(ctx context.Context, id WalletID, c CouponID, amount paydesk.Amount, now time.Time) (bool, error)
+	// RestoreCoupon gives amount back to a coupon of the wallet (a refund of
+	// a payment it paid), expired or not.
+	RestoreCoupon(ctx context.Context, id WalletID, c CouponID, amount paydesk.Amount, now time.Time) error
+	// RestoreVoucher makes a voucher that payment ref used active again and
+	// reports false when it was not used by ref.
+	RestoreVoucher(ctx context.Context, id WalletID, v VoucherID, ref string) (bool, error)
 	// ExpiredCoupons lists up to limit coupons expired by now with money left.
 	ExpiredCoupons(ctx context.Context, now time.Time, limit int) ([]Coupon, error)
 	// EmptyCoupon sets an expired coupon's remaining from want to zero and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -159,12 +160,41 @@ func (s *GormStore) oneWallet(ctx context.Context, where string, arg any) (Walle
 
 // UseCode records a used code; the primary key refuses a second use.
 func (s *GormStore) UseCode(ctx context.Context, id WalletID, kind byte, counter int64, at time.Time) error {
-	err := s.db.Writer(ctx).Exec("INSERT INTO wallet_used_codes (wallet_id, kind, counter, used_at) VALUES (?, ?, ?, ?)",
-		int64(id), string(kind), counter, at.UTC()).Error
+	// Inside a ledger batch the row is gathered with the batch's others; a
+	// second use then fails the batch's flush, and the request retried on
+	// its own gets errCodeUsed.
+	err := s.db.Insert(ctx, "wallet_used_codes", []string{"wallet_id", "kind", "counter", "used_at"},
+		int64(id), string(kind), counter, at.UTC())
 	if storage.IsDuplicate(err) {
 		return errCodeUsed
 	}
 	return err
+}
+
+// CashByPhonePrefix returns the cash balance of wallets by phone.
+func (s *GormStore) CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error) {
+	var rows []struct {
+		Phone   string
+		Balance int64
+	}
+	err := s.db.Reader(ctx).Raw("SELECT w.phone, a.balance FROM wallets w JOIN ledger_accounts a ON a.id = w.cash_account_id WHERE w.phone LIKE ?",
+		strings.ReplaceAll(prefix, "%", "")+"%").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("cash by phone: %w", err)
+	}
+	out := make(map[string]paydesk.Amount, len(rows))
+	for _, r := range rows {
+		out[r.Phone] = paydesk.Amount(r.Balance)
+	}
+	return out, nil
+}
+
+// CodeUsed reports whether a code has paid.
+func (s *GormStore) CodeUsed(ctx context.Context, id WalletID, kind byte, counter int64) (bool, error) {
+	var n int64
+	err := s.db.Reader(ctx).Raw("SELECT COUNT(*) FROM wallet_used_codes WHERE wallet_id = ? AND kind = ? AND counter = ?",
+		int64(id), string(kind), counter).Scan(&n).Error
+	return n > 0, err
 }
 
 // ForgetUsedCodes deletes records of uses before t.

@@ -7,6 +7,7 @@ package banktest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ func RunChannelContract(t *testing.T, newChannel func() bank.Channel) {
 	t.Run("FailuresAreCoded", func(t *testing.T) { testDebitFailures(t, newChannel()) })
 	t.Run("DebitValidatesItsRequest", func(t *testing.T) { testDebitValidation(t, newChannel()) })
 	t.Run("PayoutIsIdempotentByReference", func(t *testing.T) { testPayout(t, newChannel()) })
+	t.Run("RefundIsIdempotentAndBoundedByTheDebit", func(t *testing.T) { testRefund(t, newChannel()) })
+	t.Run("ConcurrentRefundsNeverExceedTheDebit", func(t *testing.T) { testConcurrentRefunds(t, newChannel()) })
 }
 
 // wantCode fails unless err carries code.
@@ -229,4 +232,78 @@ func MustBindRetrying(t testing.TB, ch bank.Channel, number string) bank.Card {
 	}
 	t.Fatalf("bind card %s: the bank never answered", number)
 	return bank.Card{}
+}
+
+func refund(ref, debitRef string, amt paydesk.Amount) bank.RefundRequest {
+	return bank.RefundRequest{Reference: ref, DebitReference: debitRef, Amount: amt, Currency: "CNY"}
+}
+
+func testRefund(t *testing.T, ch bank.Channel) {
+	ctx := context.Background()
+	card := MustBind(t, ch, bank.SimCardOK)
+	if _, err := ch.Debit(ctx, debit("pay-1", card.Token, 1000)); err != nil {
+		t.Fatalf("debit: %v", err)
+	}
+	first, err := ch.Refund(ctx, refund("pay-1-r1", "pay-1", 400))
+	if err != nil {
+		t.Fatalf("refund: %v", err)
+	}
+	if first.Reference != "pay-1-r1" || first.DebitReference != "pay-1" || first.BankReference == "" || first.Amount != 400 || first.Currency != "CNY" {
+		t.Fatalf("refund result = %+v", first)
+	}
+	again, err := ch.Refund(ctx, refund("pay-1-r1", "pay-1", 400))
+	if err != nil || again.BankReference != first.BankReference {
+		t.Fatalf("retried refund = %+v, %v; want %s again", again, err, first.BankReference)
+	}
+	_, err = ch.Refund(ctx, refund("pay-1-r1", "pay-1", 401))
+	wantCode(t, "same refund reference, other amount", err, "IDEMPOTENCY_CONFLICT")
+	_, err = ch.Refund(ctx, refund("pay-1-r2", "pay-1", 601))
+	wantCode(t, "refunds above the debit", err, "REFUND_EXCEEDS_DEBIT")
+	if _, err := ch.Refund(ctx, refund("pay-1-r2", "pay-1", 600)); err != nil {
+		t.Fatalf("refund of the rest: %v", err)
+	}
+	_, err = ch.Refund(ctx, refund("pay-1-r3", "pay-1", 1))
+	wantCode(t, "refund of a fully refunded debit", err, "REFUND_EXCEEDS_DEBIT")
+	_, err = ch.Refund(ctx, refund("x-r1", "never-debited", 1))
+	wantCode(t, "refund of an unknown debit", err, "DEBIT_NOT_FOUND")
+
+	declined := MustBind(t, ch, bank.SimCardDeclined)
+	ch.Debit(ctx, debit("d-1", declined.Token, 100))
+	_, err = ch.Refund(ctx, refund("d-1-r1", "d-1", 100))
+	wantCode(t, "refund of a declined debit", err, "DEBIT_NOT_FOUND")
+	_, err = ch.Refund(ctx, refund("z-r1", "pay-1", 0))
+	wantCode(t, "zero refund", err, "INVALID_AMOUNT")
+	_, err = ch.Refund(ctx, refund("", "pay-1", 1))
+	wantCode(t, "refund without a reference", err, "INVALID_ARGUMENT")
+}
+
+func testConcurrentRefunds(t *testing.T, ch bank.Channel) {
+	ctx := context.Background()
+	card := MustBind(t, ch, bank.SimCardOK)
+	if _, err := ch.Debit(ctx, debit("pay-c", card.Token, 1000)); err != nil {
+		t.Fatalf("debit: %v", err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := map[string]paydesk.Amount{} // bank reference -> amount
+	for i := range 20 {
+		wg.Go(func() {
+			// Two goroutines per reference: each reference refunds once.
+			r, err := ch.Refund(ctx, refund(fmt.Sprintf("pay-c-r%d", i/2), "pay-c", 150))
+			if err != nil {
+				if paydesk.ErrorCode(err) != "REFUND_EXCEEDS_DEBIT" {
+					t.Errorf("concurrent refund: %v", err)
+				}
+				return
+			}
+			mu.Lock()
+			done[r.BankReference] = r.Amount
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	// Ten references of 150 against a debit of 1000: exactly six fit.
+	if len(done) != 6 {
+		t.Fatalf("%d refunds of 150 went through against a debit of 1000, want 6: %v", len(done), done)
+	}
 }

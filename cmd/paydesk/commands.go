@@ -30,6 +30,12 @@ func commands() []command {
 		{"migrate", "migrate the database to the newest schema and print its version", migrateCmd},
 		{"demo", "create the demo merchant, staff and customers once, and print their logins as JSON", demoCmd},
 		{"merchant", "operator: `merchant create` opens a merchant with its first store and owner", merchantCmd},
+		{"settle", "operator: `settle --date YYYY-MM-DD [--merchant ID]` cuts a business day into settlement batches", settleCmd},
+		{"payout", "operator: `payout record --batch ID --status paid|failed` records an offline payout; `payout retry --batch ID`", payoutCmd},
+		{"bank-account", "operator: `bank-account set --merchant ID --number N --holder NAME` binds a merchant's settlement account", bankAccountCmd},
+		{"reconcile", "operator: `reconcile DATE` compares the ledger's payouts with the bank's daily file; exit 1 on differences", reconcileCmd},
+		{"seed-wallets", "load tests: create funded wallets in bulk and print their payment-code secrets", seedWalletsCmd},
+		{"books", "print whether the ledger balances, a merchant's balances and wallets' cash (for load tests)", booksCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "print this help", helpCmd},
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	Redis     string // redis:// URL for push between instances; empty for one instance
 	LogFormat string // text or json
 	Policy    string // casbin policy file; empty for the built-in one
+	PublicURL string // where customers reach paydesk: QR payloads and payment links are built on it
+	// Settle holds settlement, withdrawal and bank simulator settings (settle.go).
+	Settle SettleConfig
 
 	// Location is TZ loaded; validate sets it.
 	Location *time.Location
@@ -45,7 +48,7 @@ type setting struct {
 	field                 func(*Config) *string
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{"addr", "PAYDESK_ADDR", ":8080", "`host:port` to listen on", func(c *Config) *string { return &c.Addr }},
 	{"db", "PAYDESK_DB", "paydesk.db", "SQLite `file`, or mysql://user:pass@tcp(host:3306)/db", func(c *Config) *string { return &c.DB }},
 	{"tz", "PAYDESK_TZ", "Asia/Shanghai", "default time `zone` of merchants (IANA name)", func(c *Config) *string { return &c.TZ }},
@@ -53,8 +56,9 @@ var settings = []setting{
 	{"secret", "PAYDESK_SECRET", "", "token signing `secret`, at least 32 bytes (required in production)", func(c *Config) *string { return &c.Secret }},
 	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
 	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
+	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
-}
+}, settleSettings...)
 
 // DefaultConfig returns the configuration with every default applied.
 func DefaultConfig() Config {
@@ -100,9 +104,14 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("PAYDESK_REDIS (--redis) must be a redis:// or rediss:// URL"))
 		}
 	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.TrimRight(u.Path, "/") != "" {
+		errs = append(errs, fmt.Errorf("PAYDESK_PUBLIC_URL (--public-url) %q must be an http(s) URL of a host, such as https://pay.example.com", c.PublicURL))
+	}
 	if c.DB == "" {
 		errs = append(errs, errors.New("PAYDESK_DB (--db) is empty"))
 	}
+	errs = append(errs, c.Settle.validate(c.Env))
 	return errors.Join(errs...)
 }
 

@@ -13,10 +13,10 @@ func TestConfigPrecedence(t *testing.T) {
 		env  map[string]string
 		want Config
 	}{
-		{"defaults", nil, nil, Config{Addr: ":8080", DB: "paydesk.db", TZ: "Asia/Shanghai", Env: "dev", LogFormat: "text"}},
-		{"env over default", nil, env, Config{Addr: ":9000", DB: "env.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
-		{"flag over env", []string{"--addr", ":7000", "-db=flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
-		{"flag after command", []string{"--addr", ":7000", "serve", "--db", "flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text"}},
+		{"defaults", nil, nil, Config{Addr: ":8080", DB: "paydesk.db", TZ: "Asia/Shanghai", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
+		{"env over default", nil, env, Config{Addr: ":9000", DB: "env.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
+		{"flag over env", []string{"--addr", ":7000", "-db=flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
+		{"flag after command", []string{"--addr", ":7000", "serve", "--db", "flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,8 +50,16 @@ func TestConfigValidate(t *testing.T) {
 		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, "PAYDESK_LOG_FORMAT"},
 		{"bad redis", func(c *Config) { c.Redis = "localhost:6379" }, "PAYDESK_REDIS"},
 		{"redis", func(c *Config) { c.Redis = "redis://:pw@localhost:6379/0" }, ""},
+		{"public url", func(c *Config) { c.PublicURL = "https://pay.example.com/" }, ""},
+		{"public url without scheme", func(c *Config) { c.PublicURL = "pay.example.com" }, "PAYDESK_PUBLIC_URL"},
+		{"public url with a path", func(c *Config) { c.PublicURL = "https://example.com/pay" }, "PAYDESK_PUBLIC_URL"},
 		{"production without secret", func(c *Config) { c.Env = EnvProduction }, "PAYDESK_SECRET"},
-		{"production", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, ""},
+		{"production without a bank secret", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, "PAYDESK_BANK_SECRET"},
+		{"production", func(c *Config) {
+			c.Env = EnvProduction
+			c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
+		}, ""},
+		{"bad settlement settings", func(c *Config) { c.Settle.Cutoff = "13h"; c.Settle.WithdrawMin = "0.001" }, "PAYDESK_CUTOFF"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

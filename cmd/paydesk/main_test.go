@@ -170,6 +170,7 @@ func TestProductionNeedsSecret(t *testing.T) {
 		cfg := testConfig(filepath.Join(t.TempDir(), "paydesk.db"))
 		cfg.Env = EnvProduction
 		cfg.Secret = "Zm9yIHRlc3RzIG9ubHksIG5vdCBhIHJlYWwgc2VjcmV0Cg"
+		cfg.Settle.BankSecret = "YmFuayBjYWxsYmFja3MgaW4gdGVzdHMgb25seQo"
 		startMain(t, NewMain(cfg, logs))
 		if strings.Contains(logs.String(), cfg.Secret) || strings.Contains(logs.String(), "development secret") {
 			t.Fatalf("the logs show the secret or a dev warning:\n%s", logs)

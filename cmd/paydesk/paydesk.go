@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
+	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 )
 
@@ -27,6 +30,9 @@ type Main struct {
 	DB       *storage.DB
 	Services Services
 	API      *mobileapi.Server
+	// Push feeds the websockets; it runs from Run to Close.
+	Push  *push.Hub
+	redis *redis.Client
 
 	stderr   io.Writer
 	ln       net.Listener
@@ -39,6 +45,15 @@ type Main struct {
 	// beforeServe, if set, sees the API and the HTTP server before the
 	// first request; tests use it to add routes and shutdown hooks.
 	beforeServe func(*mobileapi.Server, *http.Server)
+
+	// CloseInterval is how often the background job closes expired orders
+	// (default 1 s); SweepInterval how often it does the slower
+	// housekeeping (default 1 minute).
+	CloseInterval, SweepInterval time.Duration
+	stopBackground               context.CancelFunc
+	backgroundDone               chan struct{}
+	// settle is the settlement scheduler (settle.go).
+	settle settleJob
 }
 
 // NewMain returns a Main for cfg that logs to stderr.
@@ -76,7 +91,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	m.Logger.Info("database ready", "dialect", db.Dialect, "schema_version", v)
-	return m.wire()
+	return m.wire(ctx)
 }
 
 // Run opens everything and starts serving the API on Config.Addr. It
@@ -86,9 +101,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
+	if err := m.startPush(ctx); err != nil {
+		return err
+	}
 	sv := m.Services
 	m.API = mobileapi.New(mobileapi.Config{DB: m.DB, Logger: m.Logger, Version: buildVersion(),
-		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer})
+		Push: m.Push, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
+		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
+		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
+		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -109,6 +130,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.beforeServe != nil {
 		m.beforeServe(m.API, m.server)
 	}
+	m.startBackground()
+	m.startSettlement()
 	go func() {
 		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
@@ -155,6 +178,19 @@ func (m *Main) Close() error {
 		case m.ln != nil:
 			m.ln.Close()
 		}
+		// Sockets are hijacked connections, which Shutdown does not wait
+		// for: ending their streams tells their clients to reconnect.
+		m.closePush()
+		// The background jobs stop before what they use: a closer caught
+		// mid-way leaves its order open for the next instance or start.
+		m.stopSettlement()
+		if m.stopBackground != nil {
+			m.stopBackground()
+			<-m.backgroundDone
+		}
+		if m.Services.Bank != nil {
+			m.Services.Bank.Close()
+		}
 		// The ledger finishes the transfers already queued before the
 		// database goes away.
 		if m.Services.Ledger != nil {
@@ -179,4 +215,61 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// startBackground starts the jobs every instance runs beside the API:
+// closing the orders whose time ran out (every CloseInterval, so a payment
+// left PAYING ends soon after its timeout, SPEC §2), and every
+// SweepInterval the wallet's sweep (expired coupons, used codes), card
+// refunds the bank has not confirmed yet, and
+// forgetting day-old idempotency keys and expired sessions. Several
+// instances may run them at once: each order is closed once, and the rest
+// is idempotent. Close stops them.
+func (m *Main) startBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopBackground, m.backgroundDone = cancel, make(chan struct{})
+	closeEvery, sweepEvery := m.CloseInterval, m.SweepInterval
+	if closeEvery <= 0 {
+		closeEvery = time.Second
+	}
+	if sweepEvery <= 0 {
+		sweepEvery = time.Minute
+	}
+	sv, log := m.Services, m.Logger
+	warn := func(job string, err error) {
+		if ctx.Err() == nil {
+			log.Warn("background job failed", "job", job, "error", err)
+		}
+	}
+	go func() {
+		defer close(m.backgroundDone)
+		closer, sweeper := time.NewTicker(closeEvery), time.NewTicker(sweepEvery)
+		defer closer.Stop()
+		defer sweeper.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-closer.C:
+				if n, err := sv.POS.CloseExpired(ctx); err != nil {
+					warn("close expired orders", err)
+				} else if n > 0 {
+					log.Info("closed expired orders", "count", n)
+				}
+			case <-sweeper.C:
+				if err := sv.Wallets.Sweep(ctx); err != nil {
+					warn("wallet sweep", err)
+				}
+				if _, err := sv.POS.RetryCardRefunds(ctx); err != nil {
+					warn("retry card refunds", err)
+				}
+				if _, err := sv.Idempotency.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+					warn("purge idempotency keys", err)
+				}
+				if _, err := sv.Tokens.Purge(ctx); err != nil {
+					warn("purge sessions", err)
+				}
+			}
+		}
+	}()
 }

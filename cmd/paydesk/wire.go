@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // Services are the domain services every command shares, built on the
@@ -17,10 +23,25 @@ type Services struct {
 	Merchants *merchant.Service
 	Tokens    *rbac.Tokens
 	Enforcer  *rbac.Enforcer
+	// Bank is the built-in bank simulator: the only bank channel so far.
+	Bank        *bank.Simulator
+	Wallets     *wallet.Service
+	POS         *pos.Service
+	Idempotency *storage.IdempotencyKeys
+	// Outbox receives the push events of order and staff changes.
+	Outbox *push.Outbox
+	// Settlement cuts business days, pays batches and withdrawals (settle.go).
+	Settlement *settlement.Service
+	// Stats (today's data), Members and Tickets come after the payment;
+	// Stats and Members observe the POS.
+	Stats   *pos.Stats
+	Members *pos.Members
+	Tickets *pos.Tickets
 }
 
-// wire builds the services. The ledger's poster goroutine runs until Close.
-func (m *Main) wire() error {
+// wire builds the services. The ledger's poster goroutine and the bank
+// simulator run until Close.
+func (m *Main) wire(ctx context.Context) error {
 	c := &m.Config
 	if c.Env == EnvDev && (c.Secret == "" || c.Secret == DevSecret) {
 		c.Secret = DevSecret
@@ -36,11 +57,26 @@ func (m *Main) wire() error {
 		return fmt.Errorf("tokens: %w", err)
 	}
 	l := ledger.New(ledger.NewGormStore(m.DB), ledger.WithClock(clock))
-	m.Services = Services{
-		Ledger:    l,
-		Merchants: merchant.NewService(merchant.NewGormStorage(m.DB), l, storage.NewAttempts(m.DB, clock), clock),
-		Tokens:    tokens,
-		Enforcer:  enf,
+	// From here on Close has something to stop.
+	m.Services = Services{Ledger: l, Tokens: tokens, Enforcer: enf, Bank: bank.NewSimulator(m.bankConfig(clock))}
+	attempts := storage.NewAttempts(m.DB, clock)
+	outbox := push.NewOutbox(m.DB, clock)
+	merchants := merchant.NewService(merchant.NewGormStorage(m.DB), l, attempts, clock, merchant.WithStaffObserver(outbox))
+	wallets, err := wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(m.DB), Ledger: l, Bank: m.Services.Bank, Attempts: attempts, Clock: clock})
+	if err != nil {
+		return fmt.Errorf("wallets: %w", err)
 	}
+	m.Services.Merchants = merchants
+	m.Services.Wallets = wallets
+	m.Services.POS = pos.NewService(pos.NewGormStorage(m.DB), l, wallets, merchants, clock, pos.Config{PublicURL: c.PublicURL})
+	m.Services.POS.Observe(outbox)
+	m.Services.Stats = pos.NewStats(pos.NewGormStats(m.DB), merchants, clock)
+	m.Services.Members = pos.NewMembers(pos.NewGormMembers(m.DB), wallets)
+	m.Services.Tickets = pos.NewTickets(pos.NewGormTickets(m.DB), wallets, merchants, clock)
+	m.Services.POS.Observe(m.Services.Stats)
+	m.Services.POS.Observe(m.Services.Members)
+	m.Services.Outbox = outbox
+	m.Services.Idempotency = storage.NewIdempotencyKeys(m.DB, clock)
+	m.Services.Settlement = m.newSettlement(clock, outbox)
 	return nil
 }

@@ -1,0 +1,138 @@
+package push
+
+import (
+	"context"
+	"time"
+)
+
+// The dispatcher finds new events by their merchant's sequence rather than
+// by id: on MySQL an id is taken when a row is inserted, not when it
+// commits, so a lower id can become visible after a higher one and a
+// cursor over ids would step over it (and ids handed out in blocks per
+// instance are not even ordered across instances). A merchant's sequence
+// numbers, in contrast, commit in order and without holes. So each poll
+// asks which merchants' sequences moved recently (event_sequences by
+// updated_at, looking back Config.Lookback to cover transactions still
+// committing and clock skew), and reads each one's events after the last
+// number it handed out. An event whose stamp falls outside the window (an
+// instance's clock more than Lookback behind) is not lost: it goes out
+// with the merchant's next event, which is read from the last number
+// handed out, and reconnecting clients replay it.
+
+// eagerSteps are the pauses between the polls that follow a wake-up: an
+// Emit wakes the dispatcher before its transaction commits, so it looks
+// again a few times, soon, before falling back to PollInterval.
+var eagerSteps = []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond,
+	16 * time.Millisecond, 32 * time.Millisecond, 64 * time.Millisecond}
+
+// pageSize is how many events of one merchant a poll reads at a time.
+const pageSize = 500
+
+func (h *Hub) run(ctx context.Context) {
+	timer := time.NewTimer(h.cfg.PollInterval)
+	defer timer.Stop()
+	step := len(eagerSteps)
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.kick:
+			step = 0
+		case <-timer.C:
+		}
+		n, err := h.poll(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			if !failing {
+				h.log.Error("push: polling the outbox failed; retrying", "error", err)
+			}
+			failing = true
+		case failing:
+			h.log.Info("push: polling the outbox works again")
+			failing = false
+		}
+		if n > 0 && h.cfg.Bus != nil && time.Since(time.Unix(0, h.lastLocal.Load())) < 2*time.Second {
+			// Some of what was found was (likely) written here: wake the
+			// other instances. A wasted wake-up costs them one poll.
+			select {
+			case h.publish <- struct{}{}:
+			default: // one is pending already
+			}
+		}
+		wait := h.cfg.PollInterval
+		if n > 0 {
+			step = 0 // more may be committing right behind
+		}
+		if step < len(eagerSteps) {
+			wait = eagerSteps[step]
+			step++
+		}
+		timer.Reset(wait)
+	}
+}
+
+// publisher sends the wake-ups the dispatcher asks for, off its path, one
+// for any number asked while the previous one was in flight.
+func (h *Hub) publisher(ctx context.Context) {
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.publish:
+		}
+		err := h.cfg.Bus.Publish(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			h.log.Warn("push: waking the other instances failed; they will poll", "error", err)
+		case err == nil && failing:
+			h.log.Info("push: waking the other instances works again")
+		}
+		failing = err != nil
+	}
+}
+
+// poll delivers the events written since the last poll and returns how
+// many it found. The first poll only learns where every merchant is.
+func (h *Hub) poll(ctx context.Context) (int, error) {
+	started := h.ob.clock()
+	since := time.Time{}
+	if h.primed {
+		since = h.lastPoll.Add(-h.cfg.Lookback)
+	}
+	heads, err := h.ob.heads(ctx, since)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, hd := range heads {
+		last, ok := h.delivered[hd.MerchantID]
+		if !h.primed {
+			h.delivered[hd.MerchantID] = hd.LastSeq
+			continue
+		}
+		if ok && hd.LastSeq <= last {
+			continue
+		}
+		for last < hd.LastSeq {
+			events, err := h.ob.MerchantEvents(ctx, hd.MerchantID, last, pageSize)
+			if err != nil {
+				return n, err
+			}
+			if len(events) == 0 {
+				break
+			}
+			h.deliver(events)
+			n += len(events)
+			last = events[len(events)-1].Seq
+			h.delivered[hd.MerchantID] = last
+		}
+	}
+	h.primed, h.lastPoll = true, started
+	return n, nil
+}

@@ -1,0 +1,61 @@
+package settlement
+
+import (
+	"context"
+	"strings"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/bank"
+)
+
+// SetBankAccount binds the merchant's settlement bank account, replacing
+// the one before (the operator's `paydesk bank-account set`). Payouts
+// already submitted keep going to the account they were sent to; a batch
+// that FAILED is retried to the new one by the scheduler.
+func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.BankAccount) (BankAccount, error) {
+	a.Number = strings.ReplaceAll(strings.TrimSpace(a.Number), " ", "")
+	a.Holder, a.BankName = strings.TrimSpace(a.Holder), strings.TrimSpace(a.BankName)
+	if n := a.Number; len(n) < 6 || len(n) > 34 || strings.TrimFunc(n, isAlnum) != "" {
+		return BankAccount{}, bank.ErrBankAccountInvalid.WithMessage("account number must be 6 to 34 letters or digits")
+	}
+	if a.Holder == "" || len(a.Holder) > 128 || len(a.BankName) > 128 {
+		return BankAccount{}, bank.ErrBankAccountInvalid.WithMessage("account holder must be 1 to 128 bytes, bank name at most 128")
+	}
+	if _, err := s.merchants.Merchant(ctx, merchantID); err != nil {
+		return BankAccount{}, err
+	}
+	acct := BankAccount{MerchantID: merchantID, BankAccount: a, UpdatedAt: s.clock()}
+	return acct, s.store.saveBankAccount(ctx, acct)
+}
+
+// BankAccount returns the merchant's bound account, or BANK_ACCOUNT_NOT_BOUND.
+func (s *Service) BankAccount(ctx context.Context, merchantID int64) (BankAccount, error) {
+	return s.store.bankAccount(ctx, merchantID)
+}
+
+func isAlnum(r rune) bool {
+	return (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
+}
+
+// Balance returns the merchant's cleared balances, read in one statement
+// so that they are of one moment and add up to the book balance. The
+// marketing account (vouchers, coupons) is not part of them.
+func (s *Service) Balance(ctx context.Context, merchantID int64) (Balance, error) {
+	m, err := s.merchants.Merchant(ctx, merchantID)
+	if err != nil {
+		return Balance{}, err
+	}
+	bs, err := s.store.balances(ctx, m.Accounts.Pending, m.Accounts.Available, m.Accounts.Frozen)
+	if err != nil {
+		return Balance{}, err
+	}
+	b := Balance{Pending: bs[m.Accounts.Pending], Available: bs[m.Accounts.Available], Frozen: bs[m.Accounts.Frozen], Currency: m.Currency}
+	var book paydesk.Amount
+	for _, v := range []paydesk.Amount{b.Pending, b.Available, b.Frozen} {
+		if book, err = book.Add(v); err != nil {
+			return Balance{}, err
+		}
+	}
+	b.Book = book
+	return b, nil
+}

@@ -1,0 +1,32 @@
+package settlement
+
+import "context"
+
+// emitSubject tells the apps where a batch or withdrawal now stands,
+// re-reading it inside the transaction so the event shows the change.
+func (s *Service) emitSubject(ctx context.Context, kind string, id int64) error {
+	if kind == KindWithdrawal {
+		w, err := s.store.withdrawal(ctx, "id = ?", id)
+		if err != nil {
+			return err
+		}
+		return s.emitWithdrawal(ctx, w)
+	}
+	b, err := s.store.batch(ctx, false, "id = ?", id)
+	if err != nil {
+		return err
+	}
+	return s.emitBatch(ctx, b)
+}
+
+func (s *Service) emitBatch(ctx context.Context, b Batch) error {
+	return s.events.Emit(ctx, Event{MerchantID: b.MerchantID, Type: EventSettlementUpdated, Data: map[string]any{
+		"id": b.ID, "business_day": b.BusinessDay.String(), "state": b.State, "amount": int64(b.Amount), "net": int64(b.Net),
+		"currency": b.Currency, "due_at": b.DueAt, "attempt": b.Attempt, "offline": b.Offline, "reason": b.Reason, "updated_at": b.UpdatedAt}})
+}
+
+func (s *Service) emitWithdrawal(ctx context.Context, w Withdrawal) error {
+	return s.events.Emit(ctx, Event{MerchantID: w.MerchantID, Type: EventWithdrawalUpdated, Data: map[string]any{
+		"id": w.ID, "request_no": w.RequestNo, "state": w.State, "amount": int64(w.Amount), "fee": int64(w.Fee),
+		"currency": w.Currency, "reason": w.Reason, "updated_at": w.UpdatedAt}})
+}

@@ -1,0 +1,174 @@
+package settlement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/storage"
+)
+
+// Withdraw pays amount of the merchant's available balance to its bound
+// bank account (一键提现): owners only. The amount and the fee are taken
+// from available at once (the amount into frozen), the payout goes to the
+// bank, and the answer is the withdrawal, SUBMITTED (or already PAID or
+// FAILED if the bank answered at once). requestNo makes it idempotent: the
+// same number with the same amount is the same withdrawal, with another
+// amount IDEMPOTENCY_CONFLICT.
+func (s *Service) Withdraw(ctx context.Context, actor merchant.Actor, requestNo string, amount paydesk.Amount) (Withdrawal, error) {
+	if actor.Role != merchant.Owner {
+		return Withdrawal{}, paydesk.ErrForbidden.WithMessage("only an owner may withdraw")
+	}
+	if err := validRequestNo(requestNo); err != nil {
+		return Withdrawal{}, err
+	}
+	if err := amount.ValidPayment(); err != nil {
+		return Withdrawal{}, err
+	}
+	if w, err := s.store.withdrawal(ctx, "merchant_id = ? AND request_no = ?", actor.MerchantID, requestNo); err == nil {
+		return sameWithdrawal(w, amount)
+	} else if !errors.Is(err, ErrWithdrawalNotFound) {
+		return Withdrawal{}, err
+	}
+	if amount < s.cfg.WithdrawalMin {
+		return Withdrawal{}, ErrBelowMinimum.WithMessage("the smallest withdrawal is %s", s.cfg.WithdrawalMin)
+	}
+	m, err := s.merchants.Merchant(ctx, actor.MerchantID)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	var a attempt
+	var id int64
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		now := s.clock()
+		// Every withdrawal of the merchant locks this row first, so the
+		// daily limit is checked by one of them at a time.
+		acct, err := s.store.lockBankAccount(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		day := s.calendar(m).DayOf(now).String()
+		var used int64
+		if err := s.db.Writer(ctx).Raw("SELECT COALESCE(SUM(amount), 0) FROM withdrawals WHERE merchant_id = ? AND business_day = ? AND state <> ?",
+			m.ID, day, string(Failed)).Scan(&used).Error; err != nil {
+			return fmt.Errorf("sum today's withdrawals: %w", err)
+		}
+		if left := s.cfg.WithdrawalDailyLimit - paydesk.Amount(used); amount > left {
+			return ErrDailyLimit.WithMessage("%s is left of today's withdrawal limit of %s", max(left, 0), s.cfg.WithdrawalDailyLimit)
+		}
+		row := withdrawalRow{MerchantID: m.ID, RequestNo: requestNo, BusinessDay: day, Amount: int64(amount), Fee: int64(s.cfg.WithdrawalFee),
+			Currency: string(m.Currency), StaffID: actor.StaffID, Cols: payoutCols{State: string(AwaitingPayment), Version: 1, CreatedAt: now, UpdatedAt: now}}
+		if err := s.db.Writer(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("create withdrawal: %w", err)
+		}
+		id = row.ID
+		a, err = s.startAttempt(ctx, withdrawalSubject(row.withdrawal()), AwaitingPayment, m.Accounts.Available, m, acct)
+		return err
+	})
+	if storage.IsDuplicate(err) {
+		// The same request_no raced us and won: answer as its retry.
+		w, rerr := s.store.withdrawal(ctx, "merchant_id = ? AND request_no = ?", actor.MerchantID, requestNo)
+		if rerr != nil {
+			return Withdrawal{}, errors.Join(err, rerr)
+		}
+		return sameWithdrawal(w, amount)
+	}
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if err := s.send(ctx, a); err != nil {
+		s.log.Error("submit withdrawal payout", "reference", a.Reference, "error", err)
+	}
+	return s.store.withdrawal(ctx, "id = ?", id)
+}
+
+func sameWithdrawal(w Withdrawal, amount paydesk.Amount) (Withdrawal, error) {
+	if w.Amount != amount {
+		return Withdrawal{}, paydesk.ErrIdempotencyConflict.WithMessage("request_no %s was used for a withdrawal of %s", w.RequestNo, w.Amount)
+	}
+	return w, nil
+}
+
+func validRequestNo(s string) error {
+	if len(s) == 0 || len(s) > 64 {
+		return ErrInvalidRequestNo
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return ErrInvalidRequestNo
+		}
+	}
+	return nil
+}
+
+// Withdrawal returns one of the merchant's withdrawals.
+func (s *Service) Withdrawal(ctx context.Context, merchantID, id int64) (Withdrawal, error) {
+	return s.store.withdrawal(ctx, "merchant_id = ? AND id = ?", merchantID, id)
+}
+
+// Withdrawals lists the merchant's withdrawals, newest first, limit at a
+// time after cursor (the last id of the previous page; 0 for the first).
+// next is the cursor of the following page, 0 at the end.
+func (s *Service) Withdrawals(ctx context.Context, merchantID, cursor int64, limit int) (ws []Withdrawal, next int64, err error) {
+	limit = pageLimit(limit)
+	q := s.db.Reader(ctx).Where("merchant_id = ?", merchantID)
+	if cursor > 0 {
+		q = q.Where("id < ?", cursor)
+	}
+	var rows []withdrawalRow
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("list withdrawals: %w", err)
+	}
+	if len(rows) > limit {
+		rows, next = rows[:limit], rows[limit-1].ID
+	}
+	ws = make([]Withdrawal, len(rows))
+	for i, r := range rows {
+		ws[i] = r.withdrawal()
+	}
+	return ws, next, nil
+}
+
+// Batch returns one of the merchant's settlement batches.
+func (s *Service) Batch(ctx context.Context, merchantID, id int64) (Batch, error) {
+	return s.store.batch(ctx, false, "merchant_id = ? AND id = ?", merchantID, id)
+}
+
+// BatchByID returns a batch of any merchant, for the operator.
+func (s *Service) BatchByID(ctx context.Context, id int64) (Batch, error) {
+	return s.store.batch(ctx, false, "id = ?", id)
+}
+
+// Batches lists the merchant's settlement batches, newest business day
+// first, paged like Withdrawals.
+func (s *Service) Batches(ctx context.Context, merchantID, cursor int64, limit int) (bs []Batch, next int64, err error) {
+	limit = pageLimit(limit)
+	q := s.db.Reader(ctx).Where("merchant_id = ?", merchantID)
+	if cursor > 0 {
+		q = q.Where("id < ?", cursor)
+	}
+	var rows []batchRow
+	// Batches are cut in day order, so id order is business-day order.
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("list settlement batches: %w", err)
+	}
+	if len(rows) > limit {
+		rows, next = rows[:limit], rows[limit-1].ID
+	}
+	bs = make([]Batch, len(rows))
+	for i, r := range rows {
+		bs[i] = r.batch()
+	}
+	return bs, next, nil
+}
+
+// pageLimit bounds a page: 20 by default, at most 100.
+func pageLimit(n int) int {
+	if n <= 0 {
+		return 20
+	}
+	return min(n, 100)
+}
