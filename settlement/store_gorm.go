@@ -177,18 +177,6 @@ func (st *gormStore) batch(ctx context.Context, lock bool, where string, args ..
 	return rows[0].batch(), nil
 }
 
-func (st *gormStore) batches(ctx context.Context, where string, args ...any) ([]Batch, error) {
-	var rows []batchRow
-	if err := st.db.Reader(ctx).Where(where, args...).Order("id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list settlement batches: %w", err)
-	}
-	out := make([]Batch, len(rows))
-	for i, r := range rows {
-		out[i] = r.batch()
-	}
-	return out, nil
-}
-
 func (st *gormStore) withdrawal(ctx context.Context, where string, args ...any) (Withdrawal, error) {
 	var rows []withdrawalRow
 	if err := st.db.Reader(ctx).Where(where, args...).Limit(1).Find(&rows).Error; err != nil {

@@ -117,7 +117,16 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 	// half-way trying to upgrade a read lock.
 	wq.Set("_txlock", "immediate")
 
-	write, err := gorm.Open(sqlite.Open(path+"?"+wq.Encode()), cfg)
+	// The write pool has one connection, and gorm's statement cache
+	// deadlocks there: a transaction holding the connection waits for the
+	// cache's lock while a statement outside it holds that lock waiting for
+	// the connection (gorm issues 7350 and 7465; seen here as requests
+	// hanging for good under concurrent payments). So only reads cache
+	// prepared statements on SQLite; each pool gets its own gorm.Config,
+	// which gorm.Open fills in and keeps.
+	wcfg := *cfg
+	wcfg.PrepareStmt = false
+	write, err := gorm.Open(sqlite.Open(path+"?"+wq.Encode()), &wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}

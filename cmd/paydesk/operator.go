@@ -174,6 +174,9 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 			out.Staff = append(out.Staff, demoLogin{"cashier", st.Phone, demoCashierPassword, st.StoreID})
 		}
 	}
+	if err := seedDemoInstallment(ctx, m, ownerActor); err != nil {
+		return demoOutput{}, err
+	}
 	customers, err := seedDemoCustomers(ctx, m)
 	if err != nil {
 		return demoOutput{}, err
