@@ -24,7 +24,7 @@ import (
 // through the POS, so the seed takes seconds. The median of the per-call
 // times is reported as p50-ns/op beside Go's mean ns/op.
 //
-//	go test -run '^$' -bench StatsToday -benchtime 2000x ./pos/
+//	go test -v -run '^$' -bench StatsToday -benchtime 2000x -timeout 60m ./pos/
 func BenchmarkStatsToday(b *testing.B) {
 	const orders = 1_000_000
 	for _, d := range storagetest.Dialects() {
