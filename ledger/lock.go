@@ -17,7 +17,8 @@ func (l *Ledger) Lock(ctx context.Context, ids ...AccountID) (map[AccountID]Acco
 	}
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
-	locked, err := l.store.LockAccounts(ctx, slices.Compact(ids))
+	ids = slices.Compact(ids)
+	locked, err := l.store.LockAccounts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
