@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/ledger"
@@ -16,19 +15,17 @@ import (
 // by someone else, closed by the closer): the transfer rolls back with it.
 var errStateMoved = errors.New("pos: the order's state moved")
 
-var feeAccount atomic.Int64
-
 // feeAccountID returns the platform's fee account, which the merchant
 // service opens with the first merchant.
 func (s *Service) feeAccountID(ctx context.Context) (ledger.AccountID, error) {
-	if id := feeAccount.Load(); id != 0 {
+	if id := s.feeAccount.Load(); id != 0 {
 		return ledger.AccountID(id), nil
 	}
 	a, err := s.ledger.AccountByCode(ctx, merchant.PlatformFeeAccount)
 	if err != nil {
 		return 0, fmt.Errorf("find the platform fee account: %w", err)
 	}
-	feeAccount.Store(int64(a.ID))
+	s.feeAccount.Store(int64(a.ID))
 	return a.ID, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -63,6 +64,9 @@ type Service struct {
 	observers []Observer
 	clock     paydesk.Clock
 	cfg       Config
+	// feeAccount caches the platform fee account's id, per service: two
+	// services in one process may stand on different databases.
+	feeAccount atomic.Int64
 }
 
 // NewService returns a Service.
