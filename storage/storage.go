@@ -88,7 +88,12 @@ func openMySQL(dsn string, cfg *gorm.Config, opt Options) (*DB, error) {
 	}
 	c.Params["charset"] = "utf8mb4"
 	c.Params["time_zone"] = "'+00:00'"
-	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), cfg)
+	// No shared prepared statements on MySQL: with every pooled connection
+	// inside a transaction gorm's statement cache can deadlock (gorm issues
+	// #7350, #7465), and interpolated parameters already save the round trip.
+	mcfg := *cfg
+	mcfg.PrepareStmt = false
+	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), &mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open mysql: %w", err)
 	}
