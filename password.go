@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,7 +46,12 @@ var ErrWeakPassword = &Error{Kind: KindInvalid, Code: "WEAK_PASSWORD", Message: 
 // Passwords hashes and checks passwords with one set of costs. Services
 // take one so that tests can give them cheap costs.
 type Passwords struct {
-	params    PasswordParams
+	params PasswordParams
+	// slots bounds the hashes computed at once. Each holds MemoryKiB for
+	// its duration and keeps a core busy, so more at once adds no
+	// throughput, only memory: 64 cashiers logging in together held half a
+	// gigabyte before this bound.
+	slots     chan struct{}
 	dummyOnce sync.Once
 	dummyHash string
 }
@@ -56,7 +62,14 @@ func NewPasswords(p PasswordParams) *Passwords {
 	if p.MemoryKiB == 0 || p.Time == 0 || p.Threads == 0 {
 		p = DefaultPasswordParams
 	}
-	return &Passwords{params: p}
+	return &Passwords{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// idKey is argon2.IDKey within a slot.
+func (ps *Passwords) idKey(pw, salt []byte, p PasswordParams, n uint32) []byte {
+	ps.slots <- struct{}{}
+	defer func() { <-ps.slots }()
+	return argon2.IDKey(pw, salt, p.Time, p.MemoryKiB, p.Threads, n)
 }
 
 // Hash returns an argon2id hash of pw with a fresh salt, in the PHC string
@@ -78,7 +91,7 @@ func (ps *Passwords) hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	key := ps.idKey([]byte(pw), salt, p, keyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -92,7 +105,7 @@ func (ps *Passwords) Check(hash, pw string) bool {
 	if !ok || len(pw) > utf8.UTFMax*maxPasswordLen || utf8.RuneCountInString(pw) > maxPasswordLen {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(key)))
+	got := ps.idKey([]byte(pw), salt, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 

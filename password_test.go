@@ -3,6 +3,7 @@ package paydesk_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/paydesk/paydesk"
@@ -116,4 +117,27 @@ func TestCheckNoneUsesTheGivenCosts(t *testing.T) {
 			t.Fatal("CheckNone matched")
 		}
 	}
+}
+
+// A burst of logins queues for the hashing slots instead of allocating a
+// hash's memory each at once; every one still gets its right answer.
+func TestPasswordBurst(t *testing.T) {
+	pws := paydesk.NewPasswords(paydesk.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1})
+	h, err := pws.Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			pw := "correct horse"
+			if i%2 == 1 {
+				pw = "wrong horse!"
+			}
+			if got := pws.Check(h, pw); got != (i%2 == 0) {
+				t.Errorf("check %d: %v", i, got)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -37,6 +37,7 @@ type config struct {
 	prefix    string
 	keep      bool
 	serverPID int
+	profile   string
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long to drive payments")
 	flag.StringVar(&c.prefix, "prefix", "", "phone `prefix` of the seeded wallets (default: derived from the time, so runs do not collide)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (database and server log)")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU `file` of the server during the drive (own server only; read it with go tool pprof)")
 	flag.IntVar(&c.serverPID, "server-pid", 0, "`pid` of the server to sample RSS of, with --url")
 	flag.Parse()
 

@@ -65,8 +65,21 @@ func run(ctx context.Context, c config) (bool, error) {
 	}
 	sampling, stopSampling := context.WithCancel(ctx)
 	go srv.sampleRSS(sampling)
+	profiled := make(chan error, 1)
+	if c.profile != "" {
+		fmt.Println("server profiles at", srv.debugURL+"/debug/pprof/")
+		// The profile skips the first and last second, where the
+		// connections ramp up and down.
+		go func() { time.Sleep(time.Second); profiled <- srv.profileCPU(ctx, c.duration-2*time.Second, c.profile) }()
+	}
 	res := drive(ctx, c, cl, w)
 	stopSampling()
+	if c.profile != "" {
+		if err := <-profiled; err != nil {
+			return false, fmt.Errorf("cpu profile: %w", err)
+		}
+		fmt.Println("cpu profile of the server written to", c.profile)
+	}
 	res.print(c, srv.peakRSS.Load())
 
 	var after books

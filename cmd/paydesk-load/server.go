@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 // server is the paydesk under load and the operator commands around it.
 type server struct {
 	bin, db, url string
+	debugURL     string // pprof of our own server, with --cpuprofile
 	env          []string
 	cmd          *exec.Cmd
 	pid          int
@@ -60,7 +62,17 @@ func start(ctx context.Context, c config, dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(s.bin, "serve", "--db", s.db, "--addr", addr)
+	args := []string{"serve", "--db", s.db, "--addr", addr}
+	if c.profile != "" {
+		dl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.debugURL = "http://" + dl.Addr().String()
+		args = append(args, "--debug-addr", dl.Addr().String())
+		dl.Close()
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, log, log
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -100,6 +112,34 @@ func (s *server) operatorJSON(ctx context.Context, v any, args ...string) error 
 		return err
 	}
 	return json.Unmarshal(out, v)
+}
+
+// profileCPU saves a CPU profile of the server over d to file.
+func (s *server) profileCPU(ctx context.Context, d time.Duration, file string) error {
+	if s.debugURL == "" {
+		return errors.New("--cpuprofile needs the tool's own server (no --url)")
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.debugURL, int(d.Seconds())), nil)
+	if err != nil {
+		return err
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 {
+		return fmt.Errorf("profile: %s", r.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sampleRSS records the server's peak resident memory until ctx ends.

@@ -34,6 +34,7 @@ type Config struct {
 	LogFormat string // text or json
 	Policy    string // casbin policy file; empty for the built-in one
 	PublicURL string // where customers reach paydesk: QR payloads and payment links are built on it
+	DebugAddr string // host:port of the pprof listener; empty for none
 	// Settle holds settlement, withdrawal and bank simulator settings (settle.go).
 	Settle SettleConfig
 
@@ -57,6 +58,7 @@ var settings = append([]setting{
 	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
 	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
 	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
+	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }, settleSettings...)
 

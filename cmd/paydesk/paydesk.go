@@ -37,6 +37,7 @@ type Main struct {
 	stderr   io.Writer
 	ln       net.Listener
 	server   *http.Server
+	debug    *http.Server // pprof on Config.DebugAddr (debug.go)
 	serveErr chan error
 
 	closeOnce sync.Once
@@ -130,6 +131,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.beforeServe != nil {
 		m.beforeServe(m.API, m.server)
 	}
+	if err := m.startDebug(); err != nil {
+		return err
+	}
 	m.startBackground()
 	m.startSettlement()
 	go func() {
@@ -177,6 +181,9 @@ func (m *Main) Close() error {
 			}
 		case m.ln != nil:
 			m.ln.Close()
+		}
+		if m.debug != nil {
+			m.debug.Close()
 		}
 		// Sockets are hijacked connections, which Shutdown does not wait
 		// for: ending their streams tells their clients to reconnect.
