@@ -34,10 +34,7 @@ func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPaymen
 	if err != nil {
 		return s.refuse(ctx, o, err)
 	}
-	// The code is spent in the payment's own transaction: the order, the
-	// code's use and the money commit together, in one ledger batch.
-	spend := func(ctx context.Context) error { return s.wallets.SpendCode(ctx, use) }
-	return s.collect(ctx, o, m, use.Wallet, spend, true)
+	return s.collect(ctx, o, m, use.Wallet, &use)
 }
 
 // DynamicPasswordPayment is a cashier typing the customer's phone number and
@@ -67,7 +64,7 @@ func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req
 	if err != nil {
 		return s.refuse(ctx, o, err)
 	}
-	return s.collect(ctx, o, m, w, nil, false)
+	return s.collect(ctx, o, m, w, nil)
 }
 
 // Collection is an order to show as a QR or send as a link.
@@ -131,7 +128,7 @@ func (s *Service) PayOrder(ctx context.Context, w wallet.WalletID, payToken stri
 	if err != nil {
 		return o, err
 	}
-	return s.pay(ctx, o, m, w, nil, Created)
+	return s.pay(ctx, o, m, w, nil, nil, Created)
 }
 
 // PayStore is the wallet paying a store's static QR, the customer having
@@ -146,7 +143,7 @@ func (s *Service) PayStore(ctx context.Context, w wallet.WalletID, storeQRToken 
 	if err != nil {
 		return Order{}, err
 	}
-	return s.collect(ctx, o, m, w, nil, false)
+	return s.collect(ctx, o, m, w, nil)
 }
 
 // ConfirmPayment is the payer approving, in the wallet app, a payment that
@@ -160,7 +157,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID
 	if err != nil {
 		return o, err
 	}
-	paid, err := s.pay(ctx, o, m, w, nil, Paying)
+	paid, err := s.pay(ctx, o, m, w, nil, nil, Paying)
 	if err != nil && o.State == Paying {
 		// A refused confirmation closes the order: the cashier must know.
 		if _, done, cerr := s.close(ctx, o, paydesk.AsError(err).Code); cerr == nil && done {

@@ -42,8 +42,8 @@ func PaymentReference(o Order) string {
 // and in the same transaction writes the order: a new order (no from
 // states) is inserted as PAID, an existing one is marked PAID if it is still in one of
 // the from states. spend, if given, runs in that transaction too (it spends
-// the payment code), and so do the observers.
-func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, spend func(context.Context) error, from ...State) (Order, error) {
+// the payment code use), and so do the observers.
+func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse, spend func(context.Context) error, from ...State) (Order, error) {
 	fees, err := s.feeAccountID(ctx)
 	if err != nil {
 		return o, err
@@ -53,7 +53,7 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 	// money this plan counted on; nothing moved, so plan again.
 	for attempt := 0; ; attempt++ {
 		p, err := s.wallets.PreparePayment(ctx, wallet.PaymentRequest{Wallet: w, Merchant: o.MerchantID, Amount: o.Amount, Reference: ref,
-			To: wallet.MerchantAccounts{Pending: m.Accounts.Pending, Marketing: m.Accounts.Marketing}})
+			To: wallet.MerchantAccounts{Pending: m.Accounts.Pending, Marketing: m.Accounts.Marketing}, Code: use})
 		if err != nil {
 			return o, err
 		}
@@ -142,19 +142,20 @@ func replayOr(o Order, err error) (Order, error) {
 	return o, err
 }
 
-// collect pays a new order o from w, or, above the wallet's no-password
-// limit, records it as PAYING until the payer confirms in the wallet app.
-func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, spend func(context.Context) error, mayAskPayer bool) (Order, error) {
-	if mayAskPayer {
-		limit, err := s.wallets.NoPasswordLimit(ctx, w)
-		if err != nil {
-			return s.refuse(ctx, o, err)
-		}
-		if o.Amount > limit {
+// collect pays a new order o from w. When the payer showed a payment code
+// (use), the code is spent in the payment's own transaction, so the order,
+// the code's use and the money commit together, and above the wallet's
+// no-password limit the order waits as PAYING until the payer confirms in
+// the wallet app.
+func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse) (Order, error) {
+	var spend func(context.Context) error
+	if use != nil {
+		spend = func(ctx context.Context) error { return s.wallets.SpendCode(ctx, *use) }
+		if o.Amount > use.NoPasswordLimit {
 			return s.awaitPayer(ctx, o, w, spend)
 		}
 	}
-	paid, err := s.pay(ctx, o, m, w, spend)
+	paid, err := s.pay(ctx, o, m, w, use, spend)
 	if err != nil && paid.State == Created {
 		return s.refuse(ctx, o, err)
 	}

@@ -22,6 +22,10 @@ type PaymentRequest struct {
 	Reference string
 	// To are the merchant's accounts that receive the money.
 	To MerchantAccounts
+	// Code, when the payer showed a payment code, is its use: the wallet
+	// read to verify it is taken as the payer's, saving a read. The
+	// funding is still planned from fresh balances.
+	Code *CodeUse
 }
 
 // Payment is a planned, card-covered payment, ready to post.
@@ -96,6 +100,15 @@ func (s *Service) plan(ctx context.Context, w Wallet, merchant int64, amount pay
 	return f, nil
 }
 
+// payer returns the wallet req pays from: the one read to verify its
+// payment code, or else a fresh read.
+func (s *Service) payer(ctx context.Context, req PaymentRequest) (Wallet, error) {
+	if c := req.Code; c != nil && c.Wallet == req.Wallet && c.payer.ID == req.Wallet {
+		return c.payer, nil
+	}
+	return s.wallet(ctx, req.Wallet)
+}
+
 // PreparePayment plans how the wallet pays, debits the bound card for any
 // shortfall (booked into the wallet's cash at once, so the money is never
 // lost even if the payment then fails), and returns the payment's postings
@@ -113,7 +126,7 @@ func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payme
 	if req.To.Pending == 0 || req.To.Marketing == 0 {
 		return Payment{}, paydesk.ErrInvalid.WithMessage("a payment needs the merchant's pending and marketing accounts")
 	}
-	w, err := s.wallet(ctx, req.Wallet)
+	w, err := s.payer(ctx, req)
 	if err != nil {
 		return Payment{}, err
 	}

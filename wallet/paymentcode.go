@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/paydesk/paydesk"
 )
 
 const (
@@ -196,9 +198,15 @@ func (s *Service) ConsumePaymentCode(ctx context.Context, code string) (WalletID
 
 // CodeUse is a payment code that was checked and not yet spent.
 type CodeUse struct {
-	Wallet  WalletID
-	counter int64
-	at      time.Time
+	Wallet WalletID
+	// NoPasswordLimit is the payer's limit above which the payment waits
+	// for confirmation in the wallet app.
+	NoPasswordLimit paydesk.Amount
+	counter         int64
+	at              time.Time
+	// payer is the wallet as read to check the code: PreparePayment uses
+	// it instead of reading the row again (two reads fewer per payment).
+	payer Wallet
 }
 
 // VerifyPaymentCode checks a scanned payment code without spending it.
@@ -238,7 +246,7 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 		if used {
 			return CodeUse{}, ErrPaymentCodeUsed
 		}
-		return CodeUse{Wallet: w.ID, counter: k, at: now}, nil
+		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: k, at: now, payer: w}, nil
 	}
 	// Only the secret's holder can produce an expired code, so it is not a
 	// guess and does not count against the code id.
