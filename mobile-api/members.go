@@ -17,11 +17,6 @@ type memberJSON struct {
 	LastVisitAt time.Time `json:"last_visit_at"`
 }
 
-type memberPageJSON struct {
-	Items      []memberJSON `json:"items"`
-	NextCursor *string      `json:"next_cursor"`
-}
-
 // listMembers is GET /v1/members?sort=spend|recent&cursor=&limit= (会员管理):
 // the wallets that paid the merchant (an owner) or the store (a manager),
 // the biggest spenders or the latest visitors first.
@@ -43,12 +38,7 @@ func (s *Server) listMembers(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := memberPageJSON{Items: make([]memberJSON, len(page.Members))}
-	for i, m := range page.Members {
-		out.Items[i] = memberJSON{WalletID: int64(m.WalletID), Phone: m.Phone, Visits: m.Visits, TotalSpent: amountOf(m.TotalSpent), LastVisitAt: m.LastVisitAt}
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(page.Members, func(m pos.Member) memberJSON {
+		return memberJSON{WalletID: int64(m.WalletID), Phone: m.Phone, Visits: m.Visits, TotalSpent: amountOf(m.TotalSpent), LastVisitAt: m.LastVisitAt}
+	}, page.Next))
 }

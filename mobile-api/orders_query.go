@@ -30,12 +30,6 @@ func (s *Server) afterPaymentRoutes(auth *gin.RouterGroup) {
 	auth.GET("/wallet/tickets/:id/qr.png", s.walletTicketQR) // tickets.go
 }
 
-type orderPageJSON struct {
-	Items []orderJSON `json:"items"`
-	// NextCursor continues the list; null on its last page.
-	NextCursor *string `json:"next_cursor"`
-}
-
 // listOrders is GET /v1/orders: the orders in the caller's scope (a
 // cashier's own, a manager's store's, an owner's merchant's), newest first,
 // filtered by ?from=&to= (RFC 3339, created_at in [from, to)), ?state=,
@@ -51,14 +45,7 @@ func (s *Server) listOrders(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := orderPageJSON{Items: make([]orderJSON, len(page.Orders))}
-	for i, o := range page.Orders {
-		out.Items[i] = s.orderView(o)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(page.Orders, s.orderView, page.Next))
 }
 
 // orderFilter reads the query of GET /v1/orders; on failure it has answered 400.

@@ -34,3 +34,23 @@ func parseBoundedInt(s, name string, def, min, max int64) (int64, error) {
 	}
 	return n, nil
 }
+
+// pageJSON is one page of a list: its items and the cursor that fetches
+// the next page, null on the last one.
+type pageJSON[T any, C int64 | string] struct {
+	Items      []T `json:"items"`
+	NextCursor *C  `json:"next_cursor"`
+}
+
+// pageOf shows items through view; a zero next cursor marks the last page.
+func pageOf[T, U any, C int64 | string](items []U, view func(U) T, next C) pageJSON[T, C] {
+	out := pageJSON[T, C]{Items: make([]T, len(items))}
+	for i, it := range items {
+		out.Items[i] = view(it)
+	}
+	var last C
+	if next != last {
+		out.NextCursor = &next
+	}
+	return out
+}

@@ -52,11 +52,6 @@ func settlementView(b settlement.Batch) settlementJSON {
 		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, SubmittedAt: b.SubmittedAt, PaidAt: b.PaidAt, FailedAt: b.FailedAt}
 }
 
-type settlementPageJSON struct {
-	Items      []settlementJSON `json:"items"`
-	NextCursor *int64           `json:"next_cursor"`
-}
-
 // listSettlements is GET /v1/settlements?cursor=&limit=: the merchant's
 // batches, newest business day first (owners and managers: the numbers are
 // merchant-wide).
@@ -70,14 +65,7 @@ func (s *Server) listSettlements(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := settlementPageJSON{Items: make([]settlementJSON, len(bs))}
-	for i, b := range bs {
-		out.Items[i] = settlementView(b)
-	}
-	if next != 0 {
-		out.NextCursor = &next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(bs, settlementView, next))
 }
 
 // getSettlement is GET /v1/settlements/:id.

@@ -72,11 +72,6 @@ func (s *Server) issueTicket(c *gin.Context) {
 	c.JSON(status, s.ticketView(t))
 }
 
-type ticketPageJSON struct {
-	Items      []ticketJSON `json:"items"`
-	NextCursor *string      `json:"next_cursor"`
-}
-
 // listTickets is GET /v1/tickets?cursor=&limit=: the tickets the merchant
 // (an owner) or the store (a manager) issued, newest first.
 func (s *Server) listTickets(c *gin.Context) {
@@ -90,14 +85,7 @@ func (s *Server) listTickets(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := ticketPageJSON{Items: make([]ticketJSON, len(page.Tickets))}
-	for i, t := range page.Tickets {
-		out.Items[i] = s.ticketView(t)
-	}
-	if page.Next != "" {
-		out.NextCursor = &page.Next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(page.Tickets, s.ticketView, page.Next))
 }
 
 type redeemTicketRequest struct {

@@ -196,11 +196,6 @@ type transactionJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type transactionPageJSON struct {
-	Items      []transactionJSON `json:"items"`
-	NextCursor *int64            `json:"next_cursor"`
-}
-
 // transactions is GET /v1/wallet/transactions?cursor=&limit=: the wallet's
 // movements, newest first; next_cursor fetches the next (older) page and is
 // null on the last one.
@@ -220,12 +215,7 @@ func (s *Server) transactions(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := transactionPageJSON{Items: make([]transactionJSON, len(p.Items))}
-	for i, t := range p.Items {
-		out.Items[i] = transactionJSON{ID: t.ID, Kind: t.Kind, Memo: t.Memo, Cash: int64(t.Cash), Coupon: int64(t.Coupon), CreatedAt: t.At}
-	}
-	if p.Next != 0 {
-		out.NextCursor = &p.Next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(p.Items, func(t wallet.Transaction) transactionJSON {
+		return transactionJSON{ID: t.ID, Kind: t.Kind, Memo: t.Memo, Cash: int64(t.Cash), Coupon: int64(t.Coupon), CreatedAt: t.At}
+	}, p.Next))
 }

@@ -54,11 +54,6 @@ func (s *Server) withdraw(c *gin.Context) {
 	c.JSON(http.StatusOK, withdrawalView(w))
 }
 
-type withdrawalPageJSON struct {
-	Items      []withdrawalJSON `json:"items"`
-	NextCursor *int64           `json:"next_cursor"`
-}
-
 // listWithdrawals is GET /v1/withdrawals?cursor=&limit=, newest first.
 func (s *Server) listWithdrawals(c *gin.Context) {
 	cursor, limit, ok := pageQuery(c)
@@ -70,12 +65,5 @@ func (s *Server) listWithdrawals(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := withdrawalPageJSON{Items: make([]withdrawalJSON, len(ws))}
-	for i, w := range ws {
-		out.Items[i] = withdrawalView(w)
-	}
-	if next != 0 {
-		out.NextCursor = &next
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, pageOf(ws, withdrawalView, next))
 }
