@@ -24,6 +24,9 @@ type results struct {
 	fees      int64
 	net       int64
 	spent     []atomic.Int64 // per wallet
+	// Processor time over the drive: the server's (0 if unknown) and the
+	// tool's own, which shares the machine with it.
+	serverCPU, toolCPU time.Duration
 }
 
 // codes hands out payment codes as the wallets' apps would show them: a
@@ -191,7 +194,7 @@ func checkPaid(o *order) error {
 	return nil
 }
 
-func (r *results) print(c config, peakRSSKiB int64) {
+func (r *results) print(c config, peakRSS int64) {
 	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
 	pct := func(p float64) time.Duration {
 		if len(r.latencies) == 0 {
@@ -206,8 +209,14 @@ func (r *results) print(c config, peakRSSKiB int64) {
 	fmt.Printf("scenario %s, %s, %d cashiers, %v\n", c.scenario, mode, c.cashiers, r.elapsed.Round(time.Millisecond))
 	fmt.Printf("paid %d payments: %.0f payments/s\n", r.paid, float64(r.paid)/r.elapsed.Seconds())
 	fmt.Printf("latency p50 %v  p95 %v  p99 %v  max %v\n", pct(0.50), pct(0.95), pct(0.99), pct(1))
-	if peakRSSKiB > 0 {
-		fmt.Printf("server peak RSS %.0f MB\n", float64(peakRSSKiB)/1024)
+	if peakRSS > 0 {
+		fmt.Printf("server peak RSS %.0f MB\n", float64(peakRSS)/(1<<20))
+	}
+	if secs := r.elapsed.Seconds(); r.paid > 0 && secs > 0 {
+		if r.serverCPU > 0 {
+			fmt.Printf("cpu: server %.2f cores, %v per payment; ", r.serverCPU.Seconds()/secs, (r.serverCPU / time.Duration(r.paid)).Round(time.Microsecond))
+		}
+		fmt.Printf("load tool %.2f cores\n", r.toolCPU.Seconds()/secs)
 	}
 	if len(r.errors) == 0 {
 		fmt.Println("errors: none")

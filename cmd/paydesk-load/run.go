@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -65,6 +66,7 @@ func run(ctx context.Context, c config) (bool, error) {
 	}
 	sampling, stopSampling := context.WithCancel(ctx)
 	go srv.sampleRSS(sampling)
+	cpu0, self0 := srv.cpu(), selfCPU()
 	profiled := make(chan error, 1)
 	if c.profile != "" {
 		fmt.Println("server profiles at", srv.debugURL+"/debug/pprof/")
@@ -74,6 +76,7 @@ func run(ctx context.Context, c config) (bool, error) {
 	}
 	res := drive(ctx, c, cl, w)
 	stopSampling()
+	res.serverCPU, res.toolCPU = srv.cpu()-cpu0, selfCPU()-self0
 	if c.profile != "" {
 		if err := <-profiled; err != nil {
 			return false, fmt.Errorf("cpu profile: %w", err)
@@ -197,4 +200,13 @@ func checkBooks(before, after books, r *results, w world) bool {
 		fmt.Printf("books: ledger balanced; merchant pending +%d = paid %d - fees %d; %d wallets debited exactly\n", r.net, r.gross, r.fees, len(w.wallets))
 	}
 	return ok
+}
+
+// selfCPU is the processor time this process has used so far.
+func selfCPU() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }

@@ -1,44 +1,41 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/paydesk/paydesk/cmd/internal/spawn"
 )
 
 // server is the paydesk under load and the operator commands around it.
 type server struct {
-	bin, db, url string
-	debugURL     string // pprof of our own server, with --cpuprofile
-	env          []string
-	cmd          *exec.Cmd
-	pid          int
-	peakRSS      atomic.Int64 // KiB
+	paydesk  spawn.Paydesk
+	db, url  string
+	debugURL string        // pprof of our own server, with --cpuprofile
+	own      *spawn.Server // nil with --url
+	pid      int
+	peakRSS  atomic.Int64 // bytes
 }
 
 // start prepares the binary and, without --url, a server of our own.
 func start(ctx context.Context, c config, dir string) (*server, error) {
-	s := &server{bin: c.bin, db: c.db, url: strings.TrimRight(c.url, "/"), pid: c.serverPID,
-		env: append(os.Environ(), "PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json")}
-	if s.bin == "" {
-		s.bin = filepath.Join(dir, "paydesk")
-		build := exec.CommandContext(ctx, "go", "build", "-o", s.bin, "./cmd/paydesk")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return nil, fmt.Errorf("build paydesk (run from the repository, or pass --paydesk): %w", err)
+	s := &server{paydesk: spawn.Paydesk{Bin: c.bin, Env: []string{"PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json"}},
+		db: c.db, url: strings.TrimRight(c.url, "/"), pid: c.serverPID}
+	if s.paydesk.Bin == "" {
+		bin, err := spawn.Build(ctx, dir)
+		if err != nil {
+			return nil, err
 		}
+		s.paydesk.Bin = bin
 	}
 	if s.db == "" {
 		if s.url != "" {
@@ -49,61 +46,23 @@ func start(ctx context.Context, c config, dir string) (*server, error) {
 	if s.url != "" {
 		return s, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	if _, err := s.operator(ctx, "migrate"); err != nil {
 		return nil, err
 	}
-	log, err := os.Create(filepath.Join(dir, "server.log"))
+	own, err := s.paydesk.Serve(ctx, filepath.Join(dir, "server.log"), c.profile != "", "--db", s.db)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--db", s.db, "--addr", addr}
-	if c.profile != "" {
-		dl, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		s.debugURL = "http://" + dl.Addr().String()
-		args = append(args, "--debug-addr", dl.Addr().String())
-		dl.Close()
-	}
-	s.cmd = exec.Command(s.bin, args...)
-	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, log, log
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	s.pid, s.url = s.cmd.Process.Pid, "http://"+addr
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get(s.url + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("the server did not get ready; see %s", log.Name())
-		}
+	s.own, s.pid, s.url = own, own.PID(), "http://"+own.Addr
+	if own.Debug != "" {
+		s.debugURL = "http://" + own.Debug
 	}
 	return s, nil
 }
 
 // operator runs a paydesk sub-command on the database and returns its stdout.
 func (s *server) operator(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, s.bin, append(args, "--db", s.db)...)
-	cmd.Env = append(s.env, "PAYDESK_OWNER_PASSWORD=load-owner-pass")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return out, fmt.Errorf("paydesk %s: %w\n%s", args[0], err, stderr.String())
-	}
-	return out, nil
+	return s.paydesk.Run(ctx, []string{"PAYDESK_OWNER_PASSWORD=load-owner-pass"}, append(args, "--db", s.db)...)
 }
 
 func (s *server) operatorJSON(ctx context.Context, v any, args ...string) error {
@@ -150,8 +109,8 @@ func (s *server) sampleRSS(ctx context.Context) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if kib := rssKiB(s.pid); kib > s.peakRSS.Load() {
-			s.peakRSS.Store(kib)
+		if m, err := spawn.ReadMemory(s.pid); err == nil && m.RSS > s.peakRSS.Load() {
+			s.peakRSS.Store(m.RSS)
 		}
 		select {
 		case <-ctx.Done():
@@ -161,32 +120,17 @@ func (s *server) sampleRSS(ctx context.Context) {
 	}
 }
 
-func rssKiB(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+// cpu is the server's processor time so far, 0 when it cannot be read.
+func (s *server) cpu() time.Duration {
+	if s.pid == 0 {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	d, _ := spawn.CPU(s.pid)
+	return d
 }
 
 func (s *server) stop() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
+	if s.own != nil {
+		s.own.Stop()
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/paydesk/paydesk/cmd/internal/spawn"
 )
 
 // Report is what a run measured.
@@ -16,7 +18,7 @@ type Report struct {
 	Held int
 	// Idle is the server's memory with every socket open, before the
 	// payments; After is after them (Peak is the high-water mark).
-	Idle, After memory
+	Idle, After spawn.Memory
 
 	Payments, Failed int
 	FirstError       string

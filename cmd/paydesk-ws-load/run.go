@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cmd/internal/spawn"
 )
 
 // Run carries out one load run and reports on it.
@@ -44,7 +45,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 			return nil, err
 		}
 		defer s.stop()
-		c.Addr, c.ServerPID, storeID = s.addr, s.cmd.Process.Pid, s.storeID
+		c.Addr, c.ServerPID, storeID = s.Addr, s.PID(), s.storeID
 	}
 	api := &client{base: "http://" + c.Addr, http: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}}}
@@ -141,7 +142,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		perCashier[s.cashier]++
 	}
 	time.Sleep(2 * time.Second) // let the server settle before reading its memory
-	if r.Idle, err = readMemory(c.ServerPID); err != nil {
+	if r.Idle, err = spawn.ReadMemory(c.ServerPID); err != nil {
 		c.Log("server memory unknown: %v", err)
 	}
 	c.Log("%d websockets open in %v; server RSS %d MB (%s); paying %d QRs at %.0f/s", c.Conns, r.DialTime.Round(time.Millisecond), r.Idle.RSS>>20,
@@ -190,7 +191,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 			break
 		}
 	}
-	if r.After, err = readMemory(c.ServerPID); err != nil {
+	if r.After, err = spawn.ReadMemory(c.ServerPID); err != nil {
 		c.Log("server memory unknown: %v", err)
 	}
 	c.Log("after the payments: %s", api.runtimeStats(ctx))
