@@ -183,3 +183,23 @@ func (s *Service) net(ctx context.Context, merchantID int64, need paydesk.Amount
 	}
 	return covered, changed, nil
 }
+
+// Settled reports whether money that reached merchant merchantID's pending
+// account at paidAt is in a settlement batch: whether its business day is
+// cut. Voids ask it, since a settled payment may only be refunded.
+func (s *Service) Settled(ctx context.Context, merchantID int64, paidAt time.Time) (bool, error) {
+	m, err := s.merchants.Merchant(ctx, merchantID)
+	if err != nil {
+		return false, err
+	}
+	cal := s.calendar(m)
+	cur, err := s.store.cursor(ctx, m.ID, cal.DayOf(m.CreatedAt).AddDays(-1), s.clock())
+	if err != nil {
+		return false, err
+	}
+	through, err := ParseDay(cur.CutThrough)
+	if err != nil {
+		return false, fmt.Errorf("merchant %d: settlement cursor %q: %w", m.ID, cur.CutThrough, err)
+	}
+	return !through.Before(cal.DayOf(paidAt)), nil
+}

@@ -78,5 +78,10 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services.Outbox = outbox
 	m.Services.Idempotency = storage.NewIdempotencyKeys(m.DB, clock)
 	m.Services.Settlement = m.newSettlement(clock, outbox)
+	// A payment whose business day is cut is settled: it can no longer be
+	// voided, only refunded.
+	m.Services.POS.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
+		return m.Services.Settlement.Settled(ctx, o.MerchantID, o.PaidAt)
+	})
 	return nil
 }
