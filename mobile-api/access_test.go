@@ -160,6 +160,12 @@ var accessRoutes = map[string]accessRoute{
 	"GET /v1/withdrawals": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
 		return "/v1/withdrawals", nil
 	}},
+	"GET /v1/bank-account": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/bank-account", nil
+	}},
+	"PUT /v1/bank-account": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/bank-account", map[string]string{"number": "6222020200112233", "holder": "Matrix Ltd", "bank_name": "ICBC", "password": w.Owner.Password}
+	}},
 	"GET /v1/statements.csv": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
 		day := settlement.DayOf(api.Clock.Now().In(w.Merchant.Location())).String()
 		return "/v1/statements.csv?from=" + day + "&to=" + day, nil

@@ -19,6 +19,8 @@ func (s *Server) settlementRoutes(auth *gin.RouterGroup) {
 	auth.POST("/withdrawals", s.idempotent, s.withdraw) // withdrawals.go
 	auth.GET("/withdrawals", s.listWithdrawals)         // withdrawals.go
 	auth.GET("/statements.csv", s.statement)            // statements.go
+	auth.GET("/bank-account", s.bankAccount)            // bankaccount.go
+	auth.PUT("/bank-account", s.setBankAccount)         // bankaccount.go
 	s.v1.POST("/bank/callbacks", s.bankCallback)        // bank_callbacks.go
 }
 

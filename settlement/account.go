@@ -6,6 +6,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/merchant"
 )
 
 // SetBankAccount binds the merchant's settlement bank account, replacing
@@ -26,6 +27,34 @@ func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.B
 	}
 	acct := BankAccount{MerchantID: merchantID, BankAccount: a, UpdatedAt: s.clock()}
 	return acct, s.store.saveBankAccount(ctx, acct)
+}
+
+// BindBankAccount is the owner binding the merchant's payout account from
+// the app: the change and its audit record commit together. The caller
+// confirms the owner's password first (merchant.Service.ConfirmPassword).
+func (s *Service) BindBankAccount(ctx context.Context, actor merchant.Actor, a bank.BankAccount) (BankAccount, error) {
+	if actor.Role != merchant.Owner {
+		return BankAccount{}, paydesk.ErrForbidden.WithMessage("only an owner binds the payout bank account")
+	}
+	var out BankAccount
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if out, err = s.SetBankAccount(ctx, actor.MerchantID, a); err != nil {
+			return err
+		}
+		return s.merchants.Record(ctx, actor, merchant.AuditBankAccountChanged, actor.MerchantID, out.Masked()+" at "+out.BankName)
+	})
+	return out, err
+}
+
+// Masked is the account number as screens and logs show it: its last four
+// characters.
+func (a BankAccount) Masked() string {
+	n := a.Number
+	if len(n) <= 4 {
+		return "****"
+	}
+	return "****" + n[len(n)-4:]
 }
 
 // BankAccount returns the merchant's bound account, or BANK_ACCOUNT_NOT_BOUND.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
@@ -253,16 +254,12 @@ func (st *gormStore) lockBankAccount(ctx context.Context, merchantID int64) (Ban
 }
 
 func (st *gormStore) saveBankAccount(ctx context.Context, a BankAccount) error {
+	// One upsert: an UPDATE that changes nothing reports no rows on MySQL,
+	// which is not "no such row" (binding the same account again).
 	row := bankAccountRow{MerchantID: a.MerchantID, Number: a.Number, Holder: a.Holder, BankName: a.BankName, UpdatedAt: a.UpdatedAt}
-	res := st.db.Writer(ctx).Model(&bankAccountRow{}).Where("merchant_id = ?", a.MerchantID).
-		Updates(map[string]any{"number": a.Number, "holder": a.Holder, "bank_name": a.BankName, "updated_at": a.UpdatedAt})
-	if res.Error != nil {
-		return fmt.Errorf("save bank account: %w", res.Error)
-	}
-	if res.RowsAffected == 1 {
-		return nil
-	}
-	if err := st.db.Writer(ctx).Create(&row).Error; err != nil {
+	err := st.db.Writer(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "merchant_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"number", "holder", "bank_name", "updated_at"})}).Create(&row).Error
+	if err != nil {
 		return fmt.Errorf("save bank account: %w", err)
 	}
 	return nil

@@ -1,0 +1,55 @@
+package merchant
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/storage"
+)
+
+// ErrPasswordIncorrect refuses a sensitive change confirmed with a wrong
+// password. It is 422, not 401: the session is fine, so the app must not
+// log its user out.
+var ErrPasswordIncorrect = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "PASSWORD_INCORRECT", Message: "the password does not match"}
+
+// AuditBankAccountChanged records a new payout bank account.
+const AuditBankAccountChanged = "bank_account.changed"
+
+// confirmRule throttles confirmations per staff member, so a stolen
+// session cannot guess its owner's password through them.
+var confirmRule = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+
+// ConfirmPassword checks the acting staff member's own password before a
+// change that could divert money (where payouts go): a stolen phone with a
+// live session is not enough. Wrong passwords are audited and throttled.
+func (s *Service) ConfirmPassword(ctx context.Context, actor Actor, password string) error {
+	key := fmt.Sprintf("confirm:staff:%d", actor.StaffID)
+	if err := s.attempts.Check(ctx, key); err != nil {
+		return err
+	}
+	st, err := s.store.Staff(ctx, actor.StaffID)
+	if err != nil {
+		return err
+	}
+	_, hash, err := s.store.StaffByPhone(ctx, st.Phone)
+	if err != nil {
+		return err
+	}
+	if !s.passwords.Check(hash, password) {
+		s.store.Audit(ctx, AuditEvent{MerchantID: actor.MerchantID, ActorID: actor.StaffID, Action: AuditLoginFailed,
+			TargetID: actor.StaffID, Detail: "password confirmation", IP: actor.IP, CreatedAt: s.clock()})
+		if _, err := s.attempts.Fail(ctx, key, confirmRule); err != nil {
+			return err
+		}
+		return ErrPasswordIncorrect
+	}
+	return s.attempts.Reset(ctx, key)
+}
+
+// Record writes an audit event of actor's, within the transaction in ctx
+// if there is one: for changes other services make on a merchant's behalf.
+func (s *Service) Record(ctx context.Context, actor Actor, action string, target int64, detail string) error {
+	return s.audit(ctx, actor, action, target, detail)
+}

@@ -1,0 +1,66 @@
+package mobileapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/settlement"
+)
+
+type bankAccountRequest struct {
+	Number   string `json:"number"`
+	Holder   string `json:"holder"`
+	BankName string `json:"bank_name"`
+	// Password is the owner's own: a live session alone may not redirect
+	// the merchant's payouts.
+	Password string `json:"password"`
+}
+
+// bankAccountJSON shows the account number masked: the full number is
+// never sent back, so a screenshot or a log leaks nothing usable.
+type bankAccountJSON struct {
+	Number    string    `json:"number"`
+	Holder    string    `json:"holder"`
+	BankName  string    `json:"bank_name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func bankAccountView(a settlement.BankAccount) bankAccountJSON {
+	return bankAccountJSON{Number: a.Masked(), Holder: a.Holder, BankName: a.BankName, UpdatedAt: a.UpdatedAt}
+}
+
+// bankAccount is GET /v1/bank-account: where settlements and withdrawals
+// are paid, or BANK_ACCOUNT_NOT_BOUND.
+func (s *Server) bankAccount(c *gin.Context) {
+	a, err := s.cfg.Settlement.BankAccount(c.Request.Context(), actor(c).MerchantID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, bankAccountView(a))
+}
+
+// setBankAccount is PUT /v1/bank-account {number, holder, bank_name,
+// password}: the owner binds the payout account, confirming with their
+// password; the change is audited. Batches that failed are retried to the
+// new account; payouts already submitted keep theirs.
+func (s *Server) setBankAccount(c *gin.Context) {
+	var req bankAccountRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	ctx, who := c.Request.Context(), actor(c)
+	if err := s.cfg.Merchants.ConfirmPassword(ctx, who, req.Password); err != nil {
+		writeError(c, err)
+		return
+	}
+	a, err := s.cfg.Settlement.BindBankAccount(ctx, who, bank.BankAccount{Number: req.Number, Holder: req.Holder, BankName: req.BankName})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, bankAccountView(a))
+}
