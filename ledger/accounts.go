@@ -45,6 +45,24 @@ func (l *Ledger) Balance(ctx context.Context, id AccountID) (paydesk.Amount, err
 	return a.Balance, err
 }
 
+// Balances returns the balances of several accounts, read in one statement
+// (so of one moment on MySQL); an unknown account is ACCOUNT_NOT_FOUND.
+func (l *Ledger) Balances(ctx context.Context, ids ...AccountID) (map[AccountID]paydesk.Amount, error) {
+	as, err := l.store.Accounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[AccountID]paydesk.Amount, len(ids))
+	for _, id := range ids {
+		a, ok := as[id]
+		if !ok {
+			return nil, ErrAccountNotFound.WithMessage("no ledger account %d", id)
+		}
+		out[id] = a.Balance
+	}
+	return out, nil
+}
+
 // Entries lists an account's entries, oldest first.
 func (l *Ledger) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {

@@ -157,6 +157,8 @@ type Store interface {
 
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id AccountID) (Account, error)
+	// Accounts reads several accounts in one statement; missing ones are absent.
+	Accounts(ctx context.Context, ids []AccountID) (map[AccountID]Account, error)
 	AccountByCode(ctx context.Context, code string) (Account, error)
 
 	// LockAccounts reads the accounts for update, in id order to avoid deadlocks.

@@ -102,6 +102,13 @@ func TestPostMovesMoneyAndKeepsEntries(t *testing.T) {
 				t.Errorf("entry %d = %+v, want amount %d after %d seq %d", i, es[i], w.amt, w.after, i+1)
 			}
 		}
+		bal, err := b.Balances(ctx, b.customer.ID, b.merchant.ID)
+		if err != nil || len(bal) != 2 || bal[b.customer.ID] != 8700 || bal[b.merchant.ID] != 1300 {
+			t.Errorf("balances = %v, %v", bal, err)
+		}
+		if _, err := b.Balances(ctx, b.customer.ID, 987654321); !errors.Is(err, ledger.ErrAccountNotFound) {
+			t.Errorf("balances with an unknown account: %v", err)
+		}
 		got, err := b.TransferByReference(ctx, "pay-1")
 		if err != nil || len(got.Postings) != 2 || got.Postings[0].Amount != 1250 || got.Postings[1].Source != b.customer.ID {
 			t.Fatalf("transfer read back = %+v, %v", got, err)

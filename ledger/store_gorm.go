@@ -79,6 +79,20 @@ func (s *GormStore) Account(ctx context.Context, id AccountID) (Account, error) 
 	return s.oneAccount(ctx, "id = ?", int64(id))
 }
 
+// Accounts reads several accounts in one statement.
+func (s *GormStore) Accounts(ctx context.Context, ids []AccountID) (map[AccountID]Account, error) {
+	var rows []accountRow
+	if err := s.db.Reader(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	out := make(map[AccountID]Account, len(rows))
+	for _, r := range rows {
+		a := r.account()
+		out[a.ID] = a
+	}
+	return out, nil
+}
+
 // AccountByCode reads one account by its code.
 func (s *GormStore) AccountByCode(ctx context.Context, code string) (Account, error) {
 	return s.oneAccount(ctx, "code = ?", code)

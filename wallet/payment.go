@@ -84,15 +84,19 @@ func (s *Service) plan(ctx context.Context, w Wallet, merchant int64, amount pay
 	if err != nil {
 		return Funding{}, fmt.Errorf("plan funding: %w", err)
 	}
-	cs, err := s.store.LiveCoupons(ctx, w.ID, now)
+	bal, err := s.ledger.Balances(ctx, w.CashAccount, w.CouponAccount)
 	if err != nil {
 		return Funding{}, fmt.Errorf("plan funding: %w", err)
 	}
-	cash, err := s.ledger.Balance(ctx, w.CashAccount)
-	if err != nil {
-		return Funding{}, fmt.Errorf("plan funding: %w", err)
+	// The coupon account holds what the wallet's coupons have left: when it
+	// is empty, no coupon can pay and most payments skip reading them.
+	var cs []Coupon
+	if bal[w.CouponAccount] > 0 {
+		if cs, err = s.store.LiveCoupons(ctx, w.ID, now); err != nil {
+			return Funding{}, fmt.Errorf("plan funding: %w", err)
+		}
 	}
-	f, err := Plan(amount, merchant, now, Funds{Vouchers: vs, Coupons: cs, Cash: cash, HasCard: w.Card != nil})
+	f, err := Plan(amount, merchant, now, Funds{Vouchers: vs, Coupons: cs, Cash: bal[w.CashAccount], HasCard: w.Card != nil})
 	if err != nil {
 		return Funding{}, err
 	}
