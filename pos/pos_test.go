@@ -28,6 +28,7 @@ type shop struct {
 	pos      *pos.Service
 	merchant merchant.Merchant
 	cashier  pos.Cashier
+	bank     *bank.Simulator
 
 	mu  sync.Mutex
 	now time.Time
@@ -53,6 +54,7 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 	t.Cleanup(s.ledger.Close)
 	sim := bank.NewSimulator(bank.SimulatorConfig{Clock: s.clock})
 	t.Cleanup(sim.Close)
+	s.bank = sim
 	attempts := storage.NewAttempts(db, s.clock)
 	merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger, attempts, s.clock, merchant.WithPasswords(cheap))
 	var err error
@@ -180,6 +182,17 @@ func TestScanPayment(t *testing.T) {
 		}
 		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T4", Amount: 100, PaymentCode: code})
 		wantCode(t, err, "PAYMENT_CODE_USED")
+		// ... and never reaches the card, even when the wallet would need it.
+		code = s.code(t, w)
+		if o, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T8", Amount: 9000, PaymentCode: code}); err != nil || o.Funding.Card == 0 {
+			t.Fatalf("payment with a card shortfall = %+v, %v", o, err)
+		}
+		debits := len(s.bank.Debits())
+		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T9", Amount: 9000, PaymentCode: code})
+		wantCode(t, err, "PAYMENT_CODE_USED")
+		if n := len(s.bank.Debits()); n != debits {
+			t.Errorf("a used code charged the card: %d debits, want %d", n, debits)
+		}
 		for _, bad := range []pos.ScanPayment{{OutTradeNo: "T5", Amount: 0, PaymentCode: code}, {OutTradeNo: "T6", Amount: -1, PaymentCode: code}, {OutTradeNo: "T7", Amount: 100_000_001, PaymentCode: code}, {OutTradeNo: "bad no", Amount: 1, PaymentCode: code}} {
 			if _, err := s.pos.TakeScanPayment(ctx, s.cashier, bad); paydesk.AsError(err).Kind != paydesk.KindInvalid {
 				t.Errorf("%+v: err = %v, want an invalid-argument error", bad, err)

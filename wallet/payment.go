@@ -139,6 +139,11 @@ func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payme
 		return Payment{}, fmt.Errorf("payment %s: %w", req.Reference, err)
 	}
 	if f.Card > 0 {
+		if req.Code != nil {
+			if err := s.used(ctx, *req.Code); err != nil {
+				return Payment{}, err
+			}
+		}
 		// The amount is part of the name: if the shortfall differs on a retry
 		// (the wallet changed meanwhile), that is a new debit, not a conflict.
 		ref := fmt.Sprintf("wallet:%d:autotopup:%s:%d", w.ID, req.Reference, f.Card)

@@ -196,6 +196,18 @@ func (s *Service) ConsumePaymentCode(ctx context.Context, code string) (WalletID
 	return use.Wallet, nil
 }
 
+// used looks whether u's code was spent already.
+func (s *Service) used(ctx context.Context, u CodeUse) error {
+	used, err := s.store.CodeUsed(ctx, u.Wallet, kindPaymentCode, u.counter)
+	switch {
+	case err != nil:
+		return fmt.Errorf("payment code: %w", err)
+	case used:
+		return ErrPaymentCodeUsed
+	}
+	return nil
+}
+
 // CodeUse is a payment code that was checked and not yet spent.
 type CodeUse struct {
 	Wallet WalletID
@@ -210,9 +222,12 @@ type CodeUse struct {
 }
 
 // VerifyPaymentCode checks a scanned payment code without spending it.
-// Refusals are PAYMENT_CODE_INVALID, _EXPIRED or _USED, or TOO_MANY_ATTEMPTS
-// while the code id is locked after repeated wrong codes. A wrong code
-// counts against its code id at once, outside any transaction.
+// Refusals are PAYMENT_CODE_INVALID or _EXPIRED, or TOO_MANY_ATTEMPTS while
+// the code id is locked after repeated wrong codes. A wrong code counts
+// against its code id at once, outside any transaction. Whether the code
+// was used already (PAYMENT_CODE_USED) is SpendCode's to say, by a unique
+// key in the payment's transaction; PreparePayment looks earlier only when
+// the payment would charge the bound card, which a used code must never do.
 func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, error) {
 	pc, err := ParsePaymentCode(code)
 	if err != nil {
@@ -236,15 +251,6 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	for k := c + codeStepsAhead; k >= c-codeStepsAfter; k-- {
 		if !match(k) {
 			continue
-		}
-		// A quick look saves a used code from reaching the card; SpendCode's
-		// unique key still decides between simultaneous uses.
-		used, err := s.store.CodeUsed(ctx, w.ID, kindPaymentCode, k)
-		if err != nil {
-			return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
-		}
-		if used {
-			return CodeUse{}, ErrPaymentCodeUsed
 		}
 		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: k, at: now, payer: w}, nil
 	}
