@@ -113,6 +113,7 @@ type apiOptions struct {
 	policy string
 	db     *storage.DB // nil: a fresh database
 	push   push.Config
+	tokens rbac.TokenOptions
 }
 
 // apiOption changes how newTestAPI builds the API.
@@ -121,6 +122,11 @@ type apiOption func(*apiOptions)
 // withPolicy loads the access policy from the file at path instead of the
 // embedded default, as the operator's --policy flag does.
 func withPolicy(path string) apiOption { return func(o *apiOptions) { o.policy = path } }
+
+// withAccessTTL gives access tokens a life of d instead of 15 minutes.
+func withAccessTTL(d time.Duration) apiOption {
+	return func(o *apiOptions) { o.tokens.AccessTTL = d }
+}
 
 // newTestAPI opens a fresh database of dialect d and serves the API on it,
 // wired as cmd/paydesk wires it except for the clock. Everything is closed
@@ -142,7 +148,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	if api.Enforcer, err = rbac.NewEnforcer(o.policy); err != nil {
 		t.Fatalf("enforcer: %v", err)
 	}
-	if api.Tokens, err = rbac.NewTokens(rbac.NewGormSessionStore(api.DB), []byte(testSecret), clock, rbac.TokenOptions{}); err != nil {
+	if api.Tokens, err = rbac.NewTokens(rbac.NewGormSessionStore(api.DB), []byte(testSecret), clock, o.tokens); err != nil {
 		t.Fatalf("tokens: %v", err)
 	}
 	api.Ledger = ledger.New(ledger.NewGormStore(api.DB), ledger.WithClock(clock))

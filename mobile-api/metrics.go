@@ -13,9 +13,13 @@ import (
 
 // httpMetrics are the RED metrics of the API, labelled by route template
 // (never the raw path, whose values are unbounded).
+// The websockets (ws.go) are counted here too: how many are open, and
+// how many ended, by why.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	sockets       prometheus.Gauge
+	socketsClosed *prometheus.CounterVec
 }
 
 // newMetrics makes the Server's own registry, so that two servers in one
@@ -35,6 +39,19 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 			Help:      "Time to serve HTTP requests, by method, route template and status.",
 			Buckets:   []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, labels),
+		sockets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "paydesk",
+			Name:      "websockets_open",
+			Help:      "Websockets (GET /v1/ws) open on this instance.",
+		}),
+		socketsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "paydesk",
+			Name:      "websockets_closed_total",
+			Help:      "Websockets ended, by reason: slow_consumer, staff_disabled, token_expired, server_closing, peer_closed, peer_timeout, write_failed, error.",
+		}, []string{"reason"}),
+	}
+	for _, r := range socketEndReasons {
+		m.socketsClosed.WithLabelValues(r)
 	}
 	version := cfg.Version
 	if version == "" {
@@ -48,7 +65,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 	})
 	buildInfo.Set(1)
 	reg.MustRegister(
-		m.requests, m.duration, buildInfo,
+		m.requests, m.duration, m.sockets, m.socketsClosed, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -33,6 +33,10 @@ func TestMetrics(t *testing.T) {
 		`paydesk_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
 		`paydesk_http_requests_total{method="OTHER",route="unmatched",status="405"} 1`,
 		`paydesk_build_info{version="v9.9.9"} 1`,
+		// Every reason a socket ends is a series from the start.
+		"paydesk_websockets_open 0",
+		`paydesk_websockets_closed_total{reason="token_expired"} 0`,
+		`paydesk_websockets_closed_total{reason="slow_consumer"} 0`,
 		"go_goroutines",
 		"process_resident_memory_bytes",
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,9 +36,15 @@ import (
 //   - Events are JSON text messages (push.Encode); the server ignores what
 //     the client sends. It pings every 25 s and drops a peer that has sent
 //     nothing (a pong at least) for 60 s.
+//   - A socket lives no longer than the access token it was opened with:
+//     when the token expires the server closes it with 4002 (refresh the
+//     token, reconnect with last_seq, nothing is lost). Logging out revokes
+//     the refresh tokens only, so, like the access token itself, a socket
+//     outlives a logout by at most the token's remaining life.
 //   - Close codes: 1001 the server is going away and 1013 the client fell
 //     too far behind: reconnect with last_seq, nothing is lost; 4001 the
-//     staff member was disabled: do not reconnect.
+//     staff member was disabled: do not reconnect; 4002 the access token
+//     expired: refresh it, then reconnect with last_seq.
 const (
 	// WSProtocol is the subprotocol the server speaks.
 	WSProtocol = "paydesk.v1"
@@ -45,7 +52,37 @@ const (
 	wsBearerPrefix = "bearer."
 	// CloseStaffDisabled closes the sockets of a disabled staff member.
 	CloseStaffDisabled = 4001
+	// CloseTokenExpired closes a socket when the access token it was
+	// opened with expires.
+	CloseTokenExpired = 4002
 )
+
+// errTokenExpired ends a socket whose access token has expired.
+var errTokenExpired = errors.New("the access token of the socket expired")
+
+// Why sockets end, as the paydesk_websockets_closed_total reason label.
+const (
+	endSlowConsumer  = "slow_consumer"  // 1013
+	endStaffDisabled = "staff_disabled" // 4001
+	endTokenExpired  = "token_expired"  // 4002
+	endServerClosing = "server_closing" // 1001
+	endPeerClosed    = "peer_closed"    // the client closed it or the connection broke
+	endPeerTimeout   = "peer_timeout"   // no pong within the pong wait
+	endWriteFailed   = "write_failed"   // the client did not read in time
+	endError         = "error"          // the stream failed (the database, mostly)
+)
+
+// socketEndReasons lists every reason, so each series exists from the start.
+var socketEndReasons = []string{endSlowConsumer, endStaffDisabled, endTokenExpired, endServerClosing,
+	endPeerClosed, endPeerTimeout, endWriteFailed, endError}
+
+// socketEnd is why a socket ended: the first side to know says.
+type socketEnd struct {
+	once   sync.Once
+	reason string
+}
+
+func (e *socketEnd) set(reason string) { e.once.Do(func() { e.reason = reason }) }
 
 // wsTimes is the websocket's heartbeat timing.
 type wsTimes struct {
@@ -127,6 +164,18 @@ func (s *Server) websocket(c *gin.Context) {
 		}
 		after = n
 	}
+	// authenticate has verified the token; the socket must end when it
+	// expires.
+	expires, err := s.cfg.Tokens.Expiry(bearerToken(c))
+	if err == nil && !s.now().Before(expires) {
+		// Within the verifier's leeway for clock skew: a socket would
+		// be closed at once.
+		err = rbac.ErrTokenExpired
+	}
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	// Subscribe before upgrading: a refusal can still be a JSON error, and
 	// nothing that happens during the handshake is missed.
 	stream, err := s.cfg.Push.Subscribe(c.Request.Context(), audience(principal(c)), after, resume)
@@ -149,20 +198,26 @@ func (s *Server) websocket(c *gin.Context) {
 	// ends, gin recycles c, and net/http's goroutine with its deep stack
 	// goes), and two goroutines with small stacks carry the socket.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request.Context()))
-	go s.serveSocket(ctx, cancel, conn, stream)
+	go s.serveSocket(ctx, cancel, conn, stream, expires)
 }
 
-// serveSocket runs one socket until either side ends it: the writer sends
-// the stream and the pings, the reader (this goroutine) sees pongs, closes
-// and dead peers.
-func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, stream *push.Stream) {
+// serveSocket runs one socket until either side ends it, or its access
+// token expires: the writer sends the stream and the pings and watches the
+// expiry, the reader (this goroutine) sees pongs, closes and dead peers.
+func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, stream *push.Stream, expires time.Time) {
 	defer cancel()
 	defer stream.Close()
 	defer conn.Close()
+	s.metrics.sockets.Inc()
+	var end socketEnd
+	defer func() {
+		s.metrics.sockets.Dec()
+		s.metrics.socketsClosed.WithLabelValues(end.reason).Inc()
+	}()
 	timing := wsTiming.Load()
 	readerDone := make(chan struct{})
 	var writer sync.WaitGroup
-	writer.Go(func() { s.writeSocket(ctx, conn, stream, timing.ping, readerDone) })
+	writer.Go(func() { s.writeSocket(ctx, conn, stream, timing.ping, expires, readerDone, &end) })
 
 	conn.SetReadLimit(1024)
 	conn.SetReadDeadline(time.Now().Add(timing.pong))
@@ -171,6 +226,11 @@ func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, con
 		// Whatever the client sends is read and dropped; reading is what
 		// processes pongs and the close handshake.
 		if _, _, err := conn.NextReader(); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				end.set(endPeerTimeout)
+			} else {
+				end.set(endPeerClosed)
+			}
 			break
 		}
 		conn.SetReadDeadline(time.Now().Add(timing.pong))
@@ -179,13 +239,23 @@ func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, con
 	writer.Wait()
 }
 
-func (s *Server) writeSocket(ctx context.Context, conn *websocket.Conn, stream *push.Stream, every time.Duration, readerDone <-chan struct{}) {
+func (s *Server) writeSocket(ctx context.Context, conn *websocket.Conn, stream *push.Stream, every time.Duration, expires time.Time,
+	readerDone <-chan struct{}, end *socketEnd) {
 	ping := time.NewTicker(every)
 	defer ping.Stop()
+	// The timer runs on the monotonic clock, the expiry is on the server's
+	// clock: the loop checks the latter each time round, and the timer only
+	// makes sure it goes round soon after the expiry.
+	expiry := time.NewTimer(expires.Sub(s.now()))
+	defer expiry.Stop()
 	for {
+		if !s.now().Before(expires) {
+			end.set(s.closeSocket(conn, errTokenExpired))
+			return
+		}
 		msgs, err := stream.Next(ctx)
 		if err != nil {
-			s.closeSocket(conn, err)
+			end.set(s.closeSocket(conn, err))
 			return
 		}
 		if len(msgs) > 0 {
@@ -193,6 +263,7 @@ func (s *Server) writeSocket(ctx context.Context, conn *websocket.Conn, stream *
 		}
 		for _, m := range msgs {
 			if err := conn.WriteMessage(websocket.TextMessage, m); err != nil {
+				end.set(endWriteFailed)
 				conn.Close() // the reader sees it and ends
 				return
 			}
@@ -204,8 +275,11 @@ func (s *Server) writeSocket(ctx context.Context, conn *websocket.Conn, stream *
 		case <-readerDone:
 			return
 		case <-stream.Wait():
+		case <-expiry.C:
+			expiry.Reset(expires.Sub(s.now()))
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				end.set(endWriteFailed)
 				conn.Close()
 				return
 			}
@@ -213,22 +287,26 @@ func (s *Server) writeSocket(ctx context.Context, conn *websocket.Conn, stream *
 	}
 }
 
-// closeSocket tells the peer why its stream ended, then gives it a moment
-// to answer the close before the reader gives up.
-func (s *Server) closeSocket(conn *websocket.Conn, why error) {
-	code, text := websocket.CloseInternalServerErr, "internal error"
+// closeSocket tells the peer why its socket ends, then gives it a moment
+// to answer the close before the reader gives up. It returns the reason
+// for the metrics.
+func (s *Server) closeSocket(conn *websocket.Conn, why error) string {
+	code, text, reason := websocket.CloseInternalServerErr, "internal error", endError
 	switch {
 	case errors.Is(why, push.ErrSlowConsumer):
-		code, text = websocket.CloseTryAgainLater, "too far behind: reconnect with last_seq"
+		code, text, reason = websocket.CloseTryAgainLater, "too far behind: reconnect with last_seq", endSlowConsumer
 	case errors.Is(why, push.ErrStaffDisabled):
-		code, text = CloseStaffDisabled, "staff disabled"
+		code, text, reason = CloseStaffDisabled, "staff disabled", endStaffDisabled
+	case errors.Is(why, errTokenExpired):
+		code, text, reason = CloseTokenExpired, "access token expired: refresh it and reconnect with last_seq", endTokenExpired
 	case errors.Is(why, push.ErrClosed):
-		code, text = websocket.CloseGoingAway, "server shutting down: reconnect with last_seq"
+		code, text, reason = websocket.CloseGoingAway, "server shutting down: reconnect with last_seq", endServerClosing
 	case errors.Is(why, context.Canceled):
-		code, text = websocket.CloseGoingAway, "closing"
+		code, text, reason = websocket.CloseGoingAway, "closing", endServerClosing
 	default:
 		s.log.LogAttrs(context.Background(), slog.LevelError, "websocket stream failed", slog.Any("error", why))
 	}
 	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	conn.SetReadDeadline(time.Now().Add(time.Second))
+	return reason
 }

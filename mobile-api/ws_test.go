@@ -283,6 +283,7 @@ func TestWSDisableClosesSockets(t *testing.T) {
 		wantStatus(t, api.request(t, "POST", fmt.Sprintf("/v1/staff/%d/disable", victim.ID), w.Owner.Access, nil), http.StatusOK)
 		a.closedWith(t, CloseStaffDisabled)
 		b.closedWith(t, CloseStaffDisabled)
+		api.waitMetrics(t, `paydesk_websockets_closed_total{reason="staff_disabled"} 2`, "paydesk_websockets_open 2")
 		if m := manager.next(t); m.Type != "staff.disabled" || m.CashierID != victim.ID || m.Data["staff_id"] != float64(victim.ID) {
 			t.Fatalf("manager got %+v", m)
 		}
@@ -316,6 +317,7 @@ func TestWSHeartbeat(t *testing.T) {
 	defer dead.Close()
 	waitUntil(t, func() bool { return api.Push.Subscribers() == 2 })
 	waitUntil(t, func() bool { return api.Push.Subscribers() == 1 })
+	api.waitMetrics(t, `paydesk_websockets_closed_total{reason="peer_timeout"} 1`, "paydesk_websockets_open 1")
 	time.Sleep(time.Second) // three pong waits: the live one stays
 	if n := api.Push.Subscribers(); n != 1 {
 		t.Fatalf("%d subscribers, want the live one", n)

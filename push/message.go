@@ -75,8 +75,10 @@ func Encode(e Event, customer bool) []byte {
 //
 // Everything up to seq has been sent (or was not the client's to see);
 // live events follow. With "resync":true the client was further behind
-// than the server replays (MaxReplay), or ahead of it (the server's history
-// was reset), and must reload its state through the API.
+// than the server replays (MaxReplay), or resumed from events the server
+// no longer keeps (older than the retention, Outbox.Purge), or was ahead of
+// it (the server's history was reset), and must reload its state through
+// the API.
 const TypeReady Type = "ready"
 
 func readyJSON(seq int64, resync bool) []byte {

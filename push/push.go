@@ -21,7 +21,10 @@
 //     dispatcher can tell a duplicate from a hole and fill holes from the
 //     database; a Stream skips what its replay already sent;
 //   - every instance: each instance tails the same table, Redis only
-//     wakes them early, and a periodic poll repairs a lost wake-up.
+//     wakes them early, and a periodic poll repairs a lost wake-up;
+//   - kept for a while, not forever: Outbox.Purge deletes old events, and a
+//     client resuming from before what is kept is told to resync, which
+//     it can tell because the numbers it would need are missing.
 package push
 
 import (

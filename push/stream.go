@@ -21,7 +21,10 @@ type Stream struct {
 	aud Audience
 	// cursor is the last number of the audience's sequence the client has
 	// been given (or skipped as not its to see).
-	cursor    int64
+	cursor int64
+	// head is the last number of the sequence when the stream subscribed:
+	// a replay must find every event up to it, or some were purged.
+	head      int64
 	readyDue  bool
 	resync    bool
 	replaying bool // guarded by mu for writes; read freely by the reader
@@ -51,6 +54,7 @@ func (h *Hub) Subscribe(ctx context.Context, aud Audience, after int64, resume b
 		h.remove(s)
 		return nil, err
 	}
+	s.head = last
 	replay := false
 	switch {
 	case !resume:
@@ -177,18 +181,36 @@ func (s *Stream) Next(ctx context.Context) ([][]byte, error) {
 	return out, nil
 }
 
+// replay sends the next page of the outbox after the cursor. Sequences are
+// dense and commit in order, so a page that does not start right after the
+// cursor, or an empty one while the cursor is short of the head, means the
+// events in between were purged (Outbox.Purge): the client cannot be given
+// them, so it is told to resync (on the ready message) and the replay goes
+// on from the head, like a client too far behind.
 func (s *Stream) replay(ctx context.Context) ([][]byte, error) {
 	var (
 		events []Event
 		err    error
 	)
-	if s.aud.Customer() {
-		events, err = s.hub.ob.WalletEvents(ctx, s.aud.WalletID, s.cursor, 0, replayPage)
-	} else {
-		events, err = s.hub.ob.MerchantEvents(ctx, s.aud.MerchantID, s.cursor, replayPage)
-	}
-	if err != nil {
-		return nil, err
+	for {
+		if s.aud.Customer() {
+			events, err = s.hub.ob.WalletEvents(ctx, s.aud.WalletID, s.cursor, 0, replayPage)
+		} else {
+			events, err = s.hub.ob.MerchantEvents(ctx, s.aud.MerchantID, s.cursor, replayPage)
+		}
+		if err != nil {
+			return nil, err
+		}
+		gap := len(events) > 0 && s.aud.seqOf(&events[0]) != s.cursor+1 || len(events) == 0 && s.cursor < s.head
+		if !gap {
+			break
+		}
+		s.resync = true
+		if s.cursor >= s.head {
+			// Past the head nothing is old enough to be purged; never loop.
+			break
+		}
+		s.cursor = s.head
 	}
 	var out [][]byte
 	for i := range events {

@@ -73,6 +73,21 @@ func (t *Tokens) Verify(accessToken string) (Principal, error) {
 	return p, nil
 }
 
+// Expiry checks an access token as Verify does and returns when it
+// expires. A connection that outlives the request which opened it (a
+// websocket) must end then: the token is what authorised it, and a token
+// cannot be revoked, only outlived.
+func (t *Tokens) Expiry(accessToken string) (time.Time, error) {
+	var c accessClaims
+	if _, err := t.parser.ParseWithClaims(accessToken, &c, func(*jwt.Token) (any, error) { return t.secret, nil }); err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) && !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+			return time.Time{}, ErrTokenExpired
+		}
+		return time.Time{}, ErrTokenInvalid
+	}
+	return c.ExpiresAt.Time, nil
+}
+
 func newAccessParser(clock func() time.Time) *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),

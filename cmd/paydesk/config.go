@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // PAYDESK_TZ must resolve on a machine (or image) without zoneinfo
+
+	"github.com/paydesk/paydesk/push"
 )
 
 // Deployment environments.
@@ -35,11 +37,16 @@ type Config struct {
 	Policy    string // casbin policy file; empty for the built-in one
 	PublicURL string // where customers reach paydesk: QR payloads and payment links are built on it
 	DebugAddr string // host:port of the pprof listener; empty for none
+	// EventRetention is how long push events are kept for clients that
+	// reconnect with last_seq, a duration; empty for push.DefaultRetention.
+	EventRetention string
 	// Settle holds settlement, withdrawal and bank simulator settings (settle.go).
 	Settle SettleConfig
 
 	// Location is TZ loaded; validate sets it.
 	Location *time.Location
+	// eventRetention is EventRetention parsed; validate sets it.
+	eventRetention time.Duration
 }
 
 // setting is one configuration value and the two ways to give it. A flag
@@ -59,6 +66,7 @@ var settings = append([]setting{
 	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
 	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
 	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
+	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }, settleSettings...)
 
@@ -112,6 +120,14 @@ func (c *Config) validate() error {
 	}
 	if c.DB == "" {
 		errs = append(errs, errors.New("PAYDESK_DB (--db) is empty"))
+	}
+	c.eventRetention = push.DefaultRetention
+	if c.EventRetention != "" {
+		d, err := time.ParseDuration(c.EventRetention)
+		if err != nil || d < time.Hour {
+			errs = append(errs, fmt.Errorf("PAYDESK_EVENT_RETENTION (--event-retention) %q must be a duration of at least 1h, e.g. 168h", c.EventRetention))
+		}
+		c.eventRetention = d
 	}
 	errs = append(errs, c.Settle.validate(c.Env))
 	return errors.Join(errs...)

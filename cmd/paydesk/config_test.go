@@ -59,6 +59,9 @@ func TestConfigValidate(t *testing.T) {
 			c.Env = EnvProduction
 			c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
 		}, ""},
+		{"event retention", func(c *Config) { c.EventRetention = "720h" }, ""},
+		{"event retention too short", func(c *Config) { c.EventRetention = "10m" }, "PAYDESK_EVENT_RETENTION"},
+		{"event retention not a duration", func(c *Config) { c.EventRetention = "7d" }, "PAYDESK_EVENT_RETENTION"},
 		{"bad settlement settings", func(c *Config) { c.Settle.Cutoff = "13h"; c.Settle.WithdrawMin = "0.001" }, "PAYDESK_CUTOFF"},
 	}
 	for _, tt := range tests {

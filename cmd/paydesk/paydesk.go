@@ -229,12 +229,15 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 // left PAYING ends soon after its timeout, SPEC §2), and every
 // SweepInterval the wallet's sweep (expired coupons, used codes), card
 // refunds the bank has not confirmed yet, and
-// forgetting day-old idempotency keys and expired sessions. Several
+// forgetting day-old idempotency keys and expired sessions; and, on a
+// goroutine of its own so that a large backlog never delays the closer,
+// deleting push events older than Config.EventRetention. Several
 // instances may run them at once: each order is closed once, and the rest
 // is idempotent. Close stops them.
 func (m *Main) startBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopBackground, m.backgroundDone = cancel, make(chan struct{})
+	var jobs sync.WaitGroup
 	closeEvery, sweepEvery := m.CloseInterval, m.SweepInterval
 	if closeEvery <= 0 {
 		closeEvery = time.Second
@@ -248,8 +251,27 @@ func (m *Main) startBackground() {
 			log.Warn("background job failed", "job", job, "error", err)
 		}
 	}
-	go func() {
-		defer close(m.backgroundDone)
+	retention := m.Config.eventRetention
+	if retention <= 0 {
+		retention = push.DefaultRetention
+	}
+	jobs.Go(func() {
+		purger := time.NewTicker(sweepEvery)
+		defer purger.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-purger.C:
+				if n, err := sv.Outbox.Purge(ctx, time.Now().Add(-retention)); err != nil {
+					warn("purge push events", err)
+				} else if n > 0 {
+					log.Info("purged push events", "count", n, "older_than", retention.String())
+				}
+			}
+		}
+	})
+	jobs.Go(func() {
 		closer, sweeper := time.NewTicker(closeEvery), time.NewTicker(sweepEvery)
 		defer closer.Stop()
 		defer sweeper.Stop()
@@ -278,5 +300,9 @@ func (m *Main) startBackground() {
 				}
 			}
 		}
+	})
+	go func() {
+		jobs.Wait()
+		close(m.backgroundDone)
 	}()
 }
