@@ -6,6 +6,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // IsDuplicate reports whether err is a unique-key violation.
@@ -19,6 +20,11 @@ func IsDuplicate(err error) bool {
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1062
+	}
+	// Errors that did not pass through gorm's Translate (SQL run on db.SQL()).
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
@@ -36,6 +42,11 @@ func IsRetryable(err error) bool {
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1213 || me.Number == 1205
+	}
+	// SQLITE_BUSY and SQLITE_LOCKED, with their extended codes
+	// (SQLITE_BUSY_SNAPSHOT when a WAL read snapshot went stale, ...).
+	if code := sqliteCode(err) & 0xff; code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED {
+		return true
 	}
 	s := err.Error()
 	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")

@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"modernc.org/sqlite"
 
 	"github.com/paydesk/paydesk"
 )
@@ -57,12 +57,17 @@ func Open(dsn string, opt Options) (*DB, error) {
 	if opt.MaxOpenConns <= 0 {
 		opt.MaxOpenConns = 32
 	}
+	// No gorm PrepareStmt on either database. Its statement cache shares one
+	// lock across the pool and deadlocks when every connection is inside a
+	// transaction (gorm issues 7350, 7465), which SQLite's one-connection
+	// write pool is all the time; SQLite connections cache their prepared
+	// statements themselves, below gorm (stmtcache.go), and MySQL
+	// interpolates parameters instead.
 	cfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		NowFunc:                paydesk.SystemClock,
 		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
 		TranslateError:         true,
-		PrepareStmt:            true, // parsing SQL was a fifth of a payment's CPU on SQLite
 	}
 	if rest, ok := strings.CutPrefix(dsn, "mysql://"); ok {
 		return openMySQL(rest, cfg, opt)
@@ -88,12 +93,7 @@ func openMySQL(dsn string, cfg *gorm.Config, opt Options) (*DB, error) {
 	}
 	c.Params["charset"] = "utf8mb4"
 	c.Params["time_zone"] = "'+00:00'"
-	// No shared prepared statements on MySQL: with every pooled connection
-	// inside a transaction gorm's statement cache can deadlock (gorm issues
-	// #7350, #7465), and interpolated parameters already save the round trip.
-	mcfg := *cfg
-	mcfg.PrepareStmt = false
-	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), &mcfg)
+	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open mysql: %w", err)
 	}
@@ -113,7 +113,12 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + sync + ")", "foreign_keys(1)", "cache_size(-32000)"} {
 		q.Add("_pragma", p)
 	}
+	// Times are written as "2006-01-02 15:04:05.999999999-07:00" in UTC and
+	// read back in UTC, as the glebarez driver did. Without _timezone,
+	// modernc returns "+00:00" times in time.Local (or a fixed zone), which
+	// are Equal but not == to the UTC times we wrote.
 	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
 	wq := url.Values{}
 	for k, v := range q {
 		wq[k] = v
@@ -122,20 +127,10 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 	// half-way trying to upgrade a read lock.
 	wq.Set("_txlock", "immediate")
 
-	// The write pool has one connection, and gorm's statement cache
-	// deadlocks there: a transaction holding the connection waits for the
-	// cache's lock while a statement outside it holds that lock waiting for
-	// the connection (gorm issues 7350 and 7465; seen here as requests
-	// hanging for good under concurrent payments). So only reads cache
-	// prepared statements on SQLite; each pool gets its own gorm.Config,
-	// which gorm.Open fills in and keeps.
-	wcfg := *cfg
-	wcfg.PrepareStmt = false
-	write, err := gorm.Open(sqlite.Open(path+"?"+wq.Encode()), &wcfg)
+	wdb, err := openSQLitePool(path + "?" + wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	wdb, _ := write.DB()
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
@@ -144,16 +139,38 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	read, err := gorm.Open(sqlite.Open(path+"?"+q.Encode()), cfg)
+	rdb, err := openSQLitePool(path + "?" + q.Encode())
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	rdb, _ := read.DB()
 	n := min(opt.MaxOpenConns, 8)
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
+	closeBoth := func() { rdb.Close(); wdb.Close() }
+	// Each pool gets its own gorm.Config, which gorm.Open fills in and keeps.
+	wcfg, rcfg := *cfg, *cfg
+	write, err := gorm.Open(sqliteDialector{conn: wdb}, &wcfg)
+	if err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	read, err := gorm.Open(sqliteDialector{conn: rdb}, &rcfg)
+	if err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
 	return &DB{Dialect: SQLite, write: write, read: read, closers: []func() error{rdb.Close, wdb.Close}}, nil
+}
+
+// openSQLitePool opens a pool of SQLite connections that keep their
+// prepared statements (see stmtCacheConnector).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(stmtCacheConnector{Connector: c, size: stmtCacheSize}), nil
 }
 
 // Close closes both pools.
