@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +16,11 @@ import (
 // Emitter writes events to the outbox. Services that report changes
 // (settlement, withdrawals) take one and call Emit inside the transaction
 // of the change.
+//
+// Inside a storage.Bulk (a ledger batch) the event is only gathered, and
+// numbered and written when the Bulk is flushed: Emit then returns it with
+// ID, Seq and WalletSeq 0, which no written event has. Callers that need
+// the numbers emit outside a Bulk (or read the event back after Flush).
 type Emitter interface {
 	Emit(ctx context.Context, e Event) (Event, error)
 }
@@ -27,6 +34,7 @@ type Outbox struct {
 
 	// emitted, when set (by a Hub), is told of every Emit, so the local
 	// dispatcher looks for the event as soon as it may have committed.
+	// Events gathered in a Bulk are told of when the Bulk writes them.
 	emitted atomic.Pointer[func(merchantID int64)]
 }
 
@@ -72,15 +80,45 @@ func (r eventRow) event() Event {
 // one), writes it, and returns it with its ID, Seq and WalletSeq. Call it
 // inside the transaction of the change e reports, so the event exists if and
 // only if the change committed; outside a transaction it runs its own.
+//
+// Inside a storage.Bulk of the outbox's database, e is checked at once but
+// numbered and written with the batch's other events when the Bulk is
+// flushed (one statement per sequence table and one per 500 events, instead
+// of up to five per event), and Emit returns it with ID, Seq and WalletSeq
+// still 0.
 func (o *Outbox) Emit(ctx context.Context, e Event) (Event, error) {
-	if !storage.InTxContext(ctx) {
-		var out Event
-		err := o.db.InTx(ctx, func(ctx context.Context) (err error) {
-			out, err = o.Emit(ctx, e)
-			return err
-		})
-		return out, err
+	e, err := o.check(e)
+	if err != nil {
+		return Event{}, err
 	}
+	if g, ok := storage.Gather(ctx, o.db, gatherKey{}, func() *gatherer { return &gatherer{db: o.db} }); ok {
+		e.Data = slices.Clone(e.Data) // written later: not the caller's buffer
+		g.events = append(g.events, gathered{ob: o, e: e})
+		return e, nil
+	}
+	var out Event
+	err = o.db.InTx(ctx, func(ctx context.Context) error {
+		out = e // afresh on each try
+		if err := number(ctx, o.db, []*Event{&out}, out.CreatedAt); err != nil {
+			return err
+		}
+		r := newEventRow(out)
+		if err := o.db.Writer(ctx).Create(&r).Error; err != nil {
+			return fmt.Errorf("write %s event of merchant %d: %w", out.Type, out.MerchantID, err)
+		}
+		out.ID = r.ID
+		return nil
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	o.notify(out.MerchantID)
+	return out, nil
+}
+
+// check validates e and returns it ready to be numbered: stamped, with
+// its data defaulted to {} and no numbers.
+func (o *Outbox) check(e Event) (Event, error) {
 	if e.MerchantID <= 0 || e.Type == "" || len(e.Type) > 48 {
 		return Event{}, ErrInvalidEvent.WithMessage("event %q of merchant %d", e.Type, e.MerchantID)
 	}
@@ -91,29 +129,89 @@ func (o *Outbox) Emit(ctx context.Context, e Event) (Event, error) {
 		return Event{}, ErrInvalidEvent.WithMessage("event %s: data is not a JSON object", e.Type)
 	}
 	e.CreatedAt = o.clock().UTC().Truncate(time.Microsecond)
-	var err error
-	if e.Seq, err = o.next(ctx, merchantSeqs, e.MerchantID, e.CreatedAt); err != nil {
-		return Event{}, err
+	e.ID, e.Seq, e.WalletSeq = 0, 0, 0
+	return e, nil
+}
+
+func (o *Outbox) notify(merchantID int64) {
+	if f := o.emitted.Load(); f != nil {
+		(*f)(merchantID)
 	}
-	e.WalletSeq = 0
-	if e.WalletID != 0 {
-		if e.WalletSeq, err = o.next(ctx, walletSeqs, e.WalletID, e.CreatedAt); err != nil {
-			return Event{}, err
-		}
-	}
+}
+
+func newEventRow(e Event) eventRow {
 	r := eventRow{MerchantID: e.MerchantID, Seq: e.Seq, Type: string(e.Type), OrderID: e.OrderID, StoreID: e.StoreID,
 		CashierID: e.CashierID, WalletID: e.WalletID, Payload: string(e.Data), CreatedAt: e.CreatedAt}
 	if e.WalletID != 0 {
 		r.WalletSeq = &e.WalletSeq
 	}
-	if err := o.db.Writer(ctx).Create(&r).Error; err != nil {
-		return Event{}, fmt.Errorf("write %s event of merchant %d: %w", e.Type, e.MerchantID, err)
+	return r
+}
+
+// gatherKey registers the outbox's gatherer in a storage.Bulk: one per
+// Bulk (per database), whichever Outbox values emit into it, so that the
+// batch locks every sequence row it needs in one sorted pass.
+type gatherKey struct{}
+
+// gatherer holds the events emitted inside one Bulk, in emission order.
+type gatherer struct {
+	db     *storage.DB
+	events []gathered
+}
+
+type gathered struct {
+	ob *Outbox // for its clock and its wake-up hook
+	e  Event
+}
+
+var eventColumns = []string{"merchant_id", "seq", "type", "order_id", "store_id", "cashier_id", "wallet_id", "wallet_seq", "payload", "created_at"}
+
+// Flush numbers the gathered events, in the order they were emitted, and
+// writes them: one upsert over the merchants' sequences (in merchant
+// order, as every transaction takes them, so two instances cannot
+// deadlock), one over the wallets', read back on MySQL, and one insert per
+// 500 events. The sequence rows stay locked until the batch commits, so
+// numbers commit in order and a rollback gives them back, as at once.
+func (g *gatherer) Flush(ctx context.Context) error {
+	if len(g.events) == 0 {
+		return nil
 	}
-	e.ID = r.ID
-	if f := o.emitted.Load(); f != nil {
-		(*f)(e.MerchantID)
+	err := g.db.InTx(ctx, func(ctx context.Context) error {
+		events := make([]*Event, len(g.events))
+		for i := range g.events {
+			events[i] = &g.events[i].e
+		}
+		if err := number(ctx, g.db, events, g.events[0].ob.clock().UTC().Truncate(time.Microsecond)); err != nil {
+			return err
+		}
+		rows := make([][]any, len(events))
+		for i, e := range events {
+			var walletSeq any
+			if e.WalletID != 0 {
+				walletSeq = e.WalletSeq
+			}
+			rows[i] = []any{e.MerchantID, e.Seq, string(e.Type), e.OrderID, e.StoreID, e.CashierID, e.WalletID, walletSeq, string(e.Data), e.CreatedAt}
+		}
+		if err := g.db.InsertRows(ctx, "events", eventColumns, rows); err != nil {
+			return fmt.Errorf("write %d events: %w", len(rows), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return e, nil
+	type told struct {
+		ob *Outbox
+		id int64
+	}
+	seen := map[told]bool{}
+	for _, p := range g.events {
+		if k := (told{p.ob, p.e.MerchantID}); !seen[k] {
+			seen[k] = true
+			p.ob.notify(p.e.MerchantID)
+		}
+	}
+	return nil
 }
 
 // sequence names one of the two sequence tables.
@@ -127,46 +225,117 @@ var (
 	walletSeqs   = sequence{table: "wallet_event_sequences", key: "wallet_id"}
 )
 
-// next takes the next number of id's sequence inside the transaction in ctx,
-// creating the sequence at 1. It is one upsert: the row it writes stays
-// locked until commit, which is what makes numbers commit in order and a
-// rollback give its number back. Being one statement, it needs no
-// "create the row first" step, which on MySQL would take a gap lock on the
-// missing row (concurrent first events would deadlock) or a second
-// connection (which can wait on our own transaction, unseen by InnoDB).
-func (o *Outbox) next(ctx context.Context, s sequence, id int64, now time.Time) (int64, error) {
-	w := o.db.Writer(ctx)
-	cols, vals, args := s.key+", last_seq", "?, 1", []any{id}
-	set := "last_seq = " + s.table + ".last_seq + 1"
-	if s.stamped {
-		cols, vals, args = cols+", updated_at", vals+", ?", append(args, now)
+// number gives events, in their order, the next numbers of their merchants'
+// sequences and of their wallets' (WalletID 0: none), inside the
+// transaction in ctx; now stamps the merchants' sequences.
+func number(ctx context.Context, db *storage.DB, events []*Event, now time.Time) error {
+	merchants, wallets := map[int64]int64{}, map[int64]int64{}
+	for _, e := range events {
+		merchants[e.MerchantID]++
+		if e.WalletID != 0 {
+			wallets[e.WalletID]++
+		}
 	}
-	if o.db.Dialect == storage.SQLite {
+	// Merchants before wallets, each in key order: the order every
+	// transaction locks sequence rows in.
+	mnext, err := take(ctx, db, merchantSeqs, merchants, now)
+	if err != nil {
+		return err
+	}
+	wnext, err := take(ctx, db, walletSeqs, wallets, now)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		e.Seq = mnext[e.MerchantID]
+		mnext[e.MerchantID]++
+		e.WalletSeq = 0
+		if e.WalletID != 0 {
+			e.WalletSeq = wnext[e.WalletID]
+			wnext[e.WalletID]++
+		}
+	}
+	return nil
+}
+
+// maxSeqRows bounds the sequence rows one statement takes numbers of.
+const maxSeqRows = 500
+
+// take takes counts[id] numbers of each id's sequence inside the
+// transaction in ctx, creating a sequence at its count, and returns the
+// first number taken of each. Per chunk of ids it is one upsert (and, on
+// MySQL, a read back of its own write): the rows it writes stay locked
+// until commit, which is what makes numbers commit in order and a rollback
+// give them back. Being one statement per row, it needs no "create the row
+// first" step, which on MySQL would take a gap lock on the missing row
+// (concurrent first events would deadlock) or a second connection (which
+// can wait on our own transaction, unseen by InnoDB). Ids go in ascending
+// order, so that two transactions lock the rows they share in the same
+// order.
+func take(ctx context.Context, db *storage.DB, s sequence, counts map[int64]int64, now time.Time) (map[int64]int64, error) {
+	ids := make([]int64, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	first := make(map[int64]int64, len(ids))
+	w := db.Writer(ctx)
+	for start := 0; start < len(ids); start += maxSeqRows {
+		chunk := ids[start:min(start+maxSeqRows, len(ids))]
+		cols, one := s.key+", last_seq", "(?, ?)"
 		if s.stamped {
-			set += ", updated_at = excluded.updated_at"
+			cols, one = cols+", updated_at", "(?, ?, ?)"
 		}
-		var seqs []int64
-		err := w.Raw("INSERT INTO "+s.table+" ("+cols+") VALUES ("+vals+") ON CONFLICT ("+s.key+") DO UPDATE SET "+set+" RETURNING last_seq", args...).
-			Scan(&seqs).Error
-		if err != nil || len(seqs) != 1 {
-			return 0, fmt.Errorf("take the next number of %s %d: %v (%d rows)", s.table, id, err, len(seqs))
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + s.table + " (" + cols + ") VALUES ")
+		args := make([]any, 0, 3*len(chunk))
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(one)
+			args = append(args, id, counts[id])
+			if s.stamped {
+				args = append(args, now)
+			}
 		}
-		return seqs[0], nil
+		var got []struct {
+			ID      int64
+			LastSeq int64
+		}
+		if db.Dialect == storage.SQLite {
+			q.WriteString(" ON CONFLICT (" + s.key + ") DO UPDATE SET last_seq = " + s.table + ".last_seq + excluded.last_seq")
+			if s.stamped {
+				q.WriteString(", updated_at = excluded.updated_at")
+			}
+			q.WriteString(" RETURNING " + s.key + " AS id, last_seq")
+			if err := w.Raw(q.String(), args...).Scan(&got).Error; err != nil {
+				return nil, fmt.Errorf("take numbers of %d %s: %w", len(chunk), s.table, err)
+			}
+		} else {
+			// MariaDB has no UPDATE ... RETURNING: read the numbers back; a
+			// transaction sees its own writes.
+			q.WriteString(" ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)")
+			if s.stamped {
+				q.WriteString(", updated_at = VALUES(updated_at)")
+			}
+			if err := w.Exec(q.String(), args...).Error; err != nil {
+				return nil, fmt.Errorf("take numbers of %d %s: %w", len(chunk), s.table, err)
+			}
+			if err := w.Raw("SELECT "+s.key+" AS id, last_seq FROM "+s.table+" WHERE "+s.key+" IN ?", chunk).Scan(&got).Error; err != nil {
+				return nil, fmt.Errorf("read the numbers of %d %s: %w", len(chunk), s.table, err)
+			}
+		}
+		for _, r := range got {
+			if n, ok := counts[r.ID]; ok {
+				first[r.ID] = r.LastSeq - n + 1
+			}
+		}
 	}
-	// MariaDB has no UPDATE ... RETURNING: read the number back; a
-	// transaction sees its own write.
-	set = "last_seq = last_seq + 1"
-	if s.stamped {
-		set += ", updated_at = VALUES(updated_at)"
+	if len(first) != len(ids) {
+		return nil, fmt.Errorf("take numbers of %d %s: %d rows came back", len(ids), s.table, len(first))
 	}
-	if err := w.Exec("INSERT INTO "+s.table+" ("+cols+") VALUES ("+vals+") ON DUPLICATE KEY UPDATE "+set, args...).Error; err != nil {
-		return 0, fmt.Errorf("take the next number of %s %d: %w", s.table, id, err)
-	}
-	var seq int64
-	if err := w.Raw("SELECT last_seq FROM "+s.table+" WHERE "+s.key+" = ?", id).Scan(&seq).Error; err != nil {
-		return 0, fmt.Errorf("read the number of %s %d: %w", s.table, id, err)
-	}
-	return seq, nil
+	return first, nil
 }
 
 // MerchantEvents returns up to limit events of a merchant after seq, in order.

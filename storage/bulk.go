@@ -13,25 +13,42 @@ import (
 // in one multi-row INSERT, and additions to the same counter row merged into
 // one upsert. A batch of 64 payments then costs a handful of statements
 // instead of several per payment, and a hot counter (today's figures of a
-// busy merchant) is written once per batch.
+// busy merchant) is written once per batch. A package with writes of its
+// own kind to gather (the push outbox numbers its events) registers a
+// Gatherer in the Bulk, which Flush calls with the other groups.
 //
 // Gathered writes fail late, at Flush; the ledger then retries the batch
 // one request at a time without a Bulk, where every write happens at once
 // and its error reaches the request that made it.
+//
+// A Bulk belongs to one transaction and is used by one goroutine at a time.
 type Bulk struct {
-	db      *DB
-	inserts map[string]*insertGroup
-	adds    map[string]*addGroup
-	order   []string // groups in first-use order, so that parents precede children
+	db       *DB
+	inserts  map[string]*insertGroup
+	adds     map[string]*addGroup
+	gathered map[any]Gatherer
+	// Groups in first-use order, so that parents precede children and
+	// rows are locked in the order the same requests lock them one by one.
+	order []Gatherer
+}
+
+// Gatherer is work a package gathers in a Bulk (see Gather) and does when
+// the Bulk is flushed, within the transaction of the Flush, in the order
+// the gatherers and the Bulk's own groups were first used. The ctx Flush
+// passes carries no Bulk: writes made through it happen at once.
+type Gatherer interface {
+	Flush(ctx context.Context) error
 }
 
 type insertGroup struct {
+	db    *DB
 	table string
 	cols  []string
 	rows  [][]any
 }
 
 type addGroup struct {
+	db      *DB
 	table   string
 	keyCols []string
 	addCols []string
@@ -48,11 +65,40 @@ type addRow struct {
 
 type bulkKey struct{}
 
-// WithBulk returns a context whose writes through Insert and Accumulate are
-// gathered in the returned Bulk until Flush.
+// WithBulk returns a context whose writes through Insert, InsertRows,
+// Accumulate and Gather are gathered in the returned Bulk until Flush.
 func (db *DB) WithBulk(ctx context.Context) (context.Context, *Bulk) {
-	b := &Bulk{db: db, inserts: map[string]*insertGroup{}, adds: map[string]*addGroup{}}
+	b := &Bulk{db: db, inserts: map[string]*insertGroup{}, adds: map[string]*addGroup{}, gathered: map[any]Gatherer{}}
 	return context.WithValue(ctx, bulkKey{}, b), b
+}
+
+// bulk returns the Bulk in ctx if it writes to db: a Bulk of another
+// database (two services on two databases) gathers nothing of db's.
+func (db *DB) bulk(ctx context.Context) *Bulk {
+	if b, ok := ctx.Value(bulkKey{}).(*Bulk); ok && b != nil && b.db == db {
+		return b
+	}
+	return nil
+}
+
+// Gather returns the gatherer registered under key in the Bulk in ctx that
+// writes to db, registering the one create makes on first use, and true;
+// or, when ctx carries no such Bulk, the zero G and false, and the caller
+// writes at once. Keys are compared like context keys: use an unexported
+// type of the caller's package, always with the same G.
+func Gather[G Gatherer](ctx context.Context, db *DB, key any, create func() G) (G, bool) {
+	b := db.bulk(ctx)
+	if b == nil {
+		var zero G
+		return zero, false
+	}
+	if g, ok := b.gathered[key]; ok {
+		return g.(G), true
+	}
+	g := create()
+	b.gathered[key] = g
+	b.order = append(b.order, g)
+	return g, true
 }
 
 // Insert writes one row into table, at once, or gathered into the Bulk in ctx.
@@ -60,18 +106,58 @@ func (db *DB) Insert(ctx context.Context, table string, cols []string, vals ...a
 	if len(cols) != len(vals) {
 		return fmt.Errorf("insert into %s: %d columns, %d values", table, len(cols), len(vals))
 	}
-	if b, ok := ctx.Value(bulkKey{}).(*Bulk); ok {
-		k := "i:" + table + ":" + strings.Join(cols, ",")
-		g := b.inserts[k]
-		if g == nil {
-			g = &insertGroup{table: table, cols: cols}
-			b.inserts[k] = g
-			b.order = append(b.order, k)
-		}
+	if b := db.bulk(ctx); b != nil {
+		g := b.insertGroup(table, cols)
 		g.rows = append(g.rows, vals)
 		return nil
 	}
 	return db.Writer(ctx).Exec(insertSQL(table, cols, 1), vals...).Error
+}
+
+// InsertRows writes rows into table, each with a value per column: at once,
+// in multi-row statements of up to 500 rows, or gathered into the Bulk in
+// ctx. Unlike an ORM's batch create it reads nothing back (no ids).
+func (db *DB) InsertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	for _, r := range rows {
+		if len(r) != len(cols) {
+			return fmt.Errorf("insert into %s: %d columns, %d values", table, len(cols), len(r))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if b := db.bulk(ctx); b != nil {
+		g := b.insertGroup(table, cols)
+		g.rows = append(g.rows, rows...)
+		return nil
+	}
+	return (&insertGroup{db: db, table: table, cols: cols, rows: rows}).Flush(ctx)
+}
+
+func (b *Bulk) insertGroup(table string, cols []string) *insertGroup {
+	k := table + ":" + strings.Join(cols, ",")
+	g := b.inserts[k]
+	if g == nil {
+		g = &insertGroup{db: b.db, table: table, cols: cols}
+		b.inserts[k] = g
+		b.order = append(b.order, g)
+	}
+	return g
+}
+
+func (g *insertGroup) Flush(ctx context.Context) error {
+	w := g.db.Writer(ctx)
+	for start := 0; start < len(g.rows); start += maxBulkRows {
+		chunk := g.rows[start:min(start+maxBulkRows, len(g.rows))]
+		args := make([]any, 0, len(chunk)*len(g.cols))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if err := w.Exec(insertSQL(g.table, g.cols, len(chunk)), args...).Error; err != nil {
+			return fmt.Errorf("bulk insert into %s: %w", g.table, err)
+		}
+	}
+	return nil
 }
 
 // Counter is one row of a counters table: the key that identifies it, the
@@ -93,17 +179,17 @@ func (db *DB) Accumulate(ctx context.Context, c Counter) error {
 	if len(c.KeyCols) != len(c.Key) || len(c.AddCols) != len(c.Add) || len(c.MaxCols) != len(c.Max) {
 		return fmt.Errorf("accumulate into %s: columns and values differ in number", c.Table)
 	}
-	b, ok := ctx.Value(bulkKey{}).(*Bulk)
-	if !ok {
+	b := db.bulk(ctx)
+	if b == nil {
 		q, args := db.upsertSQL(c.Table, c.KeyCols, c.AddCols, c.MaxCols, []*addRow{{key: c.Key, add: c.Add, max: c.Max}})
 		return db.Writer(ctx).Exec(q, args...).Error
 	}
-	k := "a:" + c.Table + ":" + strings.Join(c.KeyCols, ",") + ":" + strings.Join(c.AddCols, ",") + ":" + strings.Join(c.MaxCols, ",")
+	k := c.Table + ":" + strings.Join(c.KeyCols, ",") + ":" + strings.Join(c.AddCols, ",") + ":" + strings.Join(c.MaxCols, ",")
 	g := b.adds[k]
 	if g == nil {
-		g = &addGroup{table: c.Table, keyCols: c.KeyCols, addCols: c.AddCols, maxCols: c.MaxCols, rows: map[string]*addRow{}}
+		g = &addGroup{db: db, table: c.Table, keyCols: c.KeyCols, addCols: c.AddCols, maxCols: c.MaxCols, rows: map[string]*addRow{}}
 		b.adds[k] = g
-		b.order = append(b.order, k)
+		b.order = append(b.order, g)
 	}
 	rk := fmt.Sprint(c.Key...)
 	r := g.rows[rk]
@@ -124,38 +210,32 @@ func (db *DB) Accumulate(ctx context.Context, c Counter) error {
 	return nil
 }
 
-// Flush writes everything gathered, in the order the groups were first
-// used, within the transaction in ctx.
+func (g *addGroup) Flush(ctx context.Context) error {
+	// Rows in key order, so that two instances' batches lock counter rows
+	// in the same order and cannot deadlock.
+	sort.Strings(g.keys)
+	rows := make([]*addRow, 0, len(g.keys))
+	for _, rk := range g.keys {
+		rows = append(rows, g.rows[rk])
+	}
+	w := g.db.Writer(ctx)
+	for start := 0; start < len(rows); start += maxBulkRows {
+		q, args := g.db.upsertSQL(g.table, g.keyCols, g.addCols, g.maxCols, rows[start:min(start+maxBulkRows, len(rows))])
+		if err := w.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("bulk accumulate into %s: %w", g.table, err)
+		}
+	}
+	return nil
+}
+
+// Flush writes everything gathered, and runs the registered gatherers, in
+// the order the groups were first used, within the transaction in ctx.
+// Call it once.
 func (b *Bulk) Flush(ctx context.Context) error {
 	ctx = context.WithValue(ctx, bulkKey{}, nil)
-	w := b.db.Writer(ctx)
-	for _, k := range b.order {
-		if g, ok := b.inserts[k]; ok {
-			for start := 0; start < len(g.rows); start += maxBulkRows {
-				chunk := g.rows[start:min(start+maxBulkRows, len(g.rows))]
-				args := make([]any, 0, len(chunk)*len(g.cols))
-				for _, r := range chunk {
-					args = append(args, r...)
-				}
-				if err := w.Exec(insertSQL(g.table, g.cols, len(chunk)), args...).Error; err != nil {
-					return fmt.Errorf("bulk insert into %s: %w", g.table, err)
-				}
-			}
-			continue
-		}
-		g := b.adds[k]
-		// Rows in key order, so that two instances' batches lock counter
-		// rows in the same order and cannot deadlock.
-		sort.Strings(g.keys)
-		rows := make([]*addRow, 0, len(g.keys))
-		for _, rk := range g.keys {
-			rows = append(rows, g.rows[rk])
-		}
-		for start := 0; start < len(rows); start += maxBulkRows {
-			q, args := b.db.upsertSQL(g.table, g.keyCols, g.addCols, g.maxCols, rows[start:min(start+maxBulkRows, len(rows))])
-			if err := w.Exec(q, args...).Error; err != nil {
-				return fmt.Errorf("bulk accumulate into %s: %w", g.table, err)
-			}
+	for _, g := range b.order {
+		if err := g.Flush(ctx); err != nil {
+			return err
 		}
 	}
 	return nil

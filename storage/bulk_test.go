@@ -101,3 +101,96 @@ func TestIDsAreUniqueAcrossAllocators(t *testing.T) {
 		}
 	})
 }
+
+// logGatherer records, at Flush, how many rows bulk_rows holds then, and
+// writes a row through the ctx Flush gives it.
+type logGatherer struct {
+	db    *storage.DB
+	calls int
+	seen  []int64
+}
+
+func (g *logGatherer) Flush(ctx context.Context) error {
+	g.calls++
+	var n int64
+	if err := g.db.Writer(ctx).Raw("SELECT COUNT(*) FROM bulk_rows").Scan(&n).Error; err != nil {
+		return err
+	}
+	g.seen = append(g.seen, n)
+	// The ctx of a Flush carries no Bulk: this is written at once.
+	return g.db.Insert(ctx, "bulk_rows", []string{"id", "name"}, 1000+n, "gatherer")
+}
+
+type logKey struct{}
+
+func TestBulkRunsGatherersInFirstUseOrder(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if _, err := db.SQL().Exec("CREATE TABLE bulk_rows (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(32) NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		newLog := func() *logGatherer { return &logGatherer{db: db} }
+		if _, ok := storage.Gather(ctx, db, logKey{}, newLog); ok {
+			t.Fatal("Gather without a Bulk")
+		}
+		other := storagetest.Open(t, storagetest.Dialects()[0])
+		if _, ok := storage.Gather(func() context.Context { c, _ := other.WithBulk(ctx); return c }(), db, logKey{}, newLog); ok {
+			t.Fatal("Gather into the Bulk of another database")
+		}
+		var g *logGatherer
+		rows := func(from, to int64) [][]any {
+			var out [][]any
+			for i := from; i < to; i++ {
+				out = append(out, []any{i, "many"})
+			}
+			return out
+		}
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			ctx, bulk := db.WithBulk(ctx)
+			if err := db.Insert(ctx, "bulk_rows", []string{"id", "name"}, int64(1), "first"); err != nil {
+				return err
+			}
+			g1, ok := storage.Gather(ctx, db, logKey{}, newLog)
+			g2, _ := storage.Gather(ctx, db, logKey{}, newLog)
+			if !ok || g1 != g2 {
+				t.Errorf("Gather = %p, %p, %v; want one gatherer per Bulk", g1, g2, ok)
+			}
+			g = g1
+			// Gathered after the gatherer's first use, but into the group of
+			// the first Insert, which comes before it; a group first used
+			// after it comes after it.
+			if err := db.InsertRows(ctx, "bulk_rows", []string{"id", "name"}, rows(2, 5)); err != nil {
+				return err
+			}
+			if err := db.InsertRows(ctx, "bulk_rows", []string{"name", "id"}, [][]any{{"later", int64(5000)}}); err != nil {
+				return err
+			}
+			if g.calls != 0 {
+				t.Errorf("gatherer flushed before Flush")
+			}
+			return bulk.Flush(ctx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.calls != 1 || len(g.seen) != 1 || g.seen[0] != 4 {
+			t.Fatalf("gatherer calls %d, saw %v rows; want 1 call seeing the 4 rows of the first group", g.calls, g.seen)
+		}
+		var n int64
+		db.Reader(ctx).Raw("SELECT COUNT(*) FROM bulk_rows").Scan(&n)
+		if n != 4+1+1 {
+			t.Fatalf("%d rows, want 6", n)
+		}
+		// At once, in chunks: more rows than one statement takes.
+		if err := db.InsertRows(ctx, "bulk_rows", []string{"id", "name"}, rows(10_000, 11_201)); err != nil {
+			t.Fatal(err)
+		}
+		db.Reader(ctx).Raw("SELECT COUNT(*) FROM bulk_rows WHERE id >= 10000").Scan(&n)
+		if n != 1201 {
+			t.Fatalf("%d rows inserted at once, want 1201", n)
+		}
+		if err := db.InsertRows(ctx, "bulk_rows", []string{"id", "name"}, [][]any{{int64(1)}}); err == nil {
+			t.Fatal("InsertRows with a value missing succeeded")
+		}
+	})
+}
