@@ -128,6 +128,13 @@ func TestSQLiteOffsetWithoutLimit(t *testing.T) {
 	if err := db.Reader(ctx).Model(&pRow{}).Order("id").Offset(1).Limit(1).Pluck("id", &ids).Error; err != nil || len(ids) != 1 || ids[0] != 2 {
 		t.Fatalf("offset 1 limit 1: %v, %v", ids, err)
 	}
+	// Limits are literals: a bound LIMIT expires SQLite's prepared
+	// statement at every bind, which would defeat the statement cache.
+	var rows []pRow
+	sql := db.Reader(ctx).Session(&gorm.Session{DryRun: true}).Where("id > ?", 0).Offset(2).Limit(1).Find(&rows).Statement.SQL.String()
+	if !strings.HasSuffix(sql, "LIMIT 1 OFFSET 2") {
+		t.Fatalf("SQL %q: want literal LIMIT 1 OFFSET 2", sql)
+	}
 }
 
 func TestSQLiteQuoteTo(t *testing.T) {
