@@ -102,6 +102,9 @@ func TestPostMovesMoneyAndKeepsEntries(t *testing.T) {
 				t.Errorf("entry %d = %+v, want amount %d after %d seq %d", i, es[i], w.amt, w.after, i+1)
 			}
 		}
+		if st := b.Stats(); st.Transfers != 2 || st.Batches != 2 || st.Busy <= 0 {
+			t.Errorf("stats after two posts = %+v", st)
+		}
 		bal, err := b.Balances(ctx, b.customer.ID, b.merchant.ID)
 		if err != nil || len(bal) != 2 || bal[b.customer.ID] != 8700 || bal[b.merchant.ID] != 1300 {
 			t.Errorf("balances = %v, %v", bal, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -32,6 +33,25 @@ type Ledger struct {
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
 	stopped chan struct{}
+
+	// Running totals for Stats.
+	batches, transfers atomic.Uint64
+	busy               atomic.Int64 // nanoseconds
+}
+
+// Stats are the poster's running totals: how many transactions it ran,
+// how many transfers they carried, and how long they took. Their ratios
+// are the batch size and the commit time, which say how close the hot
+// account is to its limit.
+type Stats struct {
+	Batches   uint64
+	Transfers uint64
+	Busy      time.Duration
+}
+
+// Stats returns the totals so far.
+func (l *Ledger) Stats() Stats {
+	return Stats{Batches: l.batches.Load(), Transfers: l.transfers.Load(), Busy: time.Duration(l.busy.Load())}
 }
 
 type request struct {
@@ -167,10 +187,14 @@ func (l *Ledger) commit(batch []*request) {
 	ctx := context.Background()
 	for attempt := 0; len(batch) > 0; attempt++ {
 		var results []result
+		start := time.Now()
 		err := l.store.InTx(ctx, func(ctx context.Context) (err error) {
 			results, err = l.apply(ctx, batch)
 			return err
 		})
+		l.batches.Add(1)
+		l.transfers.Add(uint64(len(batch)))
+		l.busy.Add(int64(time.Since(start)))
 		if err == nil {
 			for i, r := range batch {
 				r.done <- results[i]

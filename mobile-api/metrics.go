@@ -72,6 +72,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 	if cfg.DB != nil {
 		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB.SQL(), "paydesk"))
 	}
+	reg.MustRegister(cfg.Collectors...)
 	return reg, m
 }
 

@@ -68,6 +68,9 @@ type Config struct {
 	Stats   *pos.Stats
 	Members *pos.Members
 	Tickets *pos.Tickets
+	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
+	// ledger poster's).
+	Collectors []prometheus.Collector
 }
 
 // Server is the API: a gin engine with the common middleware and routes,

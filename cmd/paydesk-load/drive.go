@@ -27,6 +27,9 @@ type results struct {
 	// Processor time over the drive: the server's (0 if unknown) and the
 	// tool's own, which shares the machine with it.
 	serverCPU, toolCPU time.Duration
+	// The ledger poster's work over the drive, from /metrics: batches,
+	// the transfers they carried, and seconds spent in them.
+	batches, batched, busy float64
 }
 
 // codes hands out payment codes as the wallets' apps would show them: a
@@ -217,6 +220,10 @@ func (r *results) print(c config, peakRSS int64) {
 			fmt.Printf("cpu: server %.2f cores, %v per payment; ", r.serverCPU.Seconds()/secs, (r.serverCPU / time.Duration(r.paid)).Round(time.Microsecond))
 		}
 		fmt.Printf("load tool %.2f cores\n", r.toolCPU.Seconds()/secs)
+	}
+	if r.batches > 0 {
+		fmt.Printf("ledger: %.0f batches of %.1f transfers on average, %.2f ms each, busy %.0f%% of the time\n",
+			r.batches, r.batched/r.batches, 1000*r.busy/r.batches, 100*r.busy/r.elapsed.Seconds())
 	}
 	if len(r.errors) == 0 {
 		fmt.Println("errors: none")

@@ -67,6 +67,7 @@ func run(ctx context.Context, c config) (bool, error) {
 	sampling, stopSampling := context.WithCancel(ctx)
 	go srv.sampleRSS(sampling)
 	cpu0, self0 := srv.cpu(), selfCPU()
+	batches0, batched0, busy0 := srv.ledgerStats(ctx)
 	profiled := make(chan error, 1)
 	if c.profile != "" {
 		fmt.Println("server profiles at", srv.debugURL+"/debug/pprof/")
@@ -77,6 +78,8 @@ func run(ctx context.Context, c config) (bool, error) {
 	res := drive(ctx, c, cl, w)
 	stopSampling()
 	res.serverCPU, res.toolCPU = srv.cpu()-cpu0, selfCPU()-self0
+	b1, t1, busy1 := srv.ledgerStats(ctx)
+	res.batches, res.batched, res.busy = b1-batches0, t1-batched0, busy1-busy0
 	if c.profile != "" {
 		if err := <-profiled; err != nil {
 			return false, fmt.Errorf("cpu profile: %w", err)

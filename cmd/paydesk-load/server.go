@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -133,4 +135,35 @@ func (s *server) stop() {
 	if s.own != nil {
 		s.own.Stop()
 	}
+}
+
+// ledgerStats reads the ledger poster's totals from the server's /metrics:
+// batches, the transfers they carried, and the seconds they took.
+func (s *server) ledgerStats(ctx context.Context) (batches, transfers, busy float64) {
+	req, err := http.NewRequestWithContext(ctx, "GET", s.url+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(value, 64)
+		switch name {
+		case "paydesk_ledger_batches_total":
+			batches = v
+		case "paydesk_ledger_batched_transfers_total":
+			transfers = v
+		case "paydesk_ledger_busy_seconds_total":
+			busy = v
+		}
+	}
+	return
 }

@@ -109,6 +109,9 @@ func TestServeEndToEnd(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `paydesk_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 				t.Errorf("GET /metrics = %d, lacking the /healthz request:\n%s", resp.StatusCode, body)
 			}
+			if !strings.Contains(string(body), "paydesk_ledger_batches_total ") || !strings.Contains(string(body), "paydesk_ledger_busy_seconds_total ") {
+				t.Errorf("GET /metrics lacks the ledger poster's totals:\n%s", body)
+			}
 
 			resp, body = get(t, "GET", base+"/v1/openapi.json")
 			var doc struct {
