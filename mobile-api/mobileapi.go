@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
@@ -168,8 +169,8 @@ func (s *Server) routes() {
 	auth.POST("/wallet/topups", s.idempotent, s.topUp)
 	auth.GET("/wallet/transactions", s.transactions)
 	auth.GET("/wallet/payment-code", s.paymentCode)
-	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(barcodePNG))
-	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(qrPNG))
+	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(cashier.Barcode))
+	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(cashier.QR))
 	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
 	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
 	auth.POST("/wallet/scan", s.scanQR)

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -118,7 +119,7 @@ func (s *Server) orderQR(c *gin.Context) {
 		writeError(c, ErrNoQR)
 		return
 	}
-	pic, err := qrPNG(url, size)
+	pic, err := cashier.QR(url, size)
 	writePNG(c, pic, err)
 }
 
@@ -139,6 +140,6 @@ func (s *Server) storeQR(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	pic, err := qrPNG(s.cfg.POS.StoreQRURL(st.QRToken), size)
+	pic, err := cashier.QR(s.cfg.POS.StoreQRURL(st.QRToken), size)
 	writePNG(c, pic, err)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -185,6 +186,6 @@ func (s *Server) walletTicketQR(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	pic, err := qrPNG(pos.TicketPayload(t), size)
+	pic, err := cashier.QR(pos.TicketPayload(t), size)
 	writePNG(c, pic, err)
 }
