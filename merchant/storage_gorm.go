@@ -41,6 +41,15 @@ type merchantRow struct {
 
 func (merchantRow) TableName() string { return "merchants" }
 
+// merchantColumns are the columns scanMerchant reads, in its order.
+const merchantColumns = "id, name, currency, fee_rate, time_zone, settlement_days, status, " +
+	"pending_account, available_account, frozen_account, marketing_account, created_at, updated_at"
+
+func scanMerchant(sc storage.Scanner, r *merchantRow) error {
+	return sc.Scan(&r.ID, &r.Name, &r.Currency, &r.FeeRate, &r.TimeZone, &r.SettlementDays, &r.Status,
+		&r.PendingAccount, &r.AvailableAccount, &r.FrozenAccount, &r.MarketingAccount, &r.CreatedAt, &r.UpdatedAt)
+}
+
 func (r merchantRow) merchant() Merchant {
 	return Merchant{ID: r.ID, Name: r.Name, Currency: paydesk.Currency(r.Currency), FeeRate: paydesk.Rate(r.FeeRate),
 		TimeZone: r.TimeZone, SettlementDays: r.SettlementDays, Status: r.Status, CreatedAt: r.CreatedAt,
@@ -66,16 +75,17 @@ func (s *GormStorage) SetMerchantAccounts(ctx context.Context, id int64, a Accou
 		"frozen_account": int64(a.Frozen), "marketing_account": int64(a.Marketing)}).Error
 }
 
-// Merchant reads one merchant.
+// Merchant reads one merchant. Every payment reads its merchant, so this
+// goes around gorm (see storage.QueryOne).
 func (s *GormStorage) Merchant(ctx context.Context, id int64) (Merchant, error) {
-	var rows []merchantRow
-	if err := s.db.Reader(ctx).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanMerchant, "SELECT "+merchantColumns+" FROM merchants WHERE id = ? LIMIT 1", id)
+	if err != nil {
 		return Merchant{}, fmt.Errorf("read merchant: %w", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return Merchant{}, ErrMerchantNotFound
 	}
-	return rows[0].merchant(), nil
+	return r.merchant(), nil
 }
 
 type storeRow struct {
@@ -151,6 +161,14 @@ type staffRow struct {
 
 func (staffRow) TableName() string { return "staff" }
 
+// staffColumns are the columns scanStaff reads, in its order.
+const staffColumns = "id, merchant_id, store_id, role, name, phone, password_hash, status, created_at, updated_at"
+
+func scanStaff(sc storage.Scanner, r *staffRow) error {
+	return sc.Scan(&r.ID, &r.MerchantID, &r.StoreID, &r.Role, &r.Name, &r.Phone, &r.PasswordHash, &r.Status,
+		&r.CreatedAt, &r.UpdatedAt)
+}
+
 func (r staffRow) staff() Staff {
 	return Staff{ID: r.ID, MerchantID: r.MerchantID, StoreID: r.StoreID, Role: Role(r.Role), Name: r.Name,
 		Phone: r.Phone, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
@@ -170,20 +188,22 @@ func (s *GormStorage) CreateStaff(ctx context.Context, st *Staff, passwordHash s
 	return nil
 }
 
+// oneStaff reads the staff row matching where. Every request authenticates
+// by reading its staff row, so this goes around gorm (see
+// storage.QueryOne); a locking read must run inside a transaction.
 func (s *GormStorage) oneStaff(ctx context.Context, lock bool, where string, args ...any) (staffRow, error) {
-	var rows []staffRow
-	db := s.db.Reader(ctx)
-	q := "SELECT * FROM staff WHERE " + where + " LIMIT 1"
+	q := "SELECT " + staffColumns + " FROM staff WHERE " + where + " LIMIT 1"
 	if lock {
-		db, q = s.db.Writer(ctx), q+s.db.ForUpdate()
+		q += s.db.ForUpdate()
 	}
-	if err := db.Raw(q, args...).Scan(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanStaff, q, args...)
+	if err != nil {
 		return staffRow{}, fmt.Errorf("read staff: %w", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return staffRow{}, ErrStaffNotFound
 	}
-	return rows[0], nil
+	return r, nil
 }
 
 // Staff reads a staff member by id.

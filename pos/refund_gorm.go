@@ -55,15 +55,14 @@ func refunds(rows []refundRow) []Refund {
 // LockOrder reads an order FOR UPDATE on MySQL; on SQLite the transaction
 // already holds the database's only write lock.
 func (s *GormStorage) LockOrder(ctx context.Context, merchantID, id int64) (Order, error) {
-	var rows []orderRow
-	q := "SELECT * FROM orders WHERE id = ? AND merchant_id = ?" + s.db.ForUpdate()
-	if err := s.db.Writer(ctx).Raw(q, id, merchantID).Scan(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanOrder, selectOrders+" WHERE id = ? AND merchant_id = ?"+s.db.ForUpdate(), id, merchantID)
+	if err != nil {
 		return Order{}, fmt.Errorf("lock order %d: %w", id, err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return Order{}, ErrOrderNotFound
 	}
-	return rows[0].order(), nil
+	return r.order(), nil
 }
 
 // RefundByNo finds an order's refund by its number.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -115,10 +116,20 @@ func (r orderRow) order() Order {
 	return o
 }
 
-// orderColumns are the columns CreateOrder writes, in orderRow's order.
+// orderColumns are the columns CreateOrder writes and scanOrder reads, in
+// orderRow's order.
 var orderColumns = []string{"id", "merchant_id", "store_id", "cashier_id", "out_trade_no", "kind", "method", "subject", "amount",
 	"currency", "state", "wallet_id", "funding_voucher", "funding_coupon", "funding_cash", "funding_card", "funding_detail", "fee",
 	"refunded", "close_reason", "request_digest", "pay_token", "expires_at", "paid_at", "closed_at", "created_at", "updated_at"}
+
+// selectOrders starts a SELECT of orderColumns.
+var selectOrders = "SELECT " + strings.Join(orderColumns, ", ") + " FROM orders"
+
+func scanOrder(sc storage.Scanner, r *orderRow) error {
+	return sc.Scan(&r.ID, &r.MerchantID, &r.StoreID, &r.CashierID, &r.OutTradeNo, &r.Kind, &r.Method, &r.Subject, &r.Amount,
+		&r.Currency, &r.State, &r.WalletID, &r.FundingVoucher, &r.FundingCoupon, &r.FundingCash, &r.FundingCard, &r.FundingDetail, &r.Fee,
+		&r.Refunded, &r.CloseReason, &r.RequestDigest, &r.PayToken, &r.ExpiresAt, &r.PaidAt, &r.ClosedAt, &r.CreatedAt, &r.UpdatedAt)
+}
 
 // CreateOrder inserts o, reserving its id first if it has none.
 func (s *GormStorage) CreateOrder(ctx context.Context, o *Order) error {
@@ -146,15 +157,18 @@ func (s *GormStorage) CreateOrder(ctx context.Context, o *Order) error {
 	return nil
 }
 
+// one reads the order matching where. Every payment looks for an earlier
+// order with its out_trade_no, so this goes around gorm (see
+// storage.QueryOne).
 func (s *GormStorage) one(ctx context.Context, where string, args ...any) (Order, error) {
-	var rows []orderRow
-	if err := s.db.Reader(ctx).Where(where, args...).Limit(1).Find(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanOrder, selectOrders+" WHERE "+where+" LIMIT 1", args...)
+	if err != nil {
 		return Order{}, fmt.Errorf("read order: %w", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return Order{}, ErrOrderNotFound
 	}
-	return rows[0].order(), nil
+	return r.order(), nil
 }
 
 // Order reads one of a merchant's orders.

@@ -40,14 +40,21 @@ type attemptRow struct {
 
 func (attemptRow) TableName() string { return "attempts" }
 
+// attemptColumns are the columns scanAttempt reads, in its order.
+const attemptColumns = "attempt_key, failures, window_start, locked_until"
+
+func scanAttempt(sc Scanner, r *attemptRow) error {
+	return sc.Scan(&r.AttemptKey, &r.Failures, &r.WindowStart, &r.LockedUntil)
+}
+
 // Check returns ErrTooManyAttempts, with RetryAfter set, while key is locked.
 func (a *Attempts) Check(ctx context.Context, key string) error {
-	var rows []attemptRow
-	if err := a.db.Reader(ctx).Where("attempt_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+	r, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ? LIMIT 1", key)
+	if err != nil {
 		return fmt.Errorf("check attempts: %w", err)
 	}
-	if len(rows) == 1 && rows[0].LockedUntil != nil {
-		if left := rows[0].LockedUntil.Sub(a.clock()); left > 0 {
+	if found && r.LockedUntil != nil {
+		if left := r.LockedUntil.Sub(a.clock()); left > 0 {
 			e := *ErrTooManyAttempts
 			e.RetryAfter = int(math.Ceil(left.Seconds()))
 			return &e
@@ -69,21 +76,20 @@ func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (lock
 	}
 	for try := 0; try < 5; try++ {
 		err = a.db.InTx(ctx, func(ctx context.Context) error {
-			var rows []attemptRow
-			w := a.db.Writer(ctx)
-			if err := w.Raw("SELECT attempt_key, failures, window_start, locked_until FROM attempts WHERE attempt_key = ?"+a.db.ForUpdate(), key).Scan(&rows).Error; err != nil {
+			old, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ?"+a.db.ForUpdate(), key)
+			if err != nil {
 				return err
 			}
 			r := attemptRow{AttemptKey: key, Failures: 1, WindowStart: now}
-			if len(rows) == 1 && now.Sub(rows[0].WindowStart) < rule.Window {
-				r = rows[0]
+			if found && now.Sub(old.WindowStart) < rule.Window {
+				r = old
 				r.Failures++
 			}
 			if r.Failures >= rule.Max {
 				until := now.Add(rule.Lockout)
 				r.LockedUntil, r.Failures, r.WindowStart, locked = &until, 0, now, true
 			}
-			return w.Model(&attemptRow{}).Where("attempt_key = ?", key).
+			return a.db.Writer(ctx).Model(&attemptRow{}).Where("attempt_key = ?", key).
 				Updates(map[string]any{"failures": r.Failures, "window_start": r.WindowStart, "locked_until": r.LockedUntil}).Error
 		})
 		if !IsRetryable(err) {

@@ -51,6 +51,15 @@ type walletRow struct {
 
 func (walletRow) TableName() string { return "wallets" }
 
+// walletColumns are the columns scanWallet reads, in its order.
+const walletColumns = "id, phone, password_hash, currency, code_id, code_secret, totp_secret, no_password_limit, " +
+	"card_token, card_last4, card_bank, cash_account_id, coupon_account_id, created_at, updated_at"
+
+func scanWallet(sc storage.Scanner, r *walletRow) error {
+	return sc.Scan(&r.ID, &r.Phone, &r.PasswordHash, &r.Currency, &r.CodeID, &r.CodeSecret, &r.TOTPSecret, &r.NoPasswordLimit,
+		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.CreatedAt, &r.UpdatedAt)
+}
+
 func (r walletRow) wallet() (Wallet, error) {
 	secret, err := hex.DecodeString(r.CodeSecret)
 	if err != nil {
@@ -147,15 +156,17 @@ func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string) (Wallet, 
 	return s.oneWallet(ctx, "code_id = ?", codeID)
 }
 
+// oneWallet reads the wallet matching where. Every code payment finds its
+// wallet by code id, so this goes around gorm (see storage.QueryOne).
 func (s *GormStore) oneWallet(ctx context.Context, where string, arg any) (Wallet, error) {
-	var rows []walletRow
-	if err := s.db.Reader(ctx).Where(where, arg).Limit(1).Find(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanWallet, "SELECT "+walletColumns+" FROM wallets WHERE "+where+" LIMIT 1", arg)
+	if err != nil {
 		return Wallet{}, fmt.Errorf("read wallet: %w", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return Wallet{}, ErrWalletNotFound
 	}
-	return rows[0].wallet()
+	return r.wallet()
 }
 
 // UseCode records a used code; the primary key refuses a second use.

@@ -25,6 +25,14 @@ type voucherRow struct {
 
 func (voucherRow) TableName() string { return "wallet_vouchers" }
 
+// voucherColumns are the columns scanVoucher reads, in its order.
+const voucherColumns = "id, wallet_id, reference, amount, currency, merchant_id, expires_at, status, used_by, used_at, created_at"
+
+func scanVoucher(sc storage.Scanner, r *voucherRow) error {
+	return sc.Scan(&r.ID, &r.WalletID, &r.Reference, &r.Amount, &r.Currency, &r.MerchantID, &r.ExpiresAt, &r.Status,
+		&r.UsedBy, &r.UsedAt, &r.CreatedAt)
+}
+
 func (r voucherRow) voucher() Voucher {
 	return Voucher{ID: VoucherID(r.ID), WalletID: WalletID(r.WalletID), Reference: r.Reference, Amount: paydesk.Amount(r.Amount),
 		Currency: paydesk.Currency(r.Currency), MerchantID: r.MerchantID, ExpiresAt: r.ExpiresAt, Status: VoucherStatus(r.Status),
@@ -48,21 +56,25 @@ func (s *GormStore) CreateVoucher(ctx context.Context, v *Voucher) error {
 
 // VoucherByReference reads the voucher a wallet was issued under ref.
 func (s *GormStore) VoucherByReference(ctx context.Context, id WalletID, ref string) (Voucher, error) {
-	var rows []voucherRow
-	if err := s.db.Reader(ctx).Where("wallet_id = ? AND reference = ?", int64(id), ref).Limit(1).Find(&rows).Error; err != nil {
+	r, found, err := storage.QueryOne(ctx, s.db, scanVoucher,
+		"SELECT "+voucherColumns+" FROM wallet_vouchers WHERE wallet_id = ? AND reference = ? LIMIT 1", int64(id), ref)
+	if err != nil {
 		return Voucher{}, err
 	}
-	if len(rows) == 0 {
+	if !found {
 		return Voucher{}, ErrVoucherNotFound
 	}
-	return rows[0].voucher(), nil
+	return r.voucher(), nil
 }
 
 // ActiveVouchers lists unused, unexpired vouchers, soonest expiry first.
+// Every code payment plans with them, so this goes around gorm (see
+// storage.QueryAll).
 func (s *GormStore) ActiveVouchers(ctx context.Context, id WalletID, now time.Time) ([]Voucher, error) {
-	var rows []voucherRow
-	if err := s.db.Reader(ctx).Where("wallet_id = ? AND status = ? AND expires_at > ?", int64(id), string(VoucherActive), now.UTC()).
-		Order("expires_at, id").Find(&rows).Error; err != nil {
+	rows, err := storage.QueryAll(ctx, s.db, scanVoucher,
+		"SELECT "+voucherColumns+" FROM wallet_vouchers WHERE wallet_id = ? AND status = ? AND expires_at > ? ORDER BY expires_at, id",
+		int64(id), string(VoucherActive), now.UTC())
+	if err != nil {
 		return nil, err
 	}
 	out := make([]Voucher, len(rows))
