@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 )
 
 // GormStore keeps the ledger in the application database. The posting path
-// writes hand-built multi-row statements: one SELECT, one INSERT per table and
-// one UPDATE per batch, whatever the batch size.
+// writes hand-built multi-row statements: on MySQL one SELECT, one INSERT per
+// table and one UPDATE per batch, whatever the batch size; on SQLite a few
+// of each, of fixed sizes that hit the connection's statement cache.
 type GormStore struct {
 	db *storage.DB
 }
@@ -110,35 +112,49 @@ func (s *GormStore) oneAccount(ctx context.Context, where string, arg any) (Acco
 }
 
 // LockAccounts reads ids for update, in ascending order so that concurrent
-// batches on MySQL always lock in the same order and cannot deadlock.
+// batches on MySQL always lock in the same order and cannot deadlock. On
+// SQLite the IN list is padded to a power of two (storage.DB.InLists), so
+// that one cached statement serves batches of any size.
 func (s *GormStore) LockAccounts(ctx context.Context, ids []AccountID) (map[AccountID]*Account, error) {
 	out := make(map[AccountID]*Account, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted) // lists in order too, should there be several
+	args := make([]any, len(sorted))
+	for i, id := range sorted {
 		args[i] = int64(id)
 	}
-	q := "SELECT id, code, type, currency, allow_negative, balance, seq, created_at, updated_at FROM ledger_accounts WHERE id IN (" +
-		placeholders(len(ids)) + ") ORDER BY id" + s.db.ForUpdate()
-	rows, err := s.db.Writer(ctx).Statement.ConnPool.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("lock accounts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r accountRow
-		if err := rows.Scan(&r.ID, &r.Code, &r.Type, &r.Currency, &r.AllowNegative, &r.Balance, &r.Seq, &r.CreatedAt, &r.UpdatedAt); err != nil {
+	pool := s.db.Writer(ctx).Statement.ConnPool
+	for _, list := range s.db.InLists(args) {
+		q := "SELECT id, code, type, currency, allow_negative, balance, seq, created_at, updated_at FROM ledger_accounts WHERE id IN (" +
+			placeholders(len(list)) + ") ORDER BY id" + s.db.ForUpdate()
+		err := func() error {
+			rows, err := pool.QueryContext(ctx, q, list...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var r accountRow
+				if err := rows.Scan(&r.ID, &r.Code, &r.Type, &r.Currency, &r.AllowNegative, &r.Balance, &r.Seq, &r.CreatedAt, &r.UpdatedAt); err != nil {
+					return err
+				}
+				a := r.account()
+				out[a.ID] = &a
+			}
+			return rows.Err()
+		}()
+		if err != nil {
 			return nil, fmt.Errorf("lock accounts: %w", err)
 		}
-		a := r.account()
-		out[a.ID] = &a
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// TransfersByReference returns the already recorded transfers among refs.
+// TransfersByReference returns the already recorded transfers among refs,
+// with the IN list padded on SQLite as in LockAccounts.
 func (s *GormStore) TransfersByReference(ctx context.Context, refs []string) (map[string]RecordedTransfer, error) {
 	out := map[string]RecordedTransfer{}
 	if len(refs) == 0 {
@@ -148,26 +164,36 @@ func (s *GormStore) TransfersByReference(ctx context.Context, refs []string) (ma
 	for i, r := range refs {
 		args[i] = r
 	}
-	rows, err := s.db.Writer(ctx).Statement.ConnPool.QueryContext(ctx,
-		"SELECT id, reference, digest, created_at FROM ledger_transfers WHERE reference IN ("+placeholders(len(refs))+")", args...)
-	if err != nil {
-		return nil, fmt.Errorf("find transfers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ref string
-		var t RecordedTransfer
-		if err := rows.Scan(&t.ID, &ref, &t.Digest, &t.CreatedAt); err != nil {
+	pool := s.db.Writer(ctx).Statement.ConnPool
+	for _, list := range s.db.InLists(args) {
+		err := func() error {
+			rows, err := pool.QueryContext(ctx,
+				"SELECT id, reference, digest, created_at FROM ledger_transfers WHERE reference IN ("+placeholders(len(list))+")", list...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var ref string
+				var t RecordedTransfer
+				if err := rows.Scan(&t.ID, &ref, &t.Digest, &t.CreatedAt); err != nil {
+					return err
+				}
+				out[ref] = t
+			}
+			return rows.Err()
+		}()
+		if err != nil {
 			return nil, fmt.Errorf("find transfers: %w", err)
 		}
-		out[ref] = t
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// maxRowsPerInsert keeps every statement well under both databases' limits
-// on bound parameters.
-const maxRowsPerInsert = 500
+// The multi-row statements below come in the row counts storage.DB.Chunks
+// gives: one per 500 rows on MySQL; on SQLite powers of two, so that a few
+// statement texts per table, prepared once per connection, serve batches
+// of every size.
 
 // InsertTransfers inserts the transfer rows and reads back their IDs by
 // reference: a multi-row insert's IDs are consecutive only under some of
@@ -175,33 +201,31 @@ const maxRowsPerInsert = 500
 func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]int64, error) {
 	pool := s.db.Writer(ctx).Statement.ConnPool
 	refs := make([]string, len(ts))
-	for start := 0; start < len(ts); start += maxRowsPerInsert {
-		chunk := ts[start:min(start+maxRowsPerInsert, len(ts))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO ledger_transfers (reference, kind, digest, memo, created_at) VALUES ")
+	start := 0
+	for _, n := range s.db.Chunks(len(ts)) {
+		chunk := ts[start : start+n]
 		args := make([]any, 0, 5*len(chunk))
 		for i, t := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?,?,?,?,?)")
 			args = append(args, t.Reference, t.Kind, t.Digest, t.Memo, t.CreatedAt)
 			refs[start+i] = t.Reference
 		}
-		if _, err := pool.ExecContext(ctx, b.String(), args...); err != nil {
+		start += n
+		q := valuesSQL("INSERT INTO ledger_transfers (reference, kind, digest, memo, created_at) VALUES ", "(?,?,?,?,?)", len(chunk))
+		if _, err := pool.ExecContext(ctx, q, args...); err != nil {
 			return nil, fmt.Errorf("insert transfers: %w", err)
 		}
 	}
+	got, err := s.TransfersByReference(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
 	ids := make([]int64, len(ts))
-	for start := 0; start < len(refs); start += maxRowsPerInsert {
-		chunk := refs[start:min(start+maxRowsPerInsert, len(refs))]
-		got, err := s.TransfersByReference(ctx, chunk)
-		if err != nil {
-			return nil, err
+	for i, r := range refs {
+		t, ok := got[r]
+		if !ok {
+			return nil, fmt.Errorf("insert transfers: transfer %s not found after its insert", r)
 		}
-		for i, r := range chunk {
-			ids[start+i] = got[r].ID
-		}
+		ids[i] = t.ID
 	}
 	return ids, nil
 }
@@ -209,19 +233,16 @@ func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]in
 // InsertEntries inserts entries in multi-row statements.
 func (s *GormStore) InsertEntries(ctx context.Context, es []Entry) error {
 	pool := s.db.Writer(ctx).Statement.ConnPool
-	for start := 0; start < len(es); start += maxRowsPerInsert {
-		chunk := es[start:min(start+maxRowsPerInsert, len(es))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO ledger_entries (transfer_id, account_id, seq, amount, balance_after, created_at) VALUES ")
+	start := 0
+	for _, n := range s.db.Chunks(len(es)) {
+		chunk := es[start : start+n]
+		start += n
 		args := make([]any, 0, 6*len(chunk))
-		for i, e := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?,?,?,?,?,?)")
+		for _, e := range chunk {
 			args = append(args, e.TransferID, int64(e.AccountID), e.Seq, int64(e.Amount), int64(e.BalanceAfter), e.CreatedAt)
 		}
-		if _, err := pool.ExecContext(ctx, b.String(), args...); err != nil {
+		q := valuesSQL("INSERT INTO ledger_entries (transfer_id, account_id, seq, amount, balance_after, created_at) VALUES ", "(?,?,?,?,?,?)", len(chunk))
+		if _, err := pool.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("insert entries: %w", err)
 		}
 	}
@@ -232,34 +253,35 @@ func (s *GormStore) InsertEntries(ctx context.Context, es []Entry) error {
 // expressions that both databases understand. (A lost update, which the row
 // locks make impossible, would still be caught: the entries' unique
 // (account_id, seq) index refuses a second entry with the same number.)
+// Chunks keep the accounts' order, ascending ids from the ledger.
 func (s *GormStore) SaveBalances(ctx context.Context, as []*Account) error {
 	pool := s.db.Writer(ctx).Statement.ConnPool
-	for start := 0; start < len(as); start += maxRowsPerInsert {
-		chunk := as[start:min(start+maxRowsPerInsert, len(as))]
-		var bal, seq, ids strings.Builder
-		var balArgs, seqArgs, idArgs []any
+	start := 0
+	for _, n := range s.db.Chunks(len(as)) {
+		chunk := as[start : start+n]
+		start += n
+		var bal, seq strings.Builder
+		balArgs := make([]any, 0, 2*len(chunk))
+		seqArgs := make([]any, 0, 2*len(chunk))
+		idArgs := make([]any, 0, len(chunk))
 		var updated time.Time
-		for i, a := range chunk {
+		for _, a := range chunk {
 			bal.WriteString(" WHEN ? THEN ?")
 			balArgs = append(balArgs, int64(a.ID), int64(a.Balance))
 			seq.WriteString(" WHEN ? THEN ?")
 			seqArgs = append(seqArgs, int64(a.ID), a.Seq)
-			if i > 0 {
-				ids.WriteByte(',')
-			}
-			ids.WriteByte('?')
 			idArgs = append(idArgs, int64(a.ID))
 			updated = a.UpdatedAt
 		}
 		q := "UPDATE ledger_accounts SET balance = CASE id" + bal.String() + " END, seq = CASE id" + seq.String() +
-			" END, updated_at = ? WHERE id IN (" + ids.String() + ")"
+			" END, updated_at = ? WHERE id IN (" + placeholders(len(chunk)) + ")"
 		args := append(append(append(balArgs, seqArgs...), updated), idArgs...)
 		res, err := pool.ExecContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("save balances: %w", err)
 		}
-		if n, err := res.RowsAffected(); err == nil && n != int64(len(chunk)) {
-			return fmt.Errorf("save balances: updated %d of %d accounts", n, len(chunk))
+		if got, err := res.RowsAffected(); err == nil && got != int64(len(chunk)) {
+			return fmt.Errorf("save balances: updated %d of %d accounts", got, len(chunk))
 		}
 	}
 	return nil
@@ -362,6 +384,20 @@ func (s *GormStore) Check(ctx context.Context) (CheckReport, error) {
 	db.Raw("SELECT COUNT(*) FROM ledger_accounts").Scan(&r.Accounts)
 	db.Raw("SELECT COUNT(*) FROM ledger_entries").Scan(&r.Entries)
 	return r, nil
+}
+
+// valuesSQL is prefix followed by rows copies of one, comma-separated.
+func valuesSQL(prefix, one string, rows int) string {
+	var b strings.Builder
+	b.Grow(len(prefix) + rows*(len(one)+1))
+	b.WriteString(prefix)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	return b.String()
 }
 
 func placeholders(n int) string {

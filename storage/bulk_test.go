@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -193,4 +195,214 @@ func TestBulkRunsGatherersInFirstUseOrder(t *testing.T) {
 			t.Fatal("InsertRows with a value missing succeeded")
 		}
 	})
+}
+
+func TestChunks(t *testing.T) {
+	sqlite, mysql := &storage.DB{Dialect: storage.SQLite}, &storage.DB{Dialect: storage.MySQL}
+	for _, c := range []struct {
+		n             int
+		sqlite, mysql []int
+	}{
+		{0, nil, nil},
+		{1, []int{1}, []int{1}},
+		{2, []int{2}, []int{2}},
+		{3, []int{2, 1}, []int{3}},
+		{45, []int{32, 8, 4, 1}, []int{45}},
+		{64, []int{64}, []int{64}},
+		{255, []int{128, 64, 32, 16, 8, 4, 2, 1}, []int{255}},
+		{256, []int{256}, []int{256}},
+		{300, []int{256, 32, 8, 4}, []int{300}},
+		{500, []int{256, 128, 64, 32, 16, 4}, []int{500}},
+		{513, []int{256, 256, 1}, []int{500, 13}},
+		{1201, []int{256, 256, 256, 256, 128, 32, 16, 1}, []int{500, 500, 201}},
+	} {
+		if got := sqlite.Chunks(c.n); !slices.Equal(got, c.sqlite) {
+			t.Errorf("SQLite Chunks(%d) = %v, want %v", c.n, got, c.sqlite)
+		}
+		if got := mysql.Chunks(c.n); !slices.Equal(got, c.mysql) {
+			t.Errorf("MySQL Chunks(%d) = %v, want %v", c.n, got, c.mysql)
+		}
+	}
+	// Every size on SQLite is one of nine.
+	sizes := map[int]bool{}
+	for n := 1; n <= 2000; n++ {
+		sum := 0
+		for _, k := range sqlite.Chunks(n) {
+			sizes[k] = true
+			sum += k
+		}
+		if sum != n {
+			t.Fatalf("SQLite Chunks(%d) adds up to %d", n, sum)
+		}
+	}
+	if len(sizes) != 9 {
+		t.Fatalf("SQLite chunk sizes %v, want the nine powers of two up to 256", sizes)
+	}
+}
+
+func TestInLists(t *testing.T) {
+	vals := func(n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	lens := func(lists [][]any) []int {
+		var out []int
+		for _, l := range lists {
+			out = append(out, len(l))
+		}
+		return out
+	}
+	sqlite, mysql := &storage.DB{Dialect: storage.SQLite}, &storage.DB{Dialect: storage.MySQL}
+	for _, c := range []struct {
+		n             int
+		sqlite, mysql []int
+	}{
+		{0, nil, nil},
+		{1, []int{1}, []int{1}},
+		{3, []int{4}, []int{3}},
+		{45, []int{64}, []int{45}},
+		{256, []int{256}, []int{256}},
+		{300, []int{256, 64}, []int{300}},
+		{1201, []int{256, 256, 256, 256, 256}, []int{500, 500, 201}},
+	} {
+		for _, d := range []struct {
+			db   *storage.DB
+			want []int
+		}{{sqlite, c.sqlite}, {mysql, c.mysql}} {
+			in := vals(c.n)
+			lists := d.db.InLists(in)
+			if got := lens(lists); !slices.Equal(got, d.want) {
+				t.Errorf("%s InLists(%d values): lengths %v, want %v", d.db.Dialect, c.n, got, d.want)
+				continue
+			}
+			// The values in order, each list padded with its own last value.
+			var flat []any
+			for _, l := range lists {
+				last := len(l) - 1
+				for last > 0 && l[last-1] == l[last] {
+					last--
+				}
+				for _, v := range l[last+1:] {
+					if v != l[last] {
+						t.Errorf("%s InLists(%d values): list %v padded with %v", d.db.Dialect, c.n, l, v)
+					}
+				}
+				flat = append(flat, l[:last+1]...)
+			}
+			if !slices.Equal(flat, in) {
+				t.Errorf("%s InLists(%d values) = %v", d.db.Dialect, c.n, lists)
+			}
+		}
+	}
+}
+
+// A batch written in chunks holds exactly the rows and counters it would in
+// one statement, with parents written before their children.
+func TestBulkWritesBatchesOfAnySizeWhole(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		for _, q := range []string{
+			"CREATE TABLE bulk_rows (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(32) NOT NULL)",
+			"CREATE TABLE bulk_children (id BIGINT NOT NULL PRIMARY KEY, parent_id BIGINT NOT NULL, FOREIGN KEY (parent_id) REFERENCES bulk_rows (id))",
+			"CREATE TABLE bulk_counters (k1 BIGINT NOT NULL, k2 VARCHAR(16) NOT NULL, n BIGINT NOT NULL, total BIGINT NOT NULL, last_at DATETIME NOT NULL, PRIMARY KEY (k1, k2))",
+		} {
+			if _, err := db.SQL().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+		type counter struct {
+			K1     int64
+			N      int64
+			Total  int64
+			LastAt time.Time
+		}
+		var wantRows []string
+		wantCounters := map[int64]*counter{}
+		next := int64(1)
+		for _, size := range []int{1, 2, 3, 45, 255, 256, 300, 777} {
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				ctx, bulk := db.WithBulk(ctx)
+				for i := range size {
+					id := next + int64(i)
+					if err := db.Insert(ctx, "bulk_rows", []string{"id", "name"}, id, fmt.Sprintf("row %d of %d", i, size)); err != nil {
+						return err
+					}
+					if err := db.Insert(ctx, "bulk_children", []string{"id", "parent_id"}, id, id); err != nil {
+						return err
+					}
+					// Keys in descending order, some more than once.
+					for _, k := range []int64{int64(size - i), int64(size-i) / 2} {
+						at := t0.Add(time.Duration(i) * time.Second)
+						err := db.Accumulate(ctx, storage.Counter{Table: "bulk_counters", KeyCols: []string{"k1", "k2"}, Key: []any{k, "day"},
+							AddCols: []string{"n", "total"}, Add: []int64{1, id}, MaxCols: []string{"last_at"}, Max: []any{at}})
+						if err != nil {
+							return err
+						}
+					}
+				}
+				return bulk.Flush(ctx)
+			})
+			if err != nil {
+				t.Fatalf("batch of %d: %v", size, err)
+			}
+			for i := range size {
+				id := next + int64(i)
+				wantRows = append(wantRows, fmt.Sprintf("%d:row %d of %d", id, i, size))
+				for _, k := range []int64{int64(size - i), int64(size-i) / 2} {
+					c := wantCounters[k]
+					if c == nil {
+						c = &counter{K1: k}
+						wantCounters[k] = c
+					}
+					c.N++
+					c.Total += id
+					if at := t0.Add(time.Duration(i) * time.Second); at.After(c.LastAt) {
+						c.LastAt = at
+					}
+				}
+			}
+			next += int64(size)
+		}
+		var rows []struct {
+			ID   int64
+			Name string
+		}
+		db.Reader(ctx).Raw("SELECT id, name FROM bulk_rows ORDER BY id").Scan(&rows)
+		var got []string
+		for _, r := range rows {
+			got = append(got, fmt.Sprintf("%d:%s", r.ID, r.Name))
+		}
+		if !slices.Equal(got, wantRows) {
+			t.Fatalf("%d rows, want %d (first differences: %v)", len(got), len(wantRows), firstDiff(got, wantRows))
+		}
+		var children int64
+		db.Reader(ctx).Raw("SELECT COUNT(*) FROM bulk_children c JOIN bulk_rows r ON r.id = c.parent_id").Scan(&children)
+		if children != int64(len(wantRows)) {
+			t.Fatalf("%d children, want %d", children, len(wantRows))
+		}
+		var cs []counter
+		db.Reader(ctx).Raw("SELECT k1, n, total, last_at FROM bulk_counters WHERE k2 = 'day' ORDER BY k1").Scan(&cs)
+		if len(cs) != len(wantCounters) {
+			t.Fatalf("%d counters, want %d", len(cs), len(wantCounters))
+		}
+		for _, c := range cs {
+			w := wantCounters[c.K1]
+			if w == nil || c.N != w.N || c.Total != w.Total || !c.LastAt.Equal(w.LastAt) {
+				t.Fatalf("counter %+v, want %+v", c, w)
+			}
+		}
+	})
+}
+
+func firstDiff(got, want []string) []string {
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			return slices.Concat(got[i:min(i+3, len(got))], want[i:min(i+3, len(want))])
+		}
+	}
+	return nil
 }
