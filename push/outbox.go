@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -238,14 +239,11 @@ func number(ctx context.Context, db *storage.DB, events []*Event, now time.Time)
 	}
 	// Merchants before wallets, each in key order: the order every
 	// transaction locks sequence rows in.
-	mnext, err := take(ctx, db, merchantSeqs, merchants, now)
+	first, err := take(ctx, db, []seqTake{{merchantSeqs, merchants}, {walletSeqs, wallets}}, now)
 	if err != nil {
 		return err
 	}
-	wnext, err := take(ctx, db, walletSeqs, wallets, now)
-	if err != nil {
-		return err
-	}
+	mnext, wnext := first[0], first[1]
 	for _, e := range events {
 		e.Seq = mnext[e.MerchantID]
 		mnext[e.MerchantID]++
@@ -261,81 +259,120 @@ func number(ctx context.Context, db *storage.DB, events []*Event, now time.Time)
 // maxSeqRows bounds the sequence rows one statement takes numbers of.
 const maxSeqRows = 500
 
-// take takes counts[id] numbers of each id's sequence inside the
-// transaction in ctx, creating a sequence at its count, and returns the
-// first number taken of each. Per chunk of ids it is one upsert (and, on
-// MySQL, a read back of its own write): the rows it writes stay locked
-// until commit, which is what makes numbers commit in order and a rollback
-// give them back. Being one statement per row, it needs no "create the row
-// first" step, which on MySQL would take a gap lock on the missing row
-// (concurrent first events would deadlock) or a second connection (which
-// can wait on our own transaction, unseen by InnoDB). Ids go in ascending
-// order, so that two transactions lock the rows they share in the same
-// order.
-func take(ctx context.Context, db *storage.DB, s sequence, counts map[int64]int64, now time.Time) (map[int64]int64, error) {
-	ids := make([]int64, 0, len(counts))
-	for id := range counts {
-		ids = append(ids, id)
+// seqTake asks for counts[id] numbers of each id's sequence in s.
+type seqTake struct {
+	s      sequence
+	counts map[int64]int64
+}
+
+// take takes the numbers each seqTake asks for, inside the transaction in
+// ctx, creating a sequence at its count, and returns for each the first
+// number taken of every id. Per chunk of ids it is one upsert: the rows it
+// writes stay locked until commit, which is what makes numbers commit in
+// order and a rollback give them back. Being one statement per row, it
+// needs no "create the row first" step, which on MySQL would take a gap
+// lock on the missing row (concurrent first events would deadlock) or a
+// second connection (which can wait on our own transaction, unseen by
+// InnoDB). Ids go in ascending order, and the takes in the order given, so
+// that two transactions lock the rows they share in the same order.
+//
+// SQLite answers each upsert with RETURNING. MariaDB has no UPDATE ...
+// RETURNING: all the upserts go in one round trip (ExecAll) and one read
+// of both tables follows (a transaction sees its own writes), two round
+// trips in all inside the hot account's batch.
+func take(ctx context.Context, db *storage.DB, takes []seqTake, now time.Time) ([]map[int64]int64, error) {
+	type got struct {
+		Seq     int
+		ID      int64
+		LastSeq int64
 	}
-	slices.Sort(ids)
-	first := make(map[int64]int64, len(ids))
-	w := db.Writer(ctx)
-	for start := 0; start < len(ids); start += maxSeqRows {
-		chunk := ids[start:min(start+maxSeqRows, len(ids))]
-		cols, one := s.key+", last_seq", "(?, ?)"
-		if s.stamped {
-			cols, one = cols+", updated_at", "(?, ?, ?)"
+	var rows []got
+	var upserts []storage.Stmt
+	var reads []string
+	var readArgs []any
+	for i, t := range takes {
+		ids := make([]int64, 0, len(t.counts))
+		for id := range t.counts {
+			ids = append(ids, id)
 		}
-		var q strings.Builder
-		q.WriteString("INSERT INTO " + s.table + " (" + cols + ") VALUES ")
-		args := make([]any, 0, 3*len(chunk))
-		for i, id := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
+		slices.Sort(ids)
+		for start := 0; start < len(ids); start += maxSeqRows {
+			chunk := ids[start:min(start+maxSeqRows, len(ids))]
+			q, args := t.s.upsert(db.Dialect, chunk, t.counts, now)
+			if db.Dialect == storage.SQLite {
+				var part []got
+				q += " RETURNING " + strconv.Itoa(i) + " AS seq, " + t.s.key + " AS id, last_seq"
+				if err := db.Writer(ctx).Raw(q, args...).Scan(&part).Error; err != nil {
+					return nil, fmt.Errorf("take numbers of %d %s: %w", len(chunk), t.s.table, err)
+				}
+				rows = append(rows, part...)
+				continue
 			}
-			q.WriteString(one)
-			args = append(args, id, counts[id])
-			if s.stamped {
-				args = append(args, now)
-			}
-		}
-		var got []struct {
-			ID      int64
-			LastSeq int64
-		}
-		if db.Dialect == storage.SQLite {
-			q.WriteString(" ON CONFLICT (" + s.key + ") DO UPDATE SET last_seq = " + s.table + ".last_seq + excluded.last_seq")
-			if s.stamped {
-				q.WriteString(", updated_at = excluded.updated_at")
-			}
-			q.WriteString(" RETURNING " + s.key + " AS id, last_seq")
-			if err := w.Raw(q.String(), args...).Scan(&got).Error; err != nil {
-				return nil, fmt.Errorf("take numbers of %d %s: %w", len(chunk), s.table, err)
-			}
-		} else {
-			// MariaDB has no UPDATE ... RETURNING: read the numbers back; a
-			// transaction sees its own writes.
-			q.WriteString(" ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)")
-			if s.stamped {
-				q.WriteString(", updated_at = VALUES(updated_at)")
-			}
-			if err := w.Exec(q.String(), args...).Error; err != nil {
-				return nil, fmt.Errorf("take numbers of %d %s: %w", len(chunk), s.table, err)
-			}
-			if err := w.Raw("SELECT "+s.key+" AS id, last_seq FROM "+s.table+" WHERE "+s.key+" IN ?", chunk).Scan(&got).Error; err != nil {
-				return nil, fmt.Errorf("read the numbers of %d %s: %w", len(chunk), s.table, err)
-			}
-		}
-		for _, r := range got {
-			if n, ok := counts[r.ID]; ok {
-				first[r.ID] = r.LastSeq - n + 1
+			upserts = append(upserts, storage.Stmt{SQL: q, Args: args})
+			reads = append(reads, "SELECT "+strconv.Itoa(i)+" AS seq, "+t.s.key+" AS id, last_seq FROM "+t.s.table+
+				" WHERE "+t.s.key+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")")
+			for _, id := range chunk {
+				readArgs = append(readArgs, id)
 			}
 		}
 	}
-	if len(first) != len(ids) {
-		return nil, fmt.Errorf("take numbers of %d %s: %d rows came back", len(ids), s.table, len(first))
+	if len(upserts) > 0 {
+		if err := db.ExecAll(ctx, upserts); err != nil {
+			return nil, fmt.Errorf("take event numbers: %w", err)
+		}
+		if err := db.Writer(ctx).Raw(strings.Join(reads, " UNION ALL "), readArgs...).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read event numbers: %w", err)
+		}
+	}
+	first := make([]map[int64]int64, len(takes))
+	for i := range takes {
+		first[i] = make(map[int64]int64, len(takes[i].counts))
+	}
+	for _, r := range rows {
+		if n, ok := takes[r.Seq].counts[r.ID]; ok {
+			first[r.Seq][r.ID] = r.LastSeq - n + 1
+		}
+	}
+	for i, t := range takes {
+		if len(first[i]) != len(t.counts) {
+			return nil, fmt.Errorf("take numbers of %d %s: %d rows came back", len(t.counts), t.s.table, len(first[i]))
+		}
 	}
 	return first, nil
+}
+
+// upsert is the statement that adds counts[id] to each id's sequence of
+// chunk, creating missing ones at their count.
+func (s sequence) upsert(d storage.Dialect, chunk []int64, counts map[int64]int64, now time.Time) (string, []any) {
+	cols, one := s.key+", last_seq", "(?, ?)"
+	if s.stamped {
+		cols, one = cols+", updated_at", "(?, ?, ?)"
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + s.table + " (" + cols + ") VALUES ")
+	args := make([]any, 0, 3*len(chunk))
+	for i, id := range chunk {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(one)
+		args = append(args, id, counts[id])
+		if s.stamped {
+			args = append(args, now)
+		}
+	}
+	if d == storage.SQLite {
+		q.WriteString(" ON CONFLICT (" + s.key + ") DO UPDATE SET last_seq = " + s.table + ".last_seq + excluded.last_seq")
+		if s.stamped {
+			q.WriteString(", updated_at = excluded.updated_at")
+		}
+		return q.String(), args
+	}
+	q.WriteString(" ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)")
+	if s.stamped {
+		q.WriteString(", updated_at = VALUES(updated_at)")
+	}
+	return q.String(), args
 }
 
 // MerchantEvents returns up to limit events of a merchant after seq, in order.

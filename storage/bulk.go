@@ -147,8 +147,11 @@ func (b *Bulk) insertGroup(table string, cols []string) *insertGroup {
 	return g
 }
 
-func (g *insertGroup) Flush(ctx context.Context) error {
-	w := g.db.Writer(ctx)
+func (g *insertGroup) Flush(ctx context.Context) error { return g.db.ExecAll(ctx, g.stmts()) }
+
+// stmts are the group's multi-row INSERTs, in chunks (see Chunks).
+func (g *insertGroup) stmts() []Stmt {
+	var out []Stmt
 	start := 0
 	for _, n := range g.db.Chunks(len(g.rows)) {
 		chunk := g.rows[start : start+n]
@@ -157,11 +160,9 @@ func (g *insertGroup) Flush(ctx context.Context) error {
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if err := w.Exec(insertSQL(g.table, g.cols, len(chunk)), args...).Error; err != nil {
-			return fmt.Errorf("bulk insert into %s: %w", g.table, err)
-		}
+		out = append(out, Stmt{SQL: insertSQL(g.table, g.cols, len(chunk)), Args: args})
 	}
-	return nil
+	return out
 }
 
 // Counter is one row of a counters table: the key that identifies it, the
@@ -214,24 +215,30 @@ func (db *DB) Accumulate(ctx context.Context, c Counter) error {
 	return nil
 }
 
-func (g *addGroup) Flush(ctx context.Context) error {
-	// Rows in key order, so that two instances' batches lock counter rows
-	// in the same order and cannot deadlock.
+func (g *addGroup) Flush(ctx context.Context) error { return g.db.ExecAll(ctx, g.stmts()) }
+
+// stmts are the group's upserts, rows in key order, so that two instances'
+// batches lock counter rows in the same order and cannot deadlock.
+func (g *addGroup) stmts() []Stmt {
 	sort.Strings(g.keys)
 	rows := make([]*addRow, 0, len(g.keys))
 	for _, rk := range g.keys {
 		rows = append(rows, g.rows[rk])
 	}
-	w := g.db.Writer(ctx)
+	var out []Stmt
 	start := 0
 	for _, n := range g.db.Chunks(len(rows)) {
 		q, args := g.db.upsertSQL(g.table, g.keyCols, g.addCols, g.maxCols, rows[start:start+n])
 		start += n
-		if err := w.Exec(q, args...).Error; err != nil {
-			return fmt.Errorf("bulk accumulate into %s: %w", g.table, err)
-		}
+		out = append(out, Stmt{SQL: q, Args: args})
 	}
-	return nil
+	return out
+}
+
+// stmtGroup is a group whose flush is plain statements, which Bulk.Flush
+// sends together with its neighbours' (ExecAll).
+type stmtGroup interface {
+	stmts() []Stmt
 }
 
 // Flush writes everything gathered, and runs the registered gatherers, in
@@ -239,10 +246,22 @@ func (g *addGroup) Flush(ctx context.Context) error {
 // Call it once.
 func (b *Bulk) Flush(ctx context.Context) error {
 	ctx = context.WithValue(ctx, bulkKey{}, nil)
+	var pending []Stmt
 	for _, g := range b.order {
+		if sg, ok := g.(stmtGroup); ok {
+			pending = append(pending, sg.stmts()...)
+			continue
+		}
+		if err := b.db.ExecAll(ctx, pending); err != nil {
+			return fmt.Errorf("bulk write: %w", err)
+		}
+		pending = nil
 		if err := g.Flush(ctx); err != nil {
 			return err
 		}
+	}
+	if err := b.db.ExecAll(ctx, pending); err != nil {
+		return fmt.Errorf("bulk write: %w", err)
 	}
 	return nil
 }
