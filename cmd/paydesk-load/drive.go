@@ -55,8 +55,10 @@ func (c *codes) next(now time.Time) (int, string, error) {
 			if slices.Contains(c.used[i][:], k) {
 				continue
 			}
-			copy(c.used[i][1:], c.used[i][:5])
-			c.used[i][0] = k
+			// Forget the oldest counter, not the first remembered: every
+			// counter of the window (five) must stay remembered, or a
+			// later pick would offer a code the server has seen.
+			c.used[i][slices.Index(c.used[i][:], slices.Min(c.used[i][:]))] = k
 			code, err := wallet.GeneratePaymentCode(c.wallets[i].Secret, c.wallets[i].CodeID, time.Unix(k*10, 0))
 			return i, code, err
 		}

@@ -5,7 +5,7 @@
 // deriving payment codes offline the way the wallet app does.
 //
 //	go run ./cmd/paydesk-load                                  # SQLite, full speed, 20 s
-//	go run ./cmd/paydesk-load --db 'mysql://root@tcp(127.0.0.1:3306)/load' --rate 2000 --duration 60s
+//	go run ./cmd/paydesk-load --db 'mysql://root@tcp(127.0.0.1:3306)/paydesk_load' --rate 2000 --duration 60s
 //	go run ./cmd/paydesk-load --scenario qr                    # collection QR: cashier creates, wallet pays
 //
 // It prints payments/s, latency percentiles, errors by code and the server's

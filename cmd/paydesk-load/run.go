@@ -177,7 +177,13 @@ func walletsNeeded(c config) int {
 	}
 	payments := int(float64(rate) * c.duration.Seconds())
 	perWallet := 5 + int(c.duration/(10*time.Second))
-	return max(200, payments/perWallet+c.cashiers)
+	n := max(200, payments/perWallet+c.cashiers)
+	if c.rate > 0 && c.duration > 40*time.Second {
+		// Past the first codes' stock a wallet makes one code per step:
+		// a steady rate needs rate × 10 s wallets, and some slack.
+		n = max(n, c.rate*12)
+	}
+	return n
 }
 
 // checkBooks compares the books after the run with what the run did.
