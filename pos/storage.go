@@ -27,7 +27,9 @@ type Storage interface {
 	OrderForWallet(ctx context.Context, w wallet.WalletID, id int64) (Order, error)
 	// UpdateOrder writes o's state and payment fields if the stored state is
 	// still from; it reports whether it did, so that of two racing changes
-	// exactly one wins.
+	// exactly one wins. Inside a ledger batch the update may be gathered
+	// with others: it then reports true, and an order no longer in from
+	// fails the batch when it writes.
 	UpdateOrder(ctx context.Context, o Order, from ...State) (bool, error)
 	// ExpiredOrders lists open orders whose time ran out before now.
 	ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]Order, error)

@@ -191,27 +191,6 @@ func (s *GormStorage) OrderForWallet(ctx context.Context, w wallet.WalletID, id 
 	return s.one(ctx, "id = ? AND wallet_id = ?", id, int64(w))
 }
 
-// UpdateOrder writes o's changing fields if its stored state is one of from.
-func (s *GormStorage) UpdateOrder(ctx context.Context, o Order, from ...State) (bool, error) {
-	r, err := toRow(o)
-	if err != nil {
-		return false, err
-	}
-	states := make([]string, len(from))
-	for i, f := range from {
-		states[i] = string(f)
-	}
-	res := s.db.Writer(ctx).Model(&orderRow{}).Where("id = ? AND state IN ?", o.ID, states).Updates(map[string]any{
-		"state": r.State, "wallet_id": r.WalletID, "funding_voucher": r.FundingVoucher, "funding_coupon": r.FundingCoupon,
-		"funding_cash": r.FundingCash, "funding_card": r.FundingCard, "funding_detail": r.FundingDetail, "fee": r.Fee,
-		"refunded": r.Refunded, "close_reason": r.CloseReason, "expires_at": r.ExpiresAt, "paid_at": r.PaidAt,
-		"closed_at": r.ClosedAt, "updated_at": r.UpdatedAt})
-	if res.Error != nil {
-		return false, fmt.Errorf("update order %d: %w", o.ID, res.Error)
-	}
-	return res.RowsAffected == 1, nil
-}
-
 // ExpiredOrders lists open orders whose time ran out.
 func (s *GormStorage) ExpiredOrders(ctx context.Context, now time.Time, limit int) ([]Order, error) {
 	var rows []orderRow
