@@ -148,6 +148,8 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	if api.Enforcer, err = rbac.NewEnforcer(o.policy); err != nil {
 		t.Fatalf("enforcer: %v", err)
 	}
+	// As cmd/paydesk wires it: a logout closes the login's sockets.
+	o.tokens.SessionEnded = SessionEnded(func() *push.Hub { return api.Push })
 	if api.Tokens, err = rbac.NewTokens(rbac.NewGormSessionStore(api.DB), []byte(testSecret), clock, o.tokens); err != nil {
 		t.Fatalf("tokens: %v", err)
 	}

@@ -47,7 +47,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 		socketsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "paydesk",
 			Name:      "websockets_closed_total",
-			Help:      "Websockets ended, by reason: slow_consumer, staff_disabled, token_expired, server_closing, peer_closed, peer_timeout, write_failed, error.",
+			Help:      "Websockets ended, by reason: slow_consumer, staff_disabled, token_expired, logged_out, server_closing, peer_closed, peer_timeout, write_failed, error.",
 		}, []string{"reason"}),
 	}
 	for _, r := range socketEndReasons {

@@ -38,13 +38,20 @@ import (
 //     nothing (a pong at least) for 60 s.
 //   - A socket lives no longer than the access token it was opened with:
 //     when the token expires the server closes it with 4002 (refresh the
-//     token, reconnect with last_seq, nothing is lost). Logging out revokes
-//     the refresh tokens only, so, like the access token itself, a socket
-//     outlives a logout by at most the token's remaining life.
+//     token, reconnect with last_seq, nothing is lost).
+//   - A socket lives no longer than the login it was opened in: logging out
+//     (or a refresh token reused, which revokes its login) closes, on every
+//     instance, the sockets opened with that login's access tokens with
+//     4003. The person's other logins (other devices) keep theirs. Wallet
+//     sockets on other instances than the one that served the logout last
+//     until their token expires; tokens signed before they named their
+//     login are not closed by a logout either. A logged-out access token
+//     opens no new socket (401 SESSION_ENDED).
 //   - Close codes: 1001 the server is going away and 1013 the client fell
 //     too far behind: reconnect with last_seq, nothing is lost; 4001 the
 //     staff member was disabled: do not reconnect; 4002 the access token
-//     expired: refresh it, then reconnect with last_seq.
+//     expired: refresh it, then reconnect with last_seq; 4003 the login was
+//     logged out: do not reconnect with its tokens, log in again.
 const (
 	// WSProtocol is the subprotocol the server speaks.
 	WSProtocol = "paydesk.v1"
@@ -55,6 +62,8 @@ const (
 	// CloseTokenExpired closes a socket when the access token it was
 	// opened with expires.
 	CloseTokenExpired = 4002
+	// CloseLoggedOut closes the sockets of a login session that ended.
+	CloseLoggedOut = 4003
 )
 
 // errTokenExpired ends a socket whose access token has expired.
@@ -65,6 +74,7 @@ const (
 	endSlowConsumer  = "slow_consumer"  // 1013
 	endStaffDisabled = "staff_disabled" // 4001
 	endTokenExpired  = "token_expired"  // 4002
+	endLoggedOut     = "logged_out"     // 4003
 	endServerClosing = "server_closing" // 1001
 	endPeerClosed    = "peer_closed"    // the client closed it or the connection broke
 	endPeerTimeout   = "peer_timeout"   // no pong within the pong wait
@@ -73,7 +83,7 @@ const (
 )
 
 // socketEndReasons lists every reason, so each series exists from the start.
-var socketEndReasons = []string{endSlowConsumer, endStaffDisabled, endTokenExpired, endServerClosing,
+var socketEndReasons = []string{endSlowConsumer, endStaffDisabled, endTokenExpired, endLoggedOut, endServerClosing,
 	endPeerClosed, endPeerTimeout, endWriteFailed, endError}
 
 // socketEnd is why a socket ended: the first side to know says.
@@ -137,12 +147,26 @@ func (s *Server) wsToken(c *gin.Context) {
 	c.Next()
 }
 
-// audience is who a principal is to the push hub.
-func audience(p rbac.Principal) push.Audience {
+// Audience is who a principal, in login session session, is to the push
+// hub.
+func Audience(p rbac.Principal, session string) push.Audience {
 	if p.Kind == rbac.KindCustomer {
-		return push.Audience{WalletID: p.ID}
+		return push.Audience{WalletID: p.ID, Session: session}
 	}
-	return push.Audience{MerchantID: p.MerchantID, StoreID: p.StoreID, StaffID: p.ID, Role: merchant.Role(p.Role)}
+	return push.Audience{MerchantID: p.MerchantID, StoreID: p.StoreID, StaffID: p.ID, Role: merchant.Role(p.Role), Session: session}
+}
+
+// SessionEnded returns the rbac.TokenOptions.SessionEnded that closes the
+// sockets of a login that ended, through the hub that hub returns when it
+// is called (the hub starts after the tokens are made); nil does nothing.
+func SessionEnded(hub func() *push.Hub) func(ctx context.Context, s rbac.Session) error {
+	return func(ctx context.Context, s rbac.Session) error {
+		h := hub()
+		if h == nil {
+			return nil
+		}
+		return h.SessionEnded(ctx, Audience(s.Principal, s.ID))
+	}
 }
 
 func (s *Server) websocket(c *gin.Context) {
@@ -165,8 +189,9 @@ func (s *Server) websocket(c *gin.Context) {
 		after = n
 	}
 	// authenticate has verified the token; the socket must end when it
-	// expires.
-	expires, err := s.cfg.Tokens.Expiry(bearerToken(c))
+	// expires, or when its login session does.
+	grant, err := s.cfg.Tokens.Grant(bearerToken(c))
+	expires := grant.ExpiresAt
 	if err == nil && !s.now().Before(expires) {
 		// Within the verifier's leeway for clock skew: a socket would
 		// be closed at once.
@@ -178,8 +203,16 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	// Subscribe before upgrading: a refusal can still be a JSON error, and
 	// nothing that happens during the handshake is missed.
-	stream, err := s.cfg.Push.Subscribe(c.Request.Context(), audience(principal(c)), after, resume)
+	stream, err := s.cfg.Push.Subscribe(c.Request.Context(), Audience(principal(c), grant.Session), after, resume)
 	if err != nil {
+		writeError(c, err)
+		return
+	}
+	// A logged-out access token still verifies until it expires; it opens
+	// no socket. Checked after subscribing: a logout that commits later
+	// reaches the stream through the hub.
+	if err := s.cfg.Tokens.CheckSession(c.Request.Context(), grant.Session); err != nil {
+		stream.Close()
 		writeError(c, err)
 		return
 	}
@@ -297,6 +330,8 @@ func (s *Server) closeSocket(conn *websocket.Conn, why error) string {
 		code, text, reason = websocket.CloseTryAgainLater, "too far behind: reconnect with last_seq", endSlowConsumer
 	case errors.Is(why, push.ErrStaffDisabled):
 		code, text, reason = CloseStaffDisabled, "staff disabled", endStaffDisabled
+	case errors.Is(why, push.ErrSessionEnded):
+		code, text, reason = CloseLoggedOut, "logged out: log in again", endLoggedOut
 	case errors.Is(why, errTokenExpired):
 		code, text, reason = CloseTokenExpired, "access token expired: refresh it and reconnect with last_seq", endTokenExpired
 	case errors.Is(why, push.ErrClosed):

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -42,6 +43,9 @@ var (
 	ErrSlowConsumer = errors.New("push: the subscriber fell too far behind")
 	// ErrStaffDisabled: the staff member behind the subscription was disabled.
 	ErrStaffDisabled = errors.New("push: the staff member was disabled")
+	// ErrSessionEnded: the login session the subscriber authenticated with
+	// ended (a logout); the subscriber's other sessions go on.
+	ErrSessionEnded = errors.New("push: the login session ended")
 	// ErrClosed: the hub is shutting down; reconnect to another instance.
 	ErrClosed = errors.New("push: the hub is closed")
 )
@@ -191,6 +195,54 @@ func (h *Hub) Disconnect(merchantID, staffID int64) int {
 	return len(hit)
 }
 
+// EndSession ends, with ErrSessionEnded, the streams on this instance of
+// who (a staff member: MerchantID and StaffID; or a customer: WalletID)
+// that were opened in login session who.Session, and returns how many
+// there were. Streams of the same person's other sessions go on.
+//
+// SessionEnded reaches every instance; EndSession only this one.
+func (h *Hub) EndSession(who Audience) int {
+	if who.Session == "" {
+		return 0
+	}
+	h.mu.RLock()
+	var set streams
+	if who.Customer() {
+		set = h.wallets[who.WalletID]
+	} else if g := h.merchants[who.MerchantID]; g != nil {
+		set = g.staff[who.StaffID]
+	}
+	var hit []*Stream
+	for s := range set {
+		if s.aud.Session == who.Session {
+			hit = append(hit, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range hit {
+		s.fail(ErrSessionEnded)
+	}
+	return len(hit)
+}
+
+// SessionEnded closes the streams of who's login session who.Session.
+// A staff member's it closes on every instance, through a session.ended
+// event in the outbox: call it inside the transaction that revokes the
+// session, and the streams end once that commits. A customer's it closes
+// at once on this instance only: wallet events have no merchant sequence
+// to carry the news to the others, where the customer's sockets of that
+// session last until their access token expires (4002).
+func (h *Hub) SessionEnded(ctx context.Context, who Audience) error {
+	if who.Session == "" {
+		return nil
+	}
+	if who.Customer() {
+		h.EndSession(who)
+		return nil
+	}
+	return h.ob.SessionEnded(ctx, who.MerchantID, who.StaffID, who.Session)
+}
+
 func (h *Hub) add(s *Stream) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -311,6 +363,7 @@ func offer(set streams, m *Message, cashiersOnly bool) {
 func (h *Hub) deliver(events []Event) {
 	h.mu.RLock()
 	var kicked [][2]int64
+	var ended []Audience
 	for _, e := range events {
 		m := newMessage(e)
 		if g := h.merchants[e.MerchantID]; g != nil {
@@ -332,14 +385,23 @@ func (h *Hub) deliver(events []Event) {
 		if e.WalletID != 0 {
 			offer(h.wallets[e.WalletID], m, false)
 		}
-		if e.Type == StaffDisabled && e.CashierID != 0 {
+		switch {
+		case e.Type == StaffDisabled && e.CashierID != 0:
 			kicked = append(kicked, [2]int64{e.MerchantID, e.CashierID})
+		case e.Type == SessionEnded && e.CashierID != 0:
+			var d sessionData
+			if json.Unmarshal(e.Data, &d) == nil && d.Session != "" {
+				ended = append(ended, Audience{MerchantID: e.MerchantID, StaffID: e.CashierID, Session: d.Session})
+			}
 		}
 	}
 	h.mu.RUnlock()
-	// A staff member disabled through another instance loses their
-	// sockets here as soon as the event arrives.
+	// A staff member disabled, or a session logged out, through any
+	// instance loses their sockets here as soon as the event arrives.
 	for _, k := range kicked {
 		h.Disconnect(k[0], k[1])
+	}
+	for _, who := range ended {
+		h.EndSession(who)
 	}
 }

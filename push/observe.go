@@ -94,3 +94,25 @@ func (o *Outbox) StaffDisabled(ctx context.Context, st merchant.Staff) error {
 	_, err = o.Emit(ctx, Event{MerchantID: st.MerchantID, Type: StaffDisabled, StoreID: st.StoreID, CashierID: st.ID, Data: data})
 	return err
 }
+
+// sessionData is the payload of session.ended.
+type sessionData struct {
+	Session string `json:"session"`
+}
+
+// SessionEnded writes session.ended: staff member staffID of merchantID
+// ended login session session (rbac.Session.ID). Every instance that
+// receives it closes the sockets opened with that session's tokens, and
+// no client sees it. Call it inside the transaction that revokes the
+// session.
+func (o *Outbox) SessionEnded(ctx context.Context, merchantID, staffID int64, session string) error {
+	if staffID <= 0 || session == "" {
+		return ErrInvalidEvent.WithMessage("session.ended needs a staff member and a session")
+	}
+	data, err := json.Marshal(sessionData{Session: session})
+	if err != nil {
+		return err
+	}
+	_, err = o.Emit(ctx, Event{MerchantID: merchantID, Type: SessionEnded, CashierID: staffID, Data: data})
+	return err
+}

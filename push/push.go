@@ -47,6 +47,11 @@ const (
 	SettlementUpdated Type = "settlement.updated"
 	WithdrawalUpdated Type = "withdrawal.updated"
 	StaffDisabled     Type = "staff.disabled"
+	// SessionEnded is for the hubs only, never sent to a client: a staff
+	// member's login session ended (a logout), and every instance closes
+	// the sockets opened with its tokens. It goes through the outbox, like
+	// staff.disabled, so that it reaches every instance with nothing lost.
+	SessionEnded Type = "session.ended"
 )
 
 // Event is one row of the outbox: something that happened to a merchant,
@@ -64,7 +69,8 @@ type Event struct {
 	// whole (settlements, withdrawals, an owner).
 	StoreID int64
 	// CashierID is the staff member the event is about: the order's cashier
-	// (0 for the static store QR), or the staff member who was disabled.
+	// (0 for the static store QR), or the staff member who was disabled or
+	// whose session ended.
 	CashierID int64
 	// WalletID is the customer's wallet the event concerns, 0 for none.
 	WalletID int64
@@ -85,6 +91,10 @@ type Audience struct {
 	StaffID    int64
 	Role       merchant.Role
 	WalletID   int64
+	// Session is the login session the subscriber authenticated with
+	// (rbac.Session.ID); the stream ends when it does. Empty for a token
+	// that names none.
+	Session string
 }
 
 // Customer reports whether the audience is a wallet's owner.
@@ -108,8 +118,12 @@ func (a Audience) seqOf(e *Event) int64 {
 //   - settlements: owners and managers; withdrawals: owners;
 //   - staff.disabled: the owners, and the managers of the store of the
 //     person disabled;
+//   - session.ended: nobody (it is for the hubs);
 //   - anything else: owners only.
 func Visible(a Audience, e *Event) bool {
+	if e.Type == SessionEnded {
+		return false
+	}
 	if a.Customer() {
 		return e.WalletID == a.WalletID
 	}

@@ -38,6 +38,7 @@ func TestVisible(t *testing.T) {
 		{"withdrawal", withdrawal, []push.Audience{owner}},
 		{"cashier disabled", disabled, []push.Audience{owner, manager}},
 		{"owner disabled", ownerDisabled, []push.Audience{owner}},
+		{"session ended", push.Event{MerchantID: m, Type: push.SessionEnded, CashierID: 4}, nil},
 	} {
 		for _, a := range []push.Audience{owner, manager, otherManager, cashier, colleague, rival, payer, stranger} {
 			want := false

@@ -25,9 +25,13 @@ type accessClaims struct {
 	MerchantID int64 `json:"mid,omitempty"`
 	StoreID    int64 `json:"sid,omitempty"`
 	Role       Role  `json:"rol"`
+	// Session is the login (refresh family) the token was issued for.
+	// Tokens signed before it existed lack it; they stay valid until they
+	// expire, but a logout cannot close their sockets early.
+	Session string `json:"ses,omitempty"`
 }
 
-func (t *Tokens) signAccess(p Principal, now time.Time) (string, error) {
+func (t *Tokens) signAccess(p Principal, session string, now time.Time) (string, error) {
 	c := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
@@ -36,7 +40,7 @@ func (t *Tokens) signAccess(p Principal, now time.Time) (string, error) {
 			ExpiresAt: jwt.NewNumericDate(now.Add(t.opt.AccessTTL)),
 			ID:        randomText(16),
 		},
-		Kind: p.Kind, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: p.Role,
+		Kind: p.Kind, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: p.Role, Session: session,
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 }
@@ -73,19 +77,36 @@ func (t *Tokens) Verify(accessToken string) (Principal, error) {
 	return p, nil
 }
 
-// Expiry checks an access token as Verify does and returns when it
-// expires. A connection that outlives the request which opened it (a
-// websocket) must end then: the token is what authorised it, and a token
-// cannot be revoked, only outlived.
-func (t *Tokens) Expiry(accessToken string) (time.Time, error) {
+// Grant is what an access token authorises beyond its principal: how long,
+// and for which login session.
+type Grant struct {
+	// ExpiresAt is when the token expires.
+	ExpiresAt time.Time
+	// Session is the ID of the login session (Session.ID) the token was
+	// issued for; empty in tokens signed before tokens carried it.
+	Session string
+}
+
+// Grant checks an access token as Verify does and returns its grant. A
+// connection that outlives the request which opened it (a websocket) must
+// end when the token expires, since the token is what authorised it, and
+// when its session ends (a logout), since the holder asked to be let go.
+func (t *Tokens) Grant(accessToken string) (Grant, error) {
 	var c accessClaims
 	if _, err := t.parser.ParseWithClaims(accessToken, &c, func(*jwt.Token) (any, error) { return t.secret, nil }); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) && !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
-			return time.Time{}, ErrTokenExpired
+			return Grant{}, ErrTokenExpired
 		}
-		return time.Time{}, ErrTokenInvalid
+		return Grant{}, ErrTokenInvalid
 	}
-	return c.ExpiresAt.Time, nil
+	return Grant{ExpiresAt: c.ExpiresAt.Time, Session: c.Session}, nil
+}
+
+// Expiry checks an access token as Verify does and returns when it
+// expires (Grant's ExpiresAt).
+func (t *Tokens) Expiry(accessToken string) (time.Time, error) {
+	g, err := t.Grant(accessToken)
+	return g.ExpiresAt, err
 }
 
 func newAccessParser(clock func() time.Time) *jwt.Parser {

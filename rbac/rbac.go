@@ -116,4 +116,8 @@ var (
 	// already been exchanged. Either a client bug or a stolen token; the
 	// whole session has been revoked, and it deserves an audit entry.
 	ErrRefreshTokenReused = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "REFRESH_TOKEN_REUSED", Message: "the refresh token was already used; the session has been revoked, log in again"}
+	// ErrSessionEnded: the access token's login session was logged out (or
+	// revoked); it may still serve requests until it expires, but it opens
+	// no more long-lived connections.
+	ErrSessionEnded = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "SESSION_ENDED", Message: "this login was logged out; log in again"}
 )

@@ -40,6 +40,8 @@ type SessionStore interface {
 	MarkRotated(ctx context.Context, id int64, at time.Time) (bool, error)
 	// RevokeFamily revokes every session of family not revoked yet.
 	RevokeFamily(ctx context.Context, family string, at time.Time) error
+	// FamilyActive reports whether family has a session not revoked.
+	FamilyActive(ctx context.Context, family string) (bool, error)
 	// RevokeSubject revokes every session of the principal (kind, id) and
 	// returns how many it revoked.
 	RevokeSubject(ctx context.Context, kind Kind, id int64, at time.Time) (int64, error)

@@ -108,6 +108,16 @@ func (g *GormSessionStore) RevokeFamily(ctx context.Context, family string, at t
 	return nil
 }
 
+// FamilyActive reports whether family has a session not revoked.
+func (g *GormSessionStore) FamilyActive(ctx context.Context, family string) (bool, error) {
+	var ids []int64
+	err := g.db.Reader(ctx).Raw("SELECT id FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL LIMIT 1", family).Scan(&ids).Error
+	if err != nil {
+		return false, fmt.Errorf("read session family: %w", err)
+	}
+	return len(ids) > 0, nil
+}
+
 // RevokeSubject revokes every session of (kind, id).
 func (g *GormSessionStore) RevokeSubject(ctx context.Context, kind Kind, id int64, at time.Time) (int64, error) {
 	res := g.db.Writer(ctx).Exec("UPDATE refresh_tokens SET revoked_at = ? WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL", at, string(kind), id)

@@ -24,6 +24,23 @@ type TokenOptions struct {
 	// RefreshTTL is the life of a refresh token (default 30 days). Each
 	// refresh starts a new one, so a device in daily use stays logged in.
 	RefreshTTL time.Duration
+	// SessionEnded, if set, is told of every login session that ends
+	// before its time: a logout, or a family revoked because one of its
+	// refresh tokens was reused. It runs inside the transaction that
+	// revokes the session, so what it writes (an outbox event that closes
+	// the session's websockets on every instance) commits with the
+	// revocation; its error undoes the revocation. Disabling someone ends
+	// all their sessions through RevokeSubject instead, which does not
+	// call it: the disable has its own event.
+	SessionEnded func(ctx context.Context, s Session) error
+}
+
+// Session is one login: a refresh family and whose it is. Its ID travels
+// in every access token issued for it (the "ses" claim), so a connection
+// opened with such a token can be closed when the session ends.
+type Session struct {
+	ID        string
+	Principal Principal
 }
 
 // Pair is what a login or a refresh hands the client.
@@ -84,7 +101,7 @@ func (t *Tokens) Issue(ctx context.Context, p Principal) (Pair, error) {
 	if err := t.store.Create(ctx, &s); err != nil {
 		return Pair{}, fmt.Errorf("issue tokens for %s: %w", p, err)
 	}
-	return t.pair(p, token, now)
+	return t.pair(p, s.Family, token, now)
 }
 
 // errReused leaves the rotation transaction so that the family is revoked
@@ -156,7 +173,7 @@ func (t *Tokens) Refresh(ctx context.Context, refreshToken string) (Pair, error)
 		}
 	}
 	if errors.Is(err, errReused) {
-		if err := t.store.RevokeFamily(ctx, old.Family, now); err != nil {
+		if err := t.end(ctx, old, now); err != nil {
 			return Pair{}, fmt.Errorf("refresh: revoke reused family: %w", err)
 		}
 		return Pair{}, ErrRefreshTokenReused
@@ -168,13 +185,15 @@ func (t *Tokens) Refresh(ctx context.Context, refreshToken string) (Pair, error)
 		}
 		return Pair{}, fmt.Errorf("refresh: %w", err)
 	}
-	return t.pair(old.Principal, next, now)
+	return t.pair(old.Principal, old.Family, next, now)
 }
 
 // Logout revokes the session that refreshToken belongs to, every token of
-// its family. The access token already handed out lives on until it
-// expires. Logging out an unknown or already revoked token succeeds: either
-// way the token no longer works, which is all the caller asked for.
+// its family, and tells TokenOptions.SessionEnded. The access token already
+// handed out lives on until it expires (for requests; its websockets are
+// closed by SessionEnded). Logging out an unknown or already revoked token
+// succeeds: either way the token no longer works, which is all the caller
+// asked for.
 func (t *Tokens) Logout(ctx context.Context, refreshToken string) error {
 	hash, ok := hashRefreshToken(refreshToken)
 	if !ok {
@@ -187,8 +206,40 @@ func (t *Tokens) Logout(ctx context.Context, refreshToken string) error {
 	if !found || !s.RevokedAt.IsZero() {
 		return nil
 	}
-	if err := t.store.RevokeFamily(ctx, s.Family, t.now()); err != nil {
+	if err := t.end(ctx, s, t.now()); err != nil {
 		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// end revokes the family of s and tells SessionEnded, in one transaction.
+func (t *Tokens) end(ctx context.Context, s RefreshSession, now time.Time) error {
+	return t.store.InTx(ctx, func(ctx context.Context) error {
+		if err := t.store.RevokeFamily(ctx, s.Family, now); err != nil {
+			return err
+		}
+		if t.opt.SessionEnded == nil {
+			return nil
+		}
+		return t.opt.SessionEnded(ctx, Session{ID: s.Family, Principal: s.Principal})
+	})
+}
+
+// CheckSession answers ErrSessionEnded if login session id (Grant's
+// Session) was logged out or revoked. A connection that outlives its
+// request checks it when it opens, so a logged-out access token, which
+// still verifies until it expires, cannot open a new one. A token that
+// names no session (id "") passes.
+func (t *Tokens) CheckSession(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	ok, err := t.store.FamilyActive(ctx, id)
+	if err != nil {
+		return fmt.Errorf("check session: %w", err)
+	}
+	if !ok {
+		return ErrSessionEnded
 	}
 	return nil
 }
@@ -218,8 +269,8 @@ func (t *Tokens) Purge(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-func (t *Tokens) pair(p Principal, refreshToken string, now time.Time) (Pair, error) {
-	access, err := t.signAccess(p, now)
+func (t *Tokens) pair(p Principal, session, refreshToken string, now time.Time) (Pair, error) {
+	access, err := t.signAccess(p, session, now)
 	if err != nil {
 		return Pair{}, fmt.Errorf("sign access token: %w", err)
 	}

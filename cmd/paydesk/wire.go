@@ -8,6 +8,7 @@ import (
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
+	mobileapi "github.com/paydesk/paydesk/mobile-api"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
@@ -52,7 +53,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load access policy: %w", err)
 	}
-	tokens, err := rbac.NewTokens(rbac.NewGormSessionStore(m.DB), []byte(c.Secret), clock, rbac.TokenOptions{})
+	// A logout closes the login's websockets, through the hub that Run
+	// starts later.
+	ended := mobileapi.SessionEnded(func() *push.Hub { return m.Push })
+	tokens, err := rbac.NewTokens(rbac.NewGormSessionStore(m.DB), []byte(c.Secret), clock, rbac.TokenOptions{SessionEnded: ended})
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
