@@ -128,7 +128,7 @@ func (s *Service) PayOrder(ctx context.Context, w wallet.WalletID, payToken stri
 	if err != nil {
 		return o, err
 	}
-	return s.pay(ctx, o, m, w, nil, nil, Created)
+	return s.pay(ctx, o, m, w, nil, Created)
 }
 
 // PayStore is the wallet paying a store's static QR, the customer having
@@ -157,7 +157,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID
 	if err != nil {
 		return o, err
 	}
-	paid, err := s.pay(ctx, o, m, w, nil, nil, Paying)
+	paid, err := s.pay(ctx, o, m, w, nil, Paying)
 	if err != nil && o.State == Paying {
 		// A refused confirmation closes the order: the cashier must know.
 		if _, done, cerr := s.close(ctx, o, paydesk.AsError(err).Code); cerr == nil && done {

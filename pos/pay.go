@@ -41,9 +41,9 @@ func PaymentReference(o Order) string {
 // the funding from the wallet to the merchant and the fee to the platform,
 // and in the same transaction writes the order: a new order (no from
 // states) is inserted as PAID, an existing one is marked PAID if it is still in one of
-// the from states. spend, if given, runs in that transaction too (it spends
-// the payment code use), and so do the observers.
-func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse, spend func(context.Context) error, from ...State) (Order, error) {
+// the from states. The payment code the payer showed, if any (use), is
+// spent in that transaction too, and the observers run in it.
+func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse, from ...State) (Order, error) {
 	fees, err := s.feeAccountID(ctx)
 	if err != nil {
 		return o, err
@@ -77,8 +77,8 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 			if err := s.writeOrder(ctx, &written, from); err != nil {
 				return err
 			}
-			if spend != nil {
-				if err := spend(ctx); err != nil {
+			if use != nil {
+				if err := s.wallets.SpendCode(ctx, *use); err != nil {
 					return err
 				}
 			}
@@ -148,14 +148,10 @@ func replayOr(o Order, err error) (Order, error) {
 // no-password limit the order waits as PAYING until the payer confirms in
 // the wallet app.
 func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse) (Order, error) {
-	var spend func(context.Context) error
-	if use != nil {
-		spend = func(ctx context.Context) error { return s.wallets.SpendCode(ctx, *use) }
-		if o.Amount > use.NoPasswordLimit {
-			return s.awaitPayer(ctx, o, w, spend)
-		}
+	if use != nil && o.Amount > use.NoPasswordLimit {
+		return s.awaitPayer(ctx, o, w, *use)
 	}
-	paid, err := s.pay(ctx, o, m, w, use, spend)
+	paid, err := s.pay(ctx, o, m, w, use)
 	if err != nil && paid.State == Created {
 		return s.refuse(ctx, o, err)
 	}
@@ -163,7 +159,7 @@ func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w w
 }
 
 // awaitPayer records a new order as PAYING, spending the code with it.
-func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, spend func(context.Context) error) (Order, error) {
+func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, use wallet.CodeUse) (Order, error) {
 	now := s.clock()
 	next := o
 	next.WalletID, next.ExpiresAt = w, now.Add(s.cfg.ConfirmTimeout)
@@ -174,10 +170,8 @@ func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, sp
 		if err := s.store.CreateOrder(ctx, &next); err != nil {
 			return err
 		}
-		if spend != nil {
-			if err := spend(ctx); err != nil {
-				return err
-			}
+		if err := s.wallets.SpendCode(ctx, use); err != nil {
+			return err
 		}
 		return s.notify(ctx, next, ChangePaying)
 	})
