@@ -161,7 +161,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	t.Cleanup(api.Bank.Close)
 	// The wallet's platform accounts are opened first, as at a server's
 	// start, so every database numbers its accounts alike.
-	api.Wallets, err = wallet.New(context.Background(), wallet.Config{Store: wallet.NewGormStore(api.DB), Ledger: api.Ledger,
+	api.Wallets, err = wallet.New(context.Background(), wallet.Config{Store: wallet.NewGormStore(api.DB, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: api.Ledger,
 		Bank: api.Bank, Attempts: attempts, Clock: clock, Passwords: cheapPasswords})
 	if err != nil {
 		t.Fatalf("wallets: %v", err)

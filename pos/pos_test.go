@@ -58,7 +58,7 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 	attempts := storage.NewAttempts(db, s.clock)
 	merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger, attempts, s.clock, merchant.WithPasswords(cheap))
 	var err error
-	s.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db), Ledger: s.ledger, Bank: sim, Attempts: attempts, Clock: s.clock, Passwords: cheap})
+	s.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: s.ledger, Bank: sim, Attempts: attempts, Clock: s.clock, Passwords: cheap})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 		channel = su.wrapBank(w.bank)
 	}
 	var err error
-	w.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db), Ledger: w.ledger, Bank: w.bank, Attempts: attempts, Clock: w.clock.Now, Passwords: cheap})
+	w.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: w.ledger, Bank: w.bank, Attempts: attempts, Clock: w.clock.Now, Passwords: cheap})
 	if err != nil {
 		t.Fatal(err)
 	}

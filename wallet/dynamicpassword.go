@@ -71,6 +71,11 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 		return 0, err
 	}
 	w, err := s.store.WalletByPhone(ctx, norm)
+	if errors.Is(err, errSecretUnreadable) {
+		// A wrong data key or a secret copied from another row: no
+		// password can be checked, so none is right.
+		return 0, fmt.Errorf("%w (%w)", ErrDynamicPasswordWrong, err)
+	}
 	if err != nil && !errors.Is(err, ErrWalletNotFound) {
 		return 0, fmt.Errorf("verify dynamic password: %w", err)
 	}

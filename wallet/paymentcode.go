@@ -237,6 +237,11 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	if errors.Is(err, ErrWalletNotFound) {
 		return CodeUse{}, ErrPaymentCodeInvalid
 	}
+	if errors.Is(err, errSecretUnreadable) {
+		// A wrong data key or a secret copied from another row: no code
+		// can be checked, so none is valid.
+		return CodeUse{}, fmt.Errorf("%w (%w)", ErrPaymentCodeInvalid, err)
+	}
 	if err != nil {
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}

@@ -13,13 +13,21 @@ import (
 	"github.com/paydesk/paydesk/storage"
 )
 
-// GormStore keeps wallets in the application database (migration 00004).
+// GormStore keeps wallets in the application database (migration 00004),
+// their secrets sealed by a Sealer (sealer.go).
 type GormStore struct {
-	db *storage.DB
+	db     *storage.DB
+	sealer *Sealer
 }
 
-// NewGormStore returns a Store over db.
-func NewGormStore(db *storage.DB) *GormStore { return &GormStore{db: db} }
+// NewGormStore returns a Store over db that seals the wallets' secrets with
+// sealer, which is required.
+func NewGormStore(db *storage.DB, sealer *Sealer) *GormStore {
+	if sealer == nil {
+		panic("wallet: NewGormStore needs a Sealer")
+	}
+	return &GormStore{db: db, sealer: sealer}
+}
 
 var _ Store = (*GormStore)(nil)
 
@@ -37,8 +45,8 @@ type walletRow struct {
 	PasswordHash    string
 	Currency        string
 	CodeID          string `gorm:"column:code_id"`
-	CodeSecret      string `gorm:"column:code_secret"` // hex
-	TOTPSecret      string `gorm:"column:totp_secret"`
+	CodeSecret      string `gorm:"column:code_secret"` // sealed; hex before secrets were sealed
+	TOTPSecret      string `gorm:"column:totp_secret"` // sealed; base32 before secrets were sealed
 	NoPasswordLimit int64
 	CardToken       *string
 	CardLast4       *string `gorm:"column:card_last4"`
@@ -60,13 +68,33 @@ func scanWallet(sc storage.Scanner, r *walletRow) error {
 		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.CreatedAt, &r.UpdatedAt)
 }
 
-func (r walletRow) wallet() (Wallet, error) {
-	secret, err := hex.DecodeString(r.CodeSecret)
+// secrets opens the row's two secrets; legacy reports that either was
+// stored in plain form.
+func (r walletRow) secrets(s *Sealer) (code []byte, totp string, legacy bool, err error) {
+	id := WalletID(r.ID)
+	code, legacyCode, err := s.open(id, colCodeSecret, r.CodeSecret)
 	if err != nil {
-		return Wallet{}, fmt.Errorf("wallet %d: corrupt payment-code secret", r.ID)
+		return nil, "", false, err
+	}
+	if legacyCode {
+		if code, err = hex.DecodeString(r.CodeSecret); err != nil {
+			return nil, "", false, fmt.Errorf("wallet %d: corrupt payment-code secret", r.ID)
+		}
+	}
+	t, legacyTOTP, err := s.open(id, colTOTPSecret, r.TOTPSecret)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return code, string(t), legacyCode || legacyTOTP, nil
+}
+
+func (r walletRow) wallet(s *Sealer) (Wallet, error) {
+	secret, totp, _, err := r.secrets(s)
+	if err != nil {
+		return Wallet{}, err
 	}
 	w := Wallet{ID: WalletID(r.ID), Phone: r.Phone, PasswordHash: r.PasswordHash, Currency: paydesk.Currency(r.Currency),
-		CodeID: r.CodeID, CodeSecret: secret, TOTPSecret: r.TOTPSecret, NoPasswordLimit: paydesk.Amount(r.NoPasswordLimit),
+		CodeID: r.CodeID, CodeSecret: secret, TOTPSecret: totp, NoPasswordLimit: paydesk.Amount(r.NoPasswordLimit),
 		CashAccount: ledger.AccountID(r.CashAccountID), CouponAccount: ledger.AccountID(r.CouponAccountID), CreatedAt: r.CreatedAt}
 	if r.CardToken != nil {
 		w.Card = &bank.Card{Token: *r.CardToken, Last4: deref(r.CardLast4), BankName: deref(r.CardBank)}
@@ -81,12 +109,30 @@ func deref(s *string) string {
 	return *s
 }
 
-// CreateWallet inserts w and sets its ID.
+// sealSecrets returns the columns that store w's secrets.
+func (s *GormStore) sealSecrets(id WalletID, code []byte, totp string) (map[string]any, error) {
+	c, err := s.sealer.seal(id, colCodeSecret, code)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.sealer.seal(id, colTOTPSecret, []byte(totp))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{colCodeSecret: c, colTOTPSecret: t}, nil
+}
+
+// CreateWallet inserts w and sets its ID. The secrets are sealed with the
+// new id as additional data, so they are written after the insert, in its
+// transaction; the row never holds them in plain form.
 func (s *GormStore) CreateWallet(ctx context.Context, w *Wallet) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error { return s.createWallet(ctx, w) })
+}
+
+func (s *GormStore) createWallet(ctx context.Context, w *Wallet) error {
 	at := w.CreatedAt.UTC()
 	row := walletRow{Phone: w.Phone, PasswordHash: w.PasswordHash, Currency: string(w.Currency), CodeID: w.CodeID,
-		CodeSecret: hex.EncodeToString(w.CodeSecret), TOTPSecret: w.TOTPSecret, NoPasswordLimit: int64(w.NoPasswordLimit),
-		CreatedAt: at, UpdatedAt: at}
+		NoPasswordLimit: int64(w.NoPasswordLimit), CreatedAt: at, UpdatedAt: at}
 	err := s.db.Writer(ctx).Create(&row).Error
 	if storage.IsDuplicate(err) {
 		// Two unique keys: find out which one, rather than parse the message.
@@ -100,6 +146,13 @@ func (s *GormStore) CreateWallet(ctx context.Context, w *Wallet) error {
 		return errCodeIDTaken
 	}
 	if err != nil {
+		return fmt.Errorf("create wallet: %w", err)
+	}
+	sealed, err := s.sealSecrets(WalletID(row.ID), w.CodeSecret, w.TOTPSecret)
+	if err != nil {
+		return fmt.Errorf("create wallet: %w", err)
+	}
+	if err := s.db.Writer(ctx).Model(&walletRow{}).Where("id = ?", row.ID).Updates(sealed).Error; err != nil {
 		return fmt.Errorf("create wallet: %w", err)
 	}
 	w.ID = WalletID(row.ID)
@@ -133,7 +186,11 @@ func (s *GormStore) SetCard(ctx context.Context, id WalletID, c bank.Card) error
 
 // SetCodeSecret replaces the payment-code secret.
 func (s *GormStore) SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error {
-	return s.update(ctx, id, map[string]any{"code_secret": hex.EncodeToString(secret)})
+	sealed, err := s.sealer.seal(id, colCodeSecret, secret)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, id, map[string]any{colCodeSecret: sealed})
 }
 
 // SetNoPasswordLimit changes the no-password limit.
@@ -166,7 +223,7 @@ func (s *GormStore) oneWallet(ctx context.Context, where string, arg any) (Walle
 	if !found {
 		return Wallet{}, ErrWalletNotFound
 	}
-	return r.wallet()
+	return r.wallet(s.sealer)
 }
 
 // UseCode records a used code; the primary key refuses a second use.

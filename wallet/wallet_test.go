@@ -19,6 +19,9 @@ import (
 // so tests can reason about exactly when a code expires.
 var start = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
+// testDataKey seals the wallets' secrets in tests.
+var testDataKey = []byte("paydesk-wallet-tests-data-key-32")
+
 // fixture is a wallet service over a real database, with a clock tests move.
 type fixture struct {
 	db     *storage.DB
@@ -60,7 +63,7 @@ func newFixture(t *testing.T, db *storage.DB, bankCfg ...bank.SimulatorConfig) *
 func (f *fixture) newService(t *testing.T) *wallet.Service {
 	t.Helper()
 	svc, err := wallet.New(context.Background(), wallet.Config{
-		Store: wallet.NewGormStore(f.db), Ledger: f.ledger, Bank: f.bank, Attempts: storage.NewAttempts(f.db, f.clock), Clock: f.clock,
+		Store: wallet.NewGormStore(f.db, wallet.MustSealer(testDataKey)), Ledger: f.ledger, Bank: f.bank, Attempts: storage.NewAttempts(f.db, f.clock), Clock: f.clock,
 		Passwords: paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}, // cheap hashing keeps tests fast
 	})
 	if err != nil {

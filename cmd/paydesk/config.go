@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	_ "time/tzdata" // PAYDESK_TZ must resolve on a machine (or image) without zoneinfo
 
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // Deployment environments.
@@ -21,6 +23,11 @@ const (
 // source code, so anyone can forge tokens signed with it; production refuses it.
 const DevSecret = "paydesk-INSECURE-dev-secret-do-not-use-in-production"
 
+// DevDataKey seals the wallets' secrets in dev mode when no data key is
+// given (base64 of 32 bytes). It is in the source code, so it protects
+// nothing; production refuses it.
+const DevDataKey = "cGF5ZGVzay1JTlNFQ1VSRS1kZXYtZGF0YS1rZXktMDA=" // "paydesk-INSECURE-dev-data-key-00"
+
 // minSecretLen is the shortest secret production accepts: 32 bytes, the
 // size of an HMAC-SHA256 key.
 const minSecretLen = 32
@@ -32,6 +39,7 @@ type Config struct {
 	TZ        string // the merchants' default time zone, an IANA name
 	Env       string // EnvDev or EnvProduction
 	Secret    string // token signing secret
+	DataKey   string // base64 of the 32 bytes sealing wallet secrets at rest; not Secret, so either rotates alone
 	Redis     string // redis:// URL for push between instances; empty for one instance
 	LogFormat string // text or json
 	Policy    string // casbin policy file; empty for the built-in one
@@ -47,6 +55,10 @@ type Config struct {
 	Location *time.Location
 	// eventRetention is EventRetention parsed; validate sets it.
 	eventRetention time.Duration
+	// dataKey is DataKey decoded, or DevDataKey's in dev mode without one;
+	// devDataKeyInForce says which. validate sets them.
+	dataKey           string
+	devDataKeyInForce bool
 }
 
 // setting is one configuration value and the two ways to give it. A flag
@@ -62,6 +74,7 @@ var settings = append([]setting{
 	{"tz", "PAYDESK_TZ", "Asia/Shanghai", "default time `zone` of merchants (IANA name)", func(c *Config) *string { return &c.TZ }},
 	{"env", "PAYDESK_ENV", EnvDev, "`mode`: dev or production (production refuses insecure settings)", func(c *Config) *string { return &c.Env }},
 	{"secret", "PAYDESK_SECRET", "", "token signing `secret`, at least 32 bytes (required in production)", func(c *Config) *string { return &c.Secret }},
+	{"data-key", "PAYDESK_DATA_KEY", "", "`key` sealing the wallets' payment-code and dynamic-password secrets in the database: 32 random bytes in base64, e.g. from `openssl rand -base64 32` (required in production; not the token secret)", func(c *Config) *string { return &c.DataKey }},
 	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
 	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
 	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
@@ -98,6 +111,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("PAYDESK_SECRET is %d bytes; production needs at least %d", len(c.Secret), minSecretLen))
 		}
 	}
+	errs = append(errs, c.validateDataKey())
 	loc, err := time.LoadLocation(c.TZ)
 	if err != nil || c.TZ == "" {
 		errs = append(errs, fmt.Errorf("PAYDESK_TZ (--tz) %q is not a known time zone, e.g. Asia/Shanghai", c.TZ))
@@ -131,6 +145,27 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.Settle.validate(c.Env))
 	return errors.Join(errs...)
+}
+
+// validateDataKey decodes DataKey, or picks DevDataKey in dev mode without
+// one. The errors never quote the key.
+func (c *Config) validateDataKey() error {
+	c.dataKey, c.devDataKeyInForce = "", false
+	key := c.DataKey
+	switch {
+	case key == "" && c.Env == EnvProduction:
+		return errors.New("production needs PAYDESK_DATA_KEY (or --data-key): 32 random bytes in base64, e.g. from `openssl rand -base64 32`, kept out of the database and apart from PAYDESK_SECRET")
+	case key == DevDataKey && c.Env == EnvProduction:
+		return errors.New("production refuses the built-in development data key; set PAYDESK_DATA_KEY to 32 random bytes in base64")
+	case key == "" || key == DevDataKey:
+		key, c.devDataKeyInForce = DevDataKey, true
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(key))
+	if err != nil || len(b) != wallet.DataKeyLen {
+		return fmt.Errorf("PAYDESK_DATA_KEY (--data-key) must be %d bytes in base64, e.g. from `openssl rand -base64 32`", wallet.DataKeyLen)
+	}
+	c.dataKey = string(b)
+	return nil
 }
 
 // redactDSN hides the password of a mysql:// DSN, so the DSN can be logged.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -55,9 +56,20 @@ func TestConfigValidate(t *testing.T) {
 		{"public url with a path", func(c *Config) { c.PublicURL = "https://example.com/pay" }, "PAYDESK_PUBLIC_URL"},
 		{"production without secret", func(c *Config) { c.Env = EnvProduction }, "PAYDESK_SECRET"},
 		{"production without a bank secret", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, "PAYDESK_BANK_SECRET"},
+		{"production without a data key", func(c *Config) {
+			c.Env = EnvProduction
+			c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
+		}, "PAYDESK_DATA_KEY"},
+		{"production with the dev data key", func(c *Config) {
+			c.Env = EnvProduction
+			c.Secret, c.Settle.BankSecret, c.DataKey = strings.Repeat("k", 32), strings.Repeat("b", 32), DevDataKey
+		}, "development data key"},
+		{"data key not base64", func(c *Config) { c.DataKey = "not base64!" }, "PAYDESK_DATA_KEY"},
+		{"data key too short", func(c *Config) { c.DataKey = base64.StdEncoding.EncodeToString(make([]byte, 16)) }, "PAYDESK_DATA_KEY"},
 		{"production", func(c *Config) {
 			c.Env = EnvProduction
 			c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
+			c.DataKey = base64.StdEncoding.EncodeToString([]byte(strings.Repeat("d", 32)))
 		}, ""},
 		{"event retention", func(c *Config) { c.EventRetention = "720h" }, ""},
 		{"event retention too short", func(c *Config) { c.EventRetention = "10m" }, "PAYDESK_EVENT_RETENTION"},

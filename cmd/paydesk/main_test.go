@@ -174,9 +174,26 @@ func TestProductionNeedsSecret(t *testing.T) {
 		cfg.Env = EnvProduction
 		cfg.Secret = "Zm9yIHRlc3RzIG9ubHksIG5vdCBhIHJlYWwgc2VjcmV0Cg"
 		cfg.Settle.BankSecret = "YmFuayBjYWxsYmFja3MgaW4gdGVzdHMgb25seQo"
+		cfg.DataKey = "ZGF0YSBrZXkgZm9yIHRlc3RzIG9ubHksIDMyIGJ5dGU="
 		startMain(t, NewMain(cfg, logs))
-		if strings.Contains(logs.String(), cfg.Secret) || strings.Contains(logs.String(), "development secret") {
-			t.Fatalf("the logs show the secret or a dev warning:\n%s", logs)
+		for _, bad := range []string{cfg.Secret, cfg.DataKey, "development secret", "development data key"} {
+			if strings.Contains(logs.String(), bad) {
+				t.Fatalf("the logs show %q:\n%s", bad, logs)
+			}
+		}
+	})
+
+	t.Run("no data key", func(t *testing.T) {
+		dbPath := filepath.Join(t.TempDir(), "paydesk.db")
+		env := map[string]string{"PAYDESK_ENV": "production", "PAYDESK_DB": dbPath,
+			"PAYDESK_SECRET": "Zm9yIHRlc3RzIG9ubHksIG5vdCBhIHJlYWwgc2VjcmV0Cg", "PAYDESK_BANK_SECRET": "YmFuayBjYWxsYmFja3MgaW4gdGVzdHMgb25seQo"}
+		var stdout, stderr syncBuffer
+		status := run(context.Background(), []string{"--addr", "127.0.0.1:0"}, mapEnv(env), &stdout, &stderr)
+		if status == 0 || !strings.Contains(stderr.String(), "production needs PAYDESK_DATA_KEY") {
+			t.Fatalf("status %d, stderr %q; want a refusal naming PAYDESK_DATA_KEY", status, stderr.String())
+		}
+		if _, err := os.Stat(dbPath); !os.IsNotExist(err) {
+			t.Fatalf("the database was touched before the configuration was checked: %v", err)
 		}
 	})
 }
@@ -190,6 +207,9 @@ func TestDevSecretWarns(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), DevSecret) {
 		t.Fatalf("the logs show the secret")
+	}
+	if !strings.Contains(logs.String(), "development data key") || strings.Contains(logs.String(), DevDataKey) {
+		t.Fatalf("dev mode without a data key: want a warning without the key, logs:\n%s", logs)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
@@ -66,7 +67,11 @@ func (m *Main) wire(ctx context.Context) error {
 	attempts := storage.NewAttempts(m.DB, clock)
 	outbox := push.NewOutbox(m.DB, clock)
 	merchants := merchant.NewService(merchant.NewGormStorage(m.DB), l, attempts, clock, merchant.WithStaffObserver(outbox))
-	wallets, err := wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(m.DB), Ledger: l, Bank: m.Services.Bank, Attempts: attempts, Clock: clock})
+	walletStore, err := m.walletStore(ctx)
+	if err != nil {
+		return err
+	}
+	wallets, err := wallet.New(ctx, wallet.Config{Store: walletStore, Ledger: l, Bank: m.Services.Bank, Attempts: attempts, Clock: clock})
 	if err != nil {
 		return fmt.Errorf("wallets: %w", err)
 	}
@@ -88,4 +93,31 @@ func (m *Main) wire(ctx context.Context) error {
 		return m.Services.Settlement.Settled(ctx, o.MerchantID, o.PaidAt)
 	})
 	return nil
+}
+
+// walletStore returns the wallets' store, sealing their secrets under the
+// data key, after sealing any left in plain form by an older version.
+func (m *Main) walletStore(ctx context.Context) (*wallet.GormStore, error) {
+	c := &m.Config
+	if c.devDataKeyInForce {
+		m.Logger.Warn("dev mode: wallet secrets are sealed with the built-in development data key; anyone with the database can mint payment codes. Set PAYDESK_DATA_KEY for any shared deployment.")
+	}
+	sealer, err := wallet.NewSealer([]byte(c.dataKey))
+	if err != nil {
+		return nil, fmt.Errorf("wallet data key: %w", err)
+	}
+	store := wallet.NewGormStore(m.DB, sealer)
+	n, unreadable, err := store.SealPlaintextSecrets(ctx)
+	if n > 0 {
+		m.Logger.Info("sealed wallet secrets stored in plain form", slog.Int("wallets", n))
+	}
+	if len(unreadable) > 0 {
+		// Such a row refuses its payment codes; the others are served.
+		m.Logger.Error("wallet secrets that do not open under PAYDESK_DATA_KEY (wrong key, or copied between rows)",
+			slog.Int("wallets", len(unreadable)), slog.Any("first", unreadable[:min(len(unreadable), 10)]))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store, nil
 }
