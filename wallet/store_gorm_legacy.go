@@ -71,3 +71,42 @@ func (s *GormStore) SealPlaintextSecrets(ctx context.Context) (sealed int, unrea
 func scanSecrets(sc storage.Scanner, r *walletRow) error {
 	return sc.Scan(&r.ID, &r.CodeSecret, &r.TOTPSecret)
 }
+
+// ErrDataKeyWrong means the data key does not open the wallets' sealed
+// secrets: every payment code and dynamic password would be refused.
+var ErrDataKeyWrong = errors.New("the data key does not open the wallets' sealed secrets")
+
+// dataKeyProbe is how many of the newest sealed wallets CheckDataKey tries.
+const dataKeyProbe = 5
+
+// CheckDataKey opens the sealed secrets of the newest wallets that have
+// any, and returns ErrDataKeyWrong when none opens: a wrong data key is
+// then told at start-up, not by every payment refused afterwards, and
+// before SealPlaintextSecrets would seal older rows under it. One row
+// copied from another (which does not open either) does not stop paydesk;
+// a database with no sealed secret passes. The error names a wallet, never
+// a key or a secret.
+func (s *GormStore) CheckDataKey(ctx context.Context) error {
+	rows, err := storage.QueryAll(ctx, s.db, scanSecrets,
+		"SELECT id, code_secret, totp_secret FROM wallets WHERE code_secret LIKE ? OR totp_secret LIKE ? ORDER BY id DESC LIMIT ?",
+		sealedPrefix+"%", sealedPrefix+"%", dataKeyProbe)
+	if err != nil {
+		return fmt.Errorf("check the data key: %w", err)
+	}
+	// Only a secret that does not open speaks of the key; a row broken
+	// some other way (a corrupt plaintext half) is no sign either way.
+	unreadable := 0
+	for _, r := range rows {
+		_, _, _, err := r.secrets(s.sealer)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, errSecretUnreadable) {
+			unreadable++
+		}
+	}
+	if len(rows) > 0 && unreadable == len(rows) {
+		return fmt.Errorf("%w (the newest %d wallets with sealed secrets, from wallet %d)", ErrDataKeyWrong, len(rows), rows[0].ID)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -107,6 +108,12 @@ func (m *Main) walletStore(ctx context.Context) (*wallet.GormStore, error) {
 		return nil, fmt.Errorf("wallet data key: %w", err)
 	}
 	store := wallet.NewGormStore(m.DB, sealer)
+	// Before sealing: rows sealed under a wrong key would be lost to the right one.
+	if err := store.CheckDataKey(ctx); errors.Is(err, wallet.ErrDataKeyWrong) {
+		return nil, fmt.Errorf("PAYDESK_DATA_KEY (--data-key) is not the key the wallets' secrets were sealed with; every payment code and dynamic password would be refused: %w", err)
+	} else if err != nil {
+		return nil, err
+	}
 	n, unreadable, err := store.SealPlaintextSecrets(ctx)
 	if n > 0 {
 		m.Logger.Info("sealed wallet secrets stored in plain form", slog.Int("wallets", n))
