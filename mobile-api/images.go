@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/paydesk/paydesk/cashier"
 )
 
 // The sizes, in pixels, a PNG route draws at unless ?size= says otherwise.
@@ -24,6 +26,29 @@ func imageSize(c *gin.Context) (int, bool) {
 		return 0, false
 	}
 	return int(n), true
+}
+
+// qrOf serves, as a QR picture of ?size=, the payload that payload finds
+// for the route's :id (an order, a store, a ticket); its error answers
+// instead.
+func qrOf(payload func(c *gin.Context, id int64) (string, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := pathID(c)
+		if !ok {
+			return
+		}
+		size, ok := imageSize(c)
+		if !ok {
+			return
+		}
+		text, err := payload(c, id)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		pic, err := cashier.QR(text, size)
+		writePNG(c, pic, err)
+	}
 }
 
 // writePNG answers a picture. Codes change (a payment code every few

@@ -156,9 +156,9 @@ func (s *Server) routes() {
 	auth.POST("/payments/dynamic-password", s.idempotent, s.dynamicPasswordPayment)
 	auth.POST("/payment-links", s.idempotent, s.paymentLink)
 	auth.GET("/orders/:id", s.getOrder)
-	auth.GET("/orders/:id/qr.png", s.orderQR)
+	auth.GET("/orders/:id/qr.png", qrOf(s.orderQR))
 	auth.POST("/orders/:id/close", s.idempotent, s.closeOrder)
-	auth.GET("/stores/:id/qr.png", s.storeQR)
+	auth.GET("/stores/:id/qr.png", qrOf(s.storeQR))
 
 	// The wallet app.
 	s.v1.POST("/wallet/register", s.registerWallet)

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -100,46 +99,25 @@ var ErrNoQR = paydesk.Errorf(paydesk.KindNotFound, "ORDER_HAS_NO_QR", "this orde
 
 // orderQR is GET /v1/orders/:id/qr.png: the collection QR (or the payment
 // link as a QR) of an order in the caller's scope.
-func (s *Server) orderQR(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	size, ok := imageSize(c)
-	if !ok {
-		return
-	}
+func (s *Server) orderQR(c *gin.Context, id int64) (string, error) {
 	o, err := s.cfg.POS.OrderFor(c.Request.Context(), actor(c), id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return "", err
 	}
 	url := s.cfg.POS.PayURL(o)
 	if url == "" {
-		writeError(c, ErrNoQR)
-		return
+		return "", ErrNoQR
 	}
-	pic, err := cashier.QR(url, size)
-	writePNG(c, pic, err)
+	return url, nil
 }
 
 // storeQR is GET /v1/stores/:id/qr.png: the store's static QR (我的二维码),
 // which customers scan to pay any amount. Staff see their own store's;
 // owners every store of the merchant.
-func (s *Server) storeQR(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	size, ok := imageSize(c)
-	if !ok {
-		return
-	}
+func (s *Server) storeQR(c *gin.Context, id int64) (string, error) {
 	st, err := s.cfg.Merchants.Store(c.Request.Context(), actor(c), id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return "", err
 	}
-	pic, err := cashier.QR(s.cfg.POS.StoreQRURL(st.QRToken), size)
-	writePNG(c, pic, err)
+	return s.cfg.POS.StoreQRURL(st.QRToken), nil
 }

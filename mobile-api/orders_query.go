@@ -15,19 +15,19 @@ import (
 // handler passes the caller's identity to a service, which scopes the
 // answer to it; the casbin policy decides who may call each route.
 func (s *Server) afterPaymentRoutes(auth *gin.RouterGroup) {
-	auth.GET("/orders", s.listOrders)                        // orders_query.go
-	auth.POST("/orders/:id/void", s.idempotent, s.voidOrder) // orders_query.go
-	auth.POST("/orders/:id/refunds", s.idempotent, s.refund) // refunds.go
-	auth.GET("/orders/:id/refunds", s.listRefunds)           // refunds.go
-	auth.GET("/stats/today", s.statsToday)                   // stats.go
-	auth.GET("/stats/daily", s.statsDaily)                   // stats.go
-	auth.GET("/members", s.listMembers)                      // members.go
-	auth.POST("/tickets", s.issueTicket)                     // tickets.go
-	auth.GET("/tickets", s.listTickets)                      // tickets.go
-	auth.POST("/tickets/redeem", s.redeemTicket)             // tickets.go
-	auth.GET("/wallet/tickets", s.walletTickets)             // tickets.go
-	auth.GET("/wallet/tickets/:id", s.walletTicket)          // tickets.go
-	auth.GET("/wallet/tickets/:id/qr.png", s.walletTicketQR) // tickets.go
+	auth.GET("/orders", s.listOrders)                              // orders_query.go
+	auth.POST("/orders/:id/void", s.idempotent, s.voidOrder)       // orders_query.go
+	auth.POST("/orders/:id/refunds", s.idempotent, s.refund)       // refunds.go
+	auth.GET("/orders/:id/refunds", s.listRefunds)                 // refunds.go
+	auth.GET("/stats/today", s.statsToday)                         // stats.go
+	auth.GET("/stats/daily", s.statsDaily)                         // stats.go
+	auth.GET("/members", s.listMembers)                            // members.go
+	auth.POST("/tickets", s.issueTicket)                           // tickets.go
+	auth.GET("/tickets", s.listTickets)                            // tickets.go
+	auth.POST("/tickets/redeem", s.redeemTicket)                   // tickets.go
+	auth.GET("/wallet/tickets", s.walletTickets)                   // tickets.go
+	auth.GET("/wallet/tickets/:id", s.walletTicket)                // tickets.go
+	auth.GET("/wallet/tickets/:id/qr.png", qrOf(s.walletTicketQR)) // tickets.go
 }
 
 // listOrders is GET /v1/orders: the orders in the caller's scope (a

@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -172,20 +171,10 @@ func (s *Server) walletTicket(c *gin.Context) {
 
 // walletTicketQR is GET /v1/wallet/tickets/:id/qr.png: the ticket's QR to
 // show the cashier.
-func (s *Server) walletTicketQR(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
-	}
-	size, ok := imageSize(c)
-	if !ok {
-		return
-	}
+func (s *Server) walletTicketQR(c *gin.Context, id int64) (string, error) {
 	t, err := s.cfg.Tickets.WalletTicket(c.Request.Context(), walletOf(c), id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return "", err
 	}
-	pic, err := cashier.QR(pos.TicketPayload(t), size)
-	writePNG(c, pic, err)
+	return pos.TicketPayload(t), nil
 }
