@@ -27,7 +27,8 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
-	// RetryAfter, in seconds, for KindRateLimited.
+	// RetryAfter, in seconds, for KindRateLimited and KindUnavailable
+	// (where the HTTP layer says 1 when it is 0).
 	RetryAfter int
 }
 

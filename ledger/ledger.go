@@ -85,7 +85,12 @@ var (
 	ErrAccountConflict   = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LEDGER_ACCOUNT_CONFLICT", Message: "an account with this code exists with other settings"}
 	ErrInvalidTransfer   = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "LEDGER_INVALID_TRANSFER", Message: "invalid transfer"}
 	ErrNestedPost        = &paydesk.Error{Kind: paydesk.KindInternal, Code: "LEDGER_NESTED_POST", Message: "a transfer's work may not post another transfer"}
-	ErrClosed            = &paydesk.Error{Kind: paydesk.KindUnavailable, Code: "LEDGER_CLOSED", Message: "the ledger is shutting down"}
+	ErrClosed            = &paydesk.Error{Kind: paydesk.KindUnavailable, Code: "LEDGER_CLOSED", Message: "the ledger is shutting down", RetryAfter: 1}
+	// ErrNotPosted answers a transfer that the database failed to record:
+	// it did not commit (the ledger checked), or the database could not
+	// be asked. Either way posting the same reference again is safe: it
+	// is recorded once, and a transfer recorded meanwhile is answered.
+	ErrNotPosted = paydesk.ErrUnavailable.WithMessage("the database failed before the transfer was recorded: retry with the same reference")
 )
 
 // InsufficientFunds is the error for a posting that would take account below zero.
@@ -165,6 +170,12 @@ type Store interface {
 	LockAccounts(ctx context.Context, ids []AccountID) (map[AccountID]*Account, error)
 	// TransfersByReference returns the recorded transfers among refs, with their digests.
 	TransfersByReference(ctx context.Context, refs []string) (map[string]RecordedTransfer, error)
+	// CommittedTransfers is TransfersByReference for a transaction whose
+	// COMMIT failed: it reads on a fresh connection, outside any
+	// transaction, what is committed, and waits for a transaction that
+	// still writes one of refs (a COMMIT the server is still carrying
+	// out) to end first.
+	CommittedTransfers(ctx context.Context, refs []string) (map[string]RecordedTransfer, error)
 	// InsertTransfers records the transfers and returns their IDs in order.
 	InsertTransfers(ctx context.Context, ts []NewTransfer) ([]int64, error)
 	InsertEntries(ctx context.Context, es []Entry) error

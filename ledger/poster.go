@@ -182,14 +182,19 @@ func (e *errWork) Error() string { return fmt.Sprintf("work of request %d: %v", 
 // commit posts a batch in one transaction. A request whose work fails is
 // answered with its error and the rest are committed without it; a database
 // error retries the batch, then falls back to one transaction per request so
-// that one bad request cannot fail its neighbours.
+// that one bad request cannot fail its neighbours. When the COMMIT itself
+// fails, the batch may have committed all the same (the connection died
+// after the server had it): settle finds out before anyone is answered,
+// so a transfer that was recorded is never answered with an error.
 func (l *Ledger) commit(batch []*request) {
 	ctx := context.Background()
 	for attempt := 0; len(batch) > 0; attempt++ {
 		var results []result
+		applied := false
 		start := time.Now()
 		err := l.store.InTx(ctx, func(ctx context.Context) (err error) {
 			results, err = l.apply(ctx, batch)
+			applied = err == nil
 			return err
 		})
 		l.batches.Add(1)
@@ -206,6 +211,22 @@ func (l *Ledger) commit(batch []*request) {
 			batch = slices.Delete(slices.Clone(batch), we.index, we.index+1)
 			continue
 		}
+		if applied {
+			// Everything ran and only the COMMIT failed.
+			committed, serr := l.settle(batch, results)
+			if serr != nil {
+				for _, r := range batch {
+					r.done <- result{err: notPosted(r, errors.Join(err, serr))}
+				}
+				return
+			}
+			if committed {
+				for i, r := range batch {
+					r.done <- results[i]
+				}
+				return
+			}
+		}
 		if attempt < 2 && isRetryable(err) {
 			continue
 		}
@@ -215,8 +236,64 @@ func (l *Ledger) commit(batch []*request) {
 			}
 			return
 		}
-		batch[0].done <- result{err: fmt.Errorf("ledger: post %s: %w", batch[0].t.Reference, err)}
+		batch[0].done <- result{err: notPosted(batch[0], err)}
 		return
+	}
+}
+
+// notPosted is the answer to a request that the database failed to record:
+// retryable, with what went wrong for the log.
+func notPosted(r *request, cause error) error {
+	return fmt.Errorf("ledger: post %s: %w: %w", r.t.Reference, ErrNotPosted, cause)
+}
+
+// settleTries bounds how often settle asks, and settleWait how long it
+// waits for one answer; the waits between tries grow from 50 ms.
+const (
+	settleTries = 4
+	settleWait  = 15 * time.Second
+)
+
+// settle tells whether a batch whose COMMIT failed was committed after
+// all, by looking up on a fresh connection the transfers it was writing
+// (results are what apply made of it). It is either all of them, with the
+// ids they were given, or none. A batch that was to write nothing needs no
+// look-up: its answers (replays, refusals) hold either way. An error means
+// the database could not be asked.
+func (l *Ledger) settle(batch []*request, results []result) (committed bool, err error) {
+	var posted []int // indexes of the requests that were to write a transfer
+	refs := make([]string, 0, len(batch))
+	for i := range batch {
+		if results[i].err == nil && !results[i].t.Replayed {
+			posted = append(posted, i)
+			refs = append(refs, batch[i].t.Reference)
+		}
+	}
+	if len(posted) == 0 {
+		return true, nil
+	}
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), settleWait)
+		found, err := l.store.CommittedTransfers(ctx, refs)
+		cancel()
+		if err == nil {
+			// A reference recorded under another id was written by
+			// someone else (another instance); the retry that follows
+			// answers it as a replay.
+			for _, i := range posted {
+				rec, ok := found[batch[i].t.Reference]
+				if ok && rec.ID == results[i].t.ID && rec.Digest == batch[i].digest {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		if try == settleTries {
+			return false, err
+		}
+		time.Sleep(wait)
+		wait *= 2
 	}
 }
 

@@ -190,6 +190,39 @@ func (s *GormStore) TransfersByReference(ctx context.Context, refs []string) (ma
 	return out, nil
 }
 
+// CommittedTransfers reads refs on the fresh pool (storage.DB.Fresh), with
+// a shared lock on MySQL: a transaction whose connection died at its
+// COMMIT still holds its inserted rows until the server has committed or
+// rolled it back, and the locked read waits for that.
+func (s *GormStore) CommittedTransfers(ctx context.Context, refs []string) (map[string]RecordedTransfer, error) {
+	out := map[string]RecordedTransfer{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	q := "SELECT id, reference, digest, created_at FROM ledger_transfers WHERE reference IN (" + placeholders(len(refs)) + ")" + s.db.ForShare()
+	rows, err := s.db.Fresh().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find committed transfers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref string
+		var t RecordedTransfer
+		if err := rows.Scan(&t.ID, &ref, &t.Digest, &t.CreatedAt); err != nil {
+			return nil, fmt.Errorf("find committed transfers: %w", err)
+		}
+		out[ref] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find committed transfers: %w", err)
+	}
+	return out, nil
+}
+
 // The multi-row statements below come in the row counts storage.DB.Chunks
 // gives: one per 500 rows on MySQL; on SQLite powers of two, so that a few
 // statement texts per table, prepared once per connection, serve batches

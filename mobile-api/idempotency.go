@@ -173,8 +173,11 @@ func (w *recordingWriter) WriteString(s string) (int, error) {
 //     409 IDEMPOTENCY_IN_PROGRESS;
 //   - an answer of 5xx, 409 or 429 is not stored: the key can be retried.
 //
+// It marks the request as money-moving, so that a fault of the server's
+// answers 503 with retry advice, never 500 (ErrRetrySafe), key or not.
 // It runs after authenticate, which names the caller.
 func (s *Server) idempotent(c *gin.Context) {
+	c.Set(ctxRetrySafe, true)
 	key, ok, err := parseIdempotencyKey(c.Request.Header.Values(IdempotencyKeyHeader))
 	if err != nil {
 		writeError(c, err)

@@ -12,7 +12,8 @@ import (
 )
 
 // recovery turns a panicking handler into a logged stack trace and a plain
-// 500 INTERNAL envelope; the client never sees the panic value or the stack.
+// 500 INTERNAL envelope (503 UNAVAILABLE on a money-moving route); the
+// client never sees the panic value or the stack.
 func recovery() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
@@ -33,7 +34,13 @@ func recovery() gin.HandlerFunc {
 				c.Abort()
 				return
 			}
-			// Logged above with its stack; writeEnvelope answers without logging again.
+			// Logged above with its stack; writeEnvelope answers without
+			// logging again. A money-moving request is never a 500 (see
+			// ErrRetrySafe).
+			if retrySafe(c) {
+				writeEnvelope(c, http.StatusServiceUnavailable, ErrRetrySafe)
+				return
+			}
 			writeEnvelope(c, http.StatusInternalServerError, paydesk.ErrInternal)
 		}()
 		c.Next()

@@ -94,7 +94,7 @@ func TestSQLiteConstraintErrors(t *testing.T) {
 
 func TestSQLiteBusyIsRetryable(t *testing.T) {
 	db, path := openSQLiteTest(t)
-	other, err := openSQLitePool(path + "?_pragma=busy_timeout(0)&_txlock=immediate")
+	other, err := openSQLitePool(path+"?_pragma=busy_timeout(0)&_txlock=immediate", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,11 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +39,9 @@ type DB struct {
 	Dialect Dialect
 	write   *gorm.DB
 	read    *gorm.DB
+	// fresh answers what a failed commit left behind (see Fresh).
+	fresh   *sql.DB
+	sync    Sync
 	closers []func() error
 }
 
@@ -44,10 +49,12 @@ type DB struct {
 type Options struct {
 	// MaxOpenConns bounds the MySQL pool (and the SQLite read pool).
 	MaxOpenConns int
-	// SyncFull makes SQLite fsync every commit (synchronous=FULL) instead of
-	// at checkpoints (NORMAL, which survives a crash of the process but not
-	// of the machine).
-	SyncFull bool
+	// Synchronous is SQLite's durability (durability.go): SyncFull, the
+	// default, syncs every commit to disk before it is answered.
+	Synchronous Sync
+	// WrapWriter, if set, wraps the connector of SQLite's writing
+	// connection: tests kill connections with it (storagetest.Faults).
+	WrapWriter func(driver.Connector) driver.Connector
 }
 
 // Open connects to dsn: "mysql://user:pass@tcp(host:3306)/db?..." for MySQL,
@@ -57,6 +64,11 @@ func Open(dsn string, opt Options) (*DB, error) {
 	if opt.MaxOpenConns <= 0 {
 		opt.MaxOpenConns = 32
 	}
+	sync, err := ParseSync(string(opt.Synchronous))
+	if err != nil {
+		return nil, err
+	}
+	opt.Synchronous = sync
 	// No gorm PrepareStmt on either database. Its statement cache shares one
 	// lock across the pool and deadlocks when every connection is inside a
 	// transaction (gorm issues 7350, 7465), which SQLite's one-connection
@@ -105,16 +117,44 @@ func openMySQL(dsn string, cfg *gorm.Config, opt Options) (*DB, error) {
 	sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opt.MaxOpenConns)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
-	return &DB{Dialect: MySQL, write: gdb, read: gdb, closers: []func() error{sqlDB.Close}}, nil
+	fresh, err := openFreshMySQL(c)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return &DB{Dialect: MySQL, write: gdb, read: gdb, fresh: fresh, closers: []func() error{fresh.Close, sqlDB.Close}}, nil
+}
+
+// freshLockWait bounds, in seconds, how long a look-up on the fresh pool
+// waits for a transaction that still holds the rows it reads: one whose
+// connection died at its COMMIT, which the server ends (commits or rolls
+// back) as soon as it notices.
+const freshLockWait = 10
+
+// openFreshMySQL opens the pool behind DB.Fresh: no idle connections, so
+// every use dials a new one, which a dead connection in the main pool
+// cannot answer for.
+func openFreshMySQL(c *gomysql.Config) (*sql.DB, error) {
+	// Through the DSN text, as the main pool, which reads "charset" as
+	// the connection's character set, not as a variable to SET.
+	fc, err := gomysql.ParseDSN(c.FormatDSN())
+	if err != nil {
+		return nil, fmt.Errorf("storage: open mysql: %w", err)
+	}
+	fc.Params["innodb_lock_wait_timeout"] = strconv.Itoa(freshLockWait)
+	conn, err := gomysql.NewConnector(fc)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open mysql: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxIdleConns(0)
+	db.SetMaxOpenConns(4)
+	return db, nil
 }
 
 func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
-	sync := "NORMAL"
-	if opt.SyncFull {
-		sync = "FULL"
-	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + sync + ")", "foreign_keys(1)", "cache_size(-32000)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + string(opt.Synchronous) + ")", "foreign_keys(1)", "cache_size(-32000)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	// Times are written as "2006-01-02 15:04:05.999999999-07:00" in UTC and
@@ -131,7 +171,7 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 	// half-way trying to upgrade a read lock.
 	wq.Set("_txlock", "immediate")
 
-	wdb, err := openSQLitePool(path + "?" + wq.Encode())
+	wdb, err := openSQLitePool(path+"?"+wq.Encode(), opt.WrapWriter)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
@@ -143,7 +183,7 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	rdb, err := openSQLitePool(path + "?" + q.Encode())
+	rdb, err := openSQLitePool(path+"?"+q.Encode(), nil)
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
@@ -164,17 +204,23 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 		closeBoth()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	return &DB{Dialect: SQLite, write: write, read: read, closers: []func() error{rdb.Close, wdb.Close}}, nil
+	// The read pool sees what the writer committed, and only that (WAL):
+	// it is where a failed commit is looked up.
+	return &DB{Dialect: SQLite, write: write, read: read, fresh: rdb, sync: opt.Synchronous, closers: []func() error{rdb.Close, wdb.Close}}, nil
 }
 
 // openSQLitePool opens a pool of SQLite connections that keep their
-// prepared statements (see stmtCacheConnector).
-func openSQLitePool(dsn string) (*sql.DB, error) {
+// prepared statements (see stmtCacheConnector), wrapped by wrap if set.
+func openSQLitePool(dsn string, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
 	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(stmtCacheConnector{Connector: c, size: stmtCacheSize}), nil
+	var conn driver.Connector = stmtCacheConnector{Connector: c, size: stmtCacheSize}
+	if wrap != nil {
+		conn = wrap(conn)
+	}
+	return sql.OpenDB(conn), nil
 }
 
 // Close closes both pools.
@@ -191,6 +237,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	return db.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
 }
+
+// Fresh is a pool for finding out what a transaction whose COMMIT failed
+// left behind: on MySQL every use dials a new connection (none is kept
+// idle), so no connection of the main pool that died with the commit can
+// answer; on SQLite it is the read pool, which sees what the writer
+// committed and nothing else. Read it outside any transaction.
+func (db *DB) Fresh() *sql.DB { return db.fresh }
 
 // SQL returns the write pool's database/sql handle, for migrations and tools.
 func (db *DB) SQL() *sql.DB {
@@ -241,6 +294,17 @@ func (db *DB) Reader(ctx context.Context) *gorm.DB {
 		return tx
 	}
 	return db.read.WithContext(ctx)
+}
+
+// ForShare is the shared-lock suffix for SELECT: on MySQL the read waits
+// for any transaction that holds the rows (or inserted them) to end, and
+// reads what it left; SQLite needs none (see ForUpdate). LOCK IN SHARE
+// MODE is what MariaDB and MySQL both accept.
+func (db *DB) ForShare() string {
+	if db.Dialect == MySQL {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
 }
 
 // ForUpdate is the row-lock suffix for SELECT: MySQL locks the rows, SQLite

@@ -63,3 +63,44 @@ func TestInTxRollsBackAndJoins(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteSyncsEveryCommitByDefault: the server's SQLite answers a
+// commit only once it is on disk (synchronous=FULL) unless told NORMAL,
+// and says so through Durability.
+func TestSQLiteSyncsEveryCommitByDefault(t *testing.T) {
+	for _, c := range []struct {
+		sync     storage.Sync
+		want     string
+		warnings int
+	}{{"", "synchronous=FULL", 0}, {"normal", "synchronous=NORMAL", 1}, {storage.SyncFull, "synchronous=FULL", 0}} {
+		db, err := storage.Open(storagetest.DSN(t, storage.SQLite), storage.Options{Synchronous: c.sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := db.Durability(context.Background())
+		db.Close()
+		if err != nil || len(d.Settings) != 1 || d.Settings[0] != c.want || len(d.Warnings) != c.warnings {
+			t.Errorf("Synchronous %q: %+v, %v; want %s with %d warnings", c.sync, d, err, c.want, c.warnings)
+		}
+	}
+	if _, err := storage.Open(storagetest.DSN(t, storage.SQLite), storage.Options{Synchronous: "OFF"}); err == nil {
+		t.Error("synchronous OFF was accepted")
+	}
+}
+
+// TestMySQLDurabilityIsRead: the server's settings are read (what they
+// are warned about is in durability_internal_test.go: they are global
+// settings, which a test must not change on a shared server).
+func TestMySQLDurabilityIsRead(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		if d != storage.MySQL {
+			continue
+		}
+		db := storagetest.Open(t, d)
+		got, err := db.Durability(context.Background())
+		if err != nil || len(got.Settings) != 3 {
+			t.Fatalf("durability: %+v, %v", got, err)
+		}
+		t.Logf("MySQL: %v, warnings %q", got.Settings, got.Warnings)
+	}
+}
