@@ -63,7 +63,7 @@ func (s *Server) walletLogin(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	id, err := s.cfg.Wallets.Authenticate(c.Request.Context(), req.Phone, req.Password)
+	id, err := s.cfg.Wallets.Authenticate(c.Request.Context(), req.Phone, req.Password, c.ClientIP())
 	if err != nil {
 		writeError(c, err)
 		return
