@@ -2,6 +2,7 @@ package wallet_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"testing"
 	"time"
@@ -104,6 +105,45 @@ func TestDynamicPasswordLockOut(t *testing.T) {
 		f.advance(time.Minute)
 		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", f.dynamicPassword(t, a).Password, testMerchant); err != nil || got != a {
 			t.Fatalf("after the lock-out: %d, %v", got, err)
+		}
+	})
+}
+
+// TestDynamicPasswordGuessesAtManyMerchants: wrong passwords at many
+// merchants put the phone under guard — every merchant is then locked out
+// after one failure — but a merchant typing the right password pays.
+func TestDynamicPasswordGuessesAtManyMerchants(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		a := f.register(t, "13800138000")
+		// wrong(i) is never a password good now: this step's or the last's.
+		f.advance(-wallet.DynamicPasswordStep)
+		last := f.dynamicPassword(t, a).Password
+		f.advance(wallet.DynamicPasswordStep)
+		now := f.dynamicPassword(t, a).Password
+		wrong := func(i int) string {
+			for {
+				if w := fmt.Sprintf("%06d", i); w != last && w != now {
+					return w
+				}
+				i += 1000
+			}
+		}
+		for m := int64(100); m < 104; m++ { // 4 merchants, 5 failures each: the ceiling of 20
+			for i := range 5 {
+				_, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", wrong(i), m)
+				if i < 4 {
+					wantCode(t, "a wrong password", err, "DYNAMIC_PASSWORD_WRONG")
+				} else {
+					wantCode(t, "the 5th wrong password at one merchant", err, "TOO_MANY_ATTEMPTS")
+				}
+			}
+		}
+		_, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", wrong(999), 200)
+		wantCode(t, "the first wrong password at a fresh merchant of a guarded phone", err, "TOO_MANY_ATTEMPTS")
+		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", f.dynamicPassword(t, a).Password, 201); err != nil || got != a {
+			t.Fatalf("the right password at another merchant: %d, %v", got, err)
 		}
 	})
 }
