@@ -22,6 +22,7 @@ import (
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/throttle"
@@ -95,6 +96,8 @@ type testAPI struct {
 	URL string
 	// Logs collects everything the server logs, as JSON lines.
 	Logs *logBuffer
+	// SMS is the dev SMS channel the registration codes go through.
+	SMS *sms.Dev
 
 	client    *http.Client
 	phones    atomic.Int64
@@ -201,6 +204,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	}
 	t.Cleanup(api.Push.Close)
 
+	api.SMS = sms.NewDev(nil)
 	var limiter throttle.Limiter
 	if o.limiter != nil {
 		limiter = o.limiter(clock)
@@ -208,6 +212,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.Server, api.Logs = newTestServer(t, Config{
 		TrustedProxies: o.proxies,
 		Limiter:        limiter,
+		Phones:         sms.NewConfirmer(sms.NewGormStore(api.DB), api.SMS, clock),
 		DB:             api.DB,
 		Merchants:      api.Merchants,
 		Tokens:         api.Tokens,

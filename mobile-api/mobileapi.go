@@ -22,6 +22,7 @@ import (
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
@@ -73,6 +74,13 @@ type Config struct {
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
+
+	// Phones sends and checks the one-time codes that prove a caller holds
+	// the phone they register a wallet for; nil registers without one.
+	Phones *sms.Confirmer
+	// DevCodes, in dev mode only, returns the last code sent to a phone,
+	// answered as dev_code so the apps' tests can register.
+	DevCodes func(phone string) string
 
 	// TrustedProxies are the addresses (CIDRs or IPs) of the load balancers
 	// in front of the server, whose X-Forwarded-For is believed; empty
@@ -184,6 +192,7 @@ func (s *Server) routes() {
 	auth.GET("/stores/:id/qr.png", qrOf(s.storeQR))
 
 	// The wallet app.
+	s.v1.POST("/wallet/register/code", s.limit(classRegister), s.registerCode)
 	s.v1.POST("/wallet/register", s.limit(classRegister), s.registerWallet)
 	s.v1.POST("/wallet/login", s.limit(classLogin), s.walletLogin)
 	auth.POST("/wallet/logout", s.logout)
@@ -217,7 +226,7 @@ func (s *Server) now() time.Time { return s.cfg.Clock() }
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/openapi.json": true,
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
-	"POST /v1/wallet/register": true, "POST /v1/wallet/login": true,
+	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// MetricsToken, when set, also serves /metrics on the public port to
 	// requests with Authorization: Bearer <token>.
 	MetricsToken string
+	// SMS is the channel of the phone confirmation codes: "log" (dev: log
+	// the codes, answer them as dev_code) or "" (none: registration is
+	// refused with SMS_UNAVAILABLE). Dev mode defaults to log.
+	SMS string
 	// EventRetention is how long push events are kept for clients that
 	// reconnect with last_seq, a duration; empty for push.DefaultRetention.
 	EventRetention string
@@ -91,6 +95,7 @@ var settings = append([]setting{
 	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /metrics and /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
 	{"trusted-proxies", "PAYDESK_TRUSTED_PROXIES", "", "comma-separated `CIDRs` or IPs of the load balancers in front of paydesk, whose X-Forwarded-For names the client; without them every client behind a proxy shares its address and its rate limits", func(c *Config) *string { return &c.TrustedProxies }},
 	{"rate-limit", "PAYDESK_RATE_LIMIT", "on", "`on` or off: the per-client-IP and per-credential rate limits of login, registration, scans, link pages and payments (off is for load tests; production refuses it)", func(c *Config) *string { return &c.RateLimit }},
+	{"sms", "PAYDESK_SMS", "", "`channel` of the one-time codes confirming customers' phones: log (dev only: the codes are logged and answered as dev_code) or none; empty is log in dev and none in production, where wallet registration then answers 503 SMS_UNAVAILABLE until an SMS gateway is built in", func(c *Config) *string { return &c.SMS }},
 	{"metrics-token", "PAYDESK_METRICS_TOKEN", "", "bearer `token` that also serves /metrics on the public port (otherwise /metrics is only on --debug-addr)", func(c *Config) *string { return &c.MetricsToken }},
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
@@ -150,6 +155,16 @@ func (c *Config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("PAYDESK_RATE_LIMIT (--rate-limit) is %q; want on or off", c.RateLimit))
+	}
+	switch {
+	case c.SMS == "" && c.Env == EnvDev:
+		c.SMS = "log"
+	case c.SMS == "":
+		c.SMS = "none"
+	case c.SMS == "log" && c.Env == EnvProduction:
+		errs = append(errs, errors.New("production refuses PAYDESK_SMS=log: it shows every confirmation code to anyone who asks; set none until an SMS gateway is configured"))
+	case c.SMS != "log" && c.SMS != "none":
+		errs = append(errs, fmt.Errorf("PAYDESK_SMS (--sms) is %q; want log or none", c.SMS))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("PAYDESK_METRICS_TOKEN must be at least 16 characters"))

@@ -57,6 +57,8 @@ func TestConfigValidate(t *testing.T) {
 		{"trusted proxies", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7" }, ""},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8,lb.internal" }, "PAYDESK_TRUSTED_PROXIES"},
 		{"bad rate limit", func(c *Config) { c.RateLimit = "maybe" }, "PAYDESK_RATE_LIMIT"},
+		{"bad sms", func(c *Config) { c.SMS = "carrier-pigeon" }, "PAYDESK_SMS"},
+		{"production with the logging sms channel", production(func(c *Config) { c.SMS = "log" }), "PAYDESK_SMS=log"},
 		{"short metrics token", func(c *Config) { c.MetricsToken = "abc" }, "PAYDESK_METRICS_TOKEN"},
 		{"production without secret", func(c *Config) { c.Env = EnvProduction }, "PAYDESK_SECRET"},
 		{"production without a bank secret", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, "PAYDESK_BANK_SECRET"},

@@ -113,7 +113,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
 		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets,
 		Collectors:     ledgerMetrics(sv.Ledger),
-		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken})
+		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken,
+		Phones: sv.Phones, DevCodes: m.devCodes()})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
