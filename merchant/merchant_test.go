@@ -241,3 +241,34 @@ func TestLoginGuessesFromEverywhereAreGuarded(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordResetUnlocksTheLogin: a manager's password reset lifts every
+// lock on the staff member's phone, from every address, and only theirs.
+func TestPasswordResetUnlocksTheLogin(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+			for range 5 {
+				if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", ip); !errors.Is(err, merchant.ErrInvalidCredentials) {
+					t.Fatalf("wrong password from %s: %v", ip, err)
+				}
+			}
+		}
+		// A phone sharing the prefix keeps its own lock.
+		for range 5 {
+			f.svc.Login(ctx, "138000000012", "wrong-pass", "10.0.0.1")
+		}
+		if err := f.svc.ResetPassword(ctx, f.owner, f.open.Owner.ID, "new-owner-pass"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+			if _, err := f.svc.Login(ctx, "13800000001", "new-owner-pass", ip); err != nil {
+				t.Fatalf("the new password from %s after the reset: %v", ip, err)
+			}
+		}
+		if _, err := f.svc.Login(ctx, "138000000012", "whatever-1", "10.0.0.1"); paydesk.AsError(err).Code != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("another phone's lock after the reset: %v", err)
+		}
+	})
+}

@@ -156,21 +156,30 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 	return st, err
 }
 
-// ResetPassword sets a new password for a staff member the actor manages.
+// ResetPassword sets a new password for a staff member the actor manages,
+// and lifts every log-in lock on their phone: the unlock path for a
+// cashier whose phone was guessed at (loginGuard).
 func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, password string) error {
 	hash, err := s.passwords.Hash(password)
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.target(ctx, actor, id); err != nil {
+	var phone string
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		st, err := s.target(ctx, actor, id)
+		if err != nil {
 			return err
 		}
+		phone = st.Phone
 		if err := s.store.UpdateStaffPassword(ctx, id, hash); err != nil {
 			return err
 		}
 		return s.audit(ctx, actor, AuditPasswordReset, id, "")
 	})
+	if err != nil {
+		return err
+	}
+	return loginGuard(s.attempts).Unlock(ctx, truncate(phone, 40))
 }
 
 // StaffByID returns a staff member, for the per-request authentication check.

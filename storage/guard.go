@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 )
 
 // AttemptCounter is what a Guard counts failures with; *Attempts is the
@@ -70,6 +72,35 @@ func (g Guard) Fail(ctx context.Context, account, place string) (locked bool, er
 func (g Guard) Succeed(ctx context.Context, account, place string) error {
 	pair, _ := g.keys(account, place)
 	return g.Counter.Reset(ctx, pair)
+}
+
+// Unlock forgets every failure of account, from every place: the unlock
+// path after the owner has proved themselves another way (a manager's
+// password reset). Its counter must be able to forget by key prefix
+// (*Attempts can).
+func (g Guard) Unlock(ctx context.Context, account string) error {
+	r, ok := g.Counter.(interface {
+		ResetPrefix(ctx context.Context, prefix string) error
+	})
+	if !ok {
+		return errors.New("unlock: the attempt counter cannot forget by prefix")
+	}
+	pair, acct := g.keys(account, "")
+	if err := r.ResetPrefix(ctx, pair); err != nil {
+		return err
+	}
+	return g.Counter.Reset(ctx, acct)
+}
+
+// ResetPrefix forgets the failures of every key starting with prefix.
+func (a *Attempts) ResetPrefix(ctx context.Context, prefix string) error {
+	// '!' escapes: a backslash would mean two different things to MySQL
+	// and SQLite string literals.
+	esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(prefix)
+	if err := a.db.Writer(ctx).Exec("DELETE FROM attempts WHERE attempt_key LIKE ? ESCAPE '!'", esc+"%").Error; err != nil {
+		return fmt.Errorf("reset attempts: %w", err)
+	}
+	return nil
 }
 
 // truncateKey bounds the part of a key that comes from the client.
