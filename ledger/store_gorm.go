@@ -29,9 +29,11 @@ type retryable struct{ error }
 func (r retryable) Retryable() bool { return true }
 func (r retryable) Unwrap() error   { return r.error }
 
-// InTx runs fn in a transaction, marking errors a retry may cure.
+// InTx runs fn in a transaction, marking errors a retry may cure. It is the
+// poster's batch, so it runs on the batch pool (storage.DB.InBatchTx),
+// where the gathered writes go in one round trip.
 func (s *GormStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	err := s.db.InTx(ctx, fn)
+	err := s.db.InBatchTx(ctx, fn)
 	if storage.IsRetryable(err) {
 		return retryable{err}
 	}

@@ -3,6 +3,7 @@ package merchant_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -186,12 +187,17 @@ func TestLoginIsThrottledAndAudited(t *testing.T) {
 				t.Fatalf("wrong password %d: %v", i, err)
 			}
 		}
-		_, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.3")
-		if pe := paydesk.AsError(err); pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter <= 0 {
-			t.Fatalf("locked phone, right password: %v", err)
+		// The address that guessed is locked out of the phone, even with
+		// the right password; the owner elsewhere is not.
+		_, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.2")
+		if pe := paydesk.AsError(err); pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter <= 0 || pe.RetryAfter > 900 {
+			t.Fatalf("locked (phone, IP), right password: %v", err)
+		}
+		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.3"); err != nil {
+			t.Fatalf("right password from another IP: %v", err)
 		}
 		f.now = f.now.Add(16 * time.Minute)
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.3"); err != nil {
+		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.2"); err != nil {
 			t.Fatalf("after the lock-out: %v", err)
 		}
 		events, _ := f.svc.AuditEvents(ctx, f.owner, 100)
@@ -203,6 +209,66 @@ func TestLoginIsThrottledAndAudited(t *testing.T) {
 		}
 		if failed != 5 {
 			t.Errorf("%d failed logins audited for the merchant, want 5", failed)
+		}
+	})
+}
+
+// TestLoginGuessesFromEverywhereAreGuarded: guesses spread over many
+// addresses put the phone over its ceiling, after which every address is
+// locked out after one failure — but an address that gets the password
+// right the first time still logs in.
+func TestLoginGuessesFromEverywhereAreGuarded(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		for i := 0; i < 10; i++ { // 20 failures, 2 per address: below its limit of 5
+			ip := fmt.Sprintf("198.51.100.%d", i)
+			for j := 0; j < 2; j++ {
+				if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", ip); !errors.Is(err, merchant.ErrInvalidCredentials) {
+					t.Fatalf("guess %d from %s: %v", j, ip, err)
+				}
+			}
+		}
+		// Guarded: a fresh address is locked out after its first failure.
+		if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", "203.0.113.1"); !errors.Is(err, merchant.ErrInvalidCredentials) {
+			t.Fatalf("first guess from a fresh address: %v", err)
+		}
+		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "203.0.113.1"); paydesk.AsError(err).Code != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("second try from a guarded phone's failing address: %v, want TOO_MANY_ATTEMPTS", err)
+		}
+		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "203.0.113.2"); err != nil {
+			t.Fatalf("the owner's right password from another address: %v", err)
+		}
+	})
+}
+
+// TestPasswordResetUnlocksTheLogin: a manager's password reset lifts every
+// lock on the staff member's phone, from every address, and only theirs.
+func TestPasswordResetUnlocksTheLogin(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+			for range 5 {
+				if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", ip); !errors.Is(err, merchant.ErrInvalidCredentials) {
+					t.Fatalf("wrong password from %s: %v", ip, err)
+				}
+			}
+		}
+		// A phone sharing the prefix keeps its own lock.
+		for range 5 {
+			f.svc.Login(ctx, "138000000012", "wrong-pass", "10.0.0.1")
+		}
+		if err := f.svc.ResetPassword(ctx, f.owner, f.open.Owner.ID, "new-owner-pass"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
+			if _, err := f.svc.Login(ctx, "13800000001", "new-owner-pass", ip); err != nil {
+				t.Fatalf("the new password from %s after the reset: %v", ip, err)
+			}
+		}
+		if _, err := f.svc.Login(ctx, "138000000012", "whatever-1", "10.0.0.1"); paydesk.AsError(err).Code != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("another phone's lock after the reset: %v", err)
 		}
 	})
 }

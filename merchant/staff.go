@@ -156,21 +156,30 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 	return st, err
 }
 
-// ResetPassword sets a new password for a staff member the actor manages.
+// ResetPassword sets a new password for a staff member the actor manages,
+// and lifts every log-in lock on their phone: the unlock path for a
+// cashier whose phone was guessed at (loginGuard).
 func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, password string) error {
 	hash, err := s.passwords.Hash(password)
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.target(ctx, actor, id); err != nil {
+	var phone string
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		st, err := s.target(ctx, actor, id)
+		if err != nil {
 			return err
 		}
+		phone = st.Phone
 		if err := s.store.UpdateStaffPassword(ctx, id, hash); err != nil {
 			return err
 		}
 		return s.audit(ctx, actor, AuditPasswordReset, id, "")
 	})
+	if err != nil {
+		return err
+	}
+	return loginGuard(s.attempts).Unlock(ctx, truncate(phone, 40))
 }
 
 // StaffByID returns a staff member, for the per-request authentication check.
@@ -179,16 +188,22 @@ func (s *Service) StaffByID(ctx context.Context, id int64) (Staff, error) {
 	return st, asNotFound(err, ErrStaffNotFound)
 }
 
-// Login throttling: a phone is locked after 5 failures in 15 minutes, an IP
-// after 30, each for 15 minutes.
-var (
-	phoneRule = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	ipRule    = storage.AttemptRule{Max: 30, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-)
+// loginGuard throttles staff log-in (storage.Guard): 5 failures of a phone
+// from one IP in 15 minutes lock that IP out of that phone for 15 minutes;
+// after 20 failures of a phone from anywhere in 15 minutes, every IP is
+// locked out of it after its first failure, for the next 15 minutes. No
+// one is locked out of their own phone by somebody else's guesses. The
+// per-IP token bucket in front of the route (mobile-api) slows one client.
+func loginGuard(c storage.AttemptCounter) storage.Guard {
+	return storage.Guard{Counter: c, Prefix: "login",
+		Pair:    storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+		Guarded: storage.AttemptRule{Max: 1, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
+		Account: storage.AttemptRule{Max: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
+}
 
-// Login checks a phone and password. Failures are throttled per phone and
-// per IP (TOO_MANY_ATTEMPTS) and audited; a wrong phone and a wrong password
-// answer the same INVALID_CREDENTIALS in the same time.
+// Login checks a phone and password. Failures are throttled per (phone, IP)
+// (TOO_MANY_ATTEMPTS, see loginGuard) and audited; a wrong phone and a wrong
+// password answer the same INVALID_CREDENTIALS in the same time.
 func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff, error) {
 	// The counter is keyed on the normalised number, so that "139 0000 0001"
 	// and "13900000001" share one budget of guesses.
@@ -197,11 +212,10 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 	if perr != nil {
 		key = phone
 	}
-	phoneKey, ipKey := "login:phone:"+truncate(key, 40), "login:ip:"+ip
-	for _, k := range []string{ipKey, phoneKey} {
-		if err := s.attempts.Check(ctx, k); err != nil {
-			return Staff{}, err
-		}
+	key = truncate(key, 40)
+	guard := loginGuard(s.attempts)
+	if err := guard.Check(ctx, key, ip); err != nil {
+		return Staff{}, err
 	}
 	var (
 		st   Staff
@@ -222,10 +236,7 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 	}
 	if !ok {
 		s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginFailed, Detail: phone, IP: ip, CreatedAt: s.clock()})
-		if _, err := s.attempts.Fail(ctx, phoneKey, phoneRule); err != nil {
-			return Staff{}, err
-		}
-		if _, err := s.attempts.Fail(ctx, ipKey, ipRule); err != nil {
+		if _, err := guard.Fail(ctx, key, ip); err != nil {
 			return Staff{}, err
 		}
 		return Staff{}, ErrInvalidCredentials
@@ -233,7 +244,7 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 	if st.Status != Active {
 		return Staff{}, ErrStaffDisabled
 	}
-	if err := s.attempts.Reset(ctx, phoneKey); err != nil {
+	if err := guard.Succeed(ctx, key, ip); err != nil {
 		return Staff{}, err
 	}
 	s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginSucceeded, TargetID: st.ID, IP: ip, CreatedAt: s.clock()})

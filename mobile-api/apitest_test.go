@@ -22,8 +22,10 @@ import (
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
+	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -94,6 +96,8 @@ type testAPI struct {
 	URL string
 	// Logs collects everything the server logs, as JSON lines.
 	Logs *logBuffer
+	// SMS is the dev SMS channel the registration codes go through.
+	SMS *sms.Dev
 
 	client    *http.Client
 	phones    atomic.Int64
@@ -114,6 +118,24 @@ type apiOptions struct {
 	db     *storage.DB // nil: a fresh database
 	push   push.Config
 	tokens rbac.TokenOptions
+	// proxies and limiter are Config.TrustedProxies and Config.Limiter;
+	// limiter is called with the test's clock.
+	proxies []string
+	limiter func(paydesk.Clock) throttle.Limiter
+}
+
+// withTrustedProxies believes the X-Forwarded-For of these proxies (the
+// tests' own 127.0.0.1/32 lets a test say which client it is).
+func withTrustedProxies(cidrs ...string) apiOption {
+	return func(o *apiOptions) { o.proxies = cidrs }
+}
+
+// withRateLimits turns the per-route-class rate limits on, with in-memory
+// buckets on the test's clock.
+func withRateLimits() apiOption {
+	return func(o *apiOptions) {
+		o.limiter = func(c paydesk.Clock) throttle.Limiter { return throttle.NewMemory(c) }
+	}
 }
 
 // apiOption changes how newTestAPI builds the API.
@@ -182,20 +204,28 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	}
 	t.Cleanup(api.Push.Close)
 
+	api.SMS = sms.NewDev(nil)
+	var limiter throttle.Limiter
+	if o.limiter != nil {
+		limiter = o.limiter(clock)
+	}
 	api.Server, api.Logs = newTestServer(t, Config{
-		DB:          api.DB,
-		Merchants:   api.Merchants,
-		Tokens:      api.Tokens,
-		Enforcer:    api.Enforcer,
-		Wallets:     api.Wallets,
-		POS:         api.POS,
-		Idempotency: storage.NewIdempotencyKeys(api.DB, clock),
-		Clock:       clock,
-		Push:        api.Push,
-		Settlement:  api.Settlement,
-		Stats:       stats,
-		Members:     members,
-		Tickets:     pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
+		TrustedProxies: o.proxies,
+		Limiter:        limiter,
+		Phones:         sms.NewConfirmer(sms.NewGormStore(api.DB), api.SMS, clock),
+		DB:             api.DB,
+		Merchants:      api.Merchants,
+		Tokens:         api.Tokens,
+		Enforcer:       api.Enforcer,
+		Wallets:        api.Wallets,
+		POS:            api.POS,
+		Idempotency:    storage.NewIdempotencyKeys(api.DB, clock),
+		Clock:          clock,
+		Push:           api.Push,
+		Settlement:     api.Settlement,
+		Stats:          stats,
+		Members:        members,
+		Tickets:        pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()

@@ -35,13 +35,32 @@ func (api *testAPI) nextCustomerPhone() string {
 func (api *testAPI) newCustomer(t testing.TB) *customer {
 	t.Helper()
 	c := &customer{Phone: api.nextCustomerPhone(), Password: "wallet-pass-1"}
-	r, err := api.send("POST", "/v1/wallet/register", "", map[string]string{"phone": c.Phone, "password": c.Password})
+	r, err := api.send("POST", "/v1/wallet/register", "", map[string]string{"phone": c.Phone, "password": c.Password, "code": api.registerCode(t, c.Phone)})
 	if err != nil || r.Status != http.StatusCreated {
 		t.Fatalf("register %s: %v %+v", c.Phone, err, r)
 	}
 	c.Access, c.Refresh = r.JSON["access_token"].(string), r.JSON["refresh_token"].(string)
 	c.ID = wallet.WalletID(r.JSON["wallet"].(map[string]any)["id"].(float64))
 	return c
+}
+
+// registerCode asks POST /v1/wallet/register/code for a code for phone
+// and reads it from the dev SMS channel, as the customer reads the SMS.
+func (api *testAPI) registerCode(t testing.TB, phone string) string {
+	t.Helper()
+	r, err := api.send("POST", "/v1/wallet/register/code", "", map[string]string{"phone": phone})
+	if err != nil || r.Status != http.StatusAccepted {
+		t.Fatalf("register code for %s: %v %+v", phone, err, r)
+	}
+	norm, _ := paydesk.NormalizePhone(phone)
+	code := api.SMS.LastCode(norm)
+	if code == "" {
+		t.Fatalf("no code sent to %s", phone)
+	}
+	if _, ok := r.JSON["dev_code"]; ok {
+		t.Fatalf("dev_code answered without Config.DevCodes: %s", r.Raw)
+	}
+	return code
 }
 
 // fund binds a card to the wallet and tops it up with amount, over HTTP.

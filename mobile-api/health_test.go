@@ -16,7 +16,7 @@ func TestReadyz(t *testing.T) {
 		if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
 			t.Fatalf("GET /readyz = %d %q, want 200 ok", rec.Code, rec.Body.String())
 		}
-		if rec := serve(s.Handler(), "GET", "/metrics", nil, nil); !strings.Contains(rec.Body.String(), `go_sql_open_connections{db_name="paydesk"}`) {
+		if rec := serve(s.MetricsHandler(), "GET", "/metrics", nil, nil); !strings.Contains(rec.Body.String(), `go_sql_open_connections{db_name="paydesk"}`) {
 			t.Errorf("/metrics lacks the database pool stats")
 		}
 

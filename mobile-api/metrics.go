@@ -1,6 +1,7 @@
 package mobileapi
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -20,6 +21,7 @@ type httpMetrics struct {
 	duration      *prometheus.HistogramVec
 	sockets       prometheus.Gauge
 	socketsClosed *prometheus.CounterVec
+	rateLimited   *prometheus.CounterVec
 }
 
 // newMetrics makes the Server's own registry, so that two servers in one
@@ -49,6 +51,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 			Name:      "websockets_closed_total",
 			Help:      "Websockets ended, by reason: slow_consumer, staff_disabled, token_expired, logged_out, server_closing, peer_closed, peer_timeout, write_failed, error.",
 		}, []string{"reason"}),
+		rateLimited: newRateLimitedCounter(),
 	}
 	for _, r := range socketEndReasons {
 		m.socketsClosed.WithLabelValues(r)
@@ -65,7 +68,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 	})
 	buildInfo.Set(1)
 	reg.MustRegister(
-		m.requests, m.duration, m.sockets, m.socketsClosed, buildInfo,
+		m.requests, m.duration, m.sockets, m.socketsClosed, m.rateLimited, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -95,6 +98,23 @@ func methodLabel(m string) string {
 		return m
 	}
 	return "OTHER"
+}
+
+// MetricsHandler serves the metrics, for a private listener
+// (PAYDESK_DEBUG_ADDR): they tell an outsider the traffic, the pool's state
+// and the build, so the public handler serves them only behind
+// Config.MetricsToken.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler() }
+
+// metricsAuth lets through the requests bearing Config.MetricsToken, and
+// answers the others as if /metrics did not exist.
+func (s *Server) metricsAuth(c *gin.Context) {
+	if subtle.ConstantTimeCompare([]byte(bearerToken(c)), []byte(s.cfg.MetricsToken)) != 1 {
+		noRoute(c)
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 func (s *Server) metricsHandler() http.Handler {

@@ -22,7 +22,7 @@ func TestMetrics(t *testing.T) {
 	serve(s.Handler(), "BREW", "/healthz", nil, nil)
 	serve(other.Handler(), "GET", "/healthz", nil, nil)
 
-	rec := serve(s.Handler(), "GET", "/metrics", nil, nil)
+	rec := serve(s.MetricsHandler(), "GET", "/metrics", nil, nil)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics = %d", rec.Code)
 	}

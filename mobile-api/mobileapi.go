@@ -22,7 +22,9 @@ import (
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -72,6 +74,27 @@ type Config struct {
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
+
+	// Phones sends and checks the one-time codes that prove a caller holds
+	// the phone they register a wallet for; nil registers without one.
+	Phones *sms.Confirmer
+	// DevCodes, in dev mode only, returns the last code sent to a phone,
+	// answered as dev_code so the apps' tests can register.
+	DevCodes func(phone string) string
+
+	// TrustedProxies are the addresses (CIDRs or IPs) of the load balancers
+	// in front of the server, whose X-Forwarded-For is believed; empty
+	// believes none, and the client IP is the peer address. Behind a proxy
+	// that is not listed every client shares the proxy's address, and so
+	// its rate limits.
+	TrustedProxies []string
+	// Limiter holds the token buckets of the per-route-class rate limits
+	// (ratelimit.go); nil limits nothing.
+	Limiter throttle.Limiter
+	// MetricsToken, when not empty, serves /metrics on the public handler
+	// to requests bearing it (Authorization: Bearer); when empty /metrics
+	// is not on the public handler at all, only on MetricsHandler.
+	MetricsToken string
 }
 
 // Server is the API: a gin engine with the common middleware and routes,
@@ -89,6 +112,7 @@ type Server struct {
 // New builds the API with every route registered. Routes must not be added
 // once Handler has started serving: gin's router is not safe for that.
 func New(cfg Config) *Server {
+	cfg.TrustedProxies = append([]string(nil), cfg.TrustedProxies...)
 	// Release mode silences gin's debug printing of every route at start-up;
 	// the mode is process-wide, and stored atomically by gin.
 	gin.SetMode(gin.ReleaseMode)
@@ -113,9 +137,14 @@ func New(cfg Config) *Server {
 	// fallback its deadline and cancellation are the request's.
 	e.ContextWithFallback = true
 	// Without trusted proxies the client IP is the peer address; an
-	// X-Forwarded-For from the internet is not believed. SetTrustedProxies
-	// cannot fail for nil.
-	_ = e.SetTrustedProxies(nil)
+	// X-Forwarded-For from the internet is not believed. cmd/paydesk has
+	// checked the list; a bad entry here believes no proxy.
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil || len(cfg.TrustedProxies) == 0 {
+		if err != nil {
+			s.log.Error("trusted proxies refused; believing none", "error", err)
+		}
+		_ = e.SetTrustedProxies(nil)
+	}
 
 	// Order matters: the request id comes first so everything after can log
 	// it; the log and metrics wrap recovery so a panic is seen as a 500.
@@ -133,12 +162,14 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	s.engine.GET("/healthz", s.healthz)
 	s.engine.GET("/readyz", s.readyz)
-	s.engine.GET("/metrics", gin.WrapH(s.metricsHandler()))
+	if s.cfg.MetricsToken != "" {
+		s.engine.GET("/metrics", s.metricsAuth, gin.WrapH(s.metricsHandler()))
+	}
 	s.v1.GET("/openapi.json", serveOpenAPI)
 
 	// Public: the ways to get a token.
-	s.v1.POST("/auth/login", s.login)
-	s.v1.POST("/auth/refresh", s.refresh)
+	s.v1.POST("/auth/login", s.limit(classLogin), s.login)
+	s.v1.POST("/auth/refresh", s.limit(classLogin), s.refresh)
 
 	// Everything else needs a token and the policy's permission.
 	auth := s.v1.Group("", s.authenticate)
@@ -151,18 +182,19 @@ func (s *Server) routes() {
 
 	// The cashier's ways to get paid, and the orders they make. Every
 	// money-moving POST takes an Idempotency-Key (s.idempotent).
-	auth.POST("/payments/scan", s.idempotent, s.scanPayment)
-	auth.POST("/payments/qr", s.idempotent, s.collectionQR)
-	auth.POST("/payments/dynamic-password", s.idempotent, s.dynamicPasswordPayment)
-	auth.POST("/payment-links", s.idempotent, s.paymentLink)
+	auth.POST("/payments/scan", s.limit(classPayment), s.idempotent, s.scanPayment)
+	auth.POST("/payments/qr", s.limit(classPayment), s.idempotent, s.collectionQR)
+	auth.POST("/payments/dynamic-password", s.limit(classPayment), s.idempotent, s.dynamicPasswordPayment)
+	auth.POST("/payment-links", s.limit(classPayment), s.idempotent, s.paymentLink)
 	auth.GET("/orders/:id", s.getOrder)
 	auth.GET("/orders/:id/qr.png", qrOf(s.orderQR))
 	auth.POST("/orders/:id/close", s.idempotent, s.closeOrder)
 	auth.GET("/stores/:id/qr.png", qrOf(s.storeQR))
 
 	// The wallet app.
-	s.v1.POST("/wallet/register", s.registerWallet)
-	s.v1.POST("/wallet/login", s.walletLogin)
+	s.v1.POST("/wallet/register/code", s.limit(classRegister), s.registerCode)
+	s.v1.POST("/wallet/register", s.limit(classRegister), s.registerWallet)
+	s.v1.POST("/wallet/login", s.limit(classLogin), s.walletLogin)
 	auth.POST("/wallet/logout", s.logout)
 	auth.GET("/wallet", s.getWallet)
 	auth.POST("/wallet/cards", s.bindCard)
@@ -173,8 +205,8 @@ func (s *Server) routes() {
 	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(cashier.QR))
 	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
 	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
-	auth.POST("/wallet/scan", s.scanQR)
-	auth.POST("/wallet/pay", s.idempotent, s.pay)
+	auth.POST("/wallet/scan", s.limit(classScan), s.scanQR)
+	auth.POST("/wallet/pay", s.limit(classPayment), s.idempotent, s.pay)
 	auth.POST("/wallet/payments/:id/confirm", s.idempotent, s.confirmPayment)
 	auth.POST("/wallet/payments/:id/decline", s.idempotent, s.declinePayment)
 	s.v1.GET("/ws", s.wsToken, s.authenticate, s.websocket) // real-time push (ws.go)
@@ -182,8 +214,8 @@ func (s *Server) routes() {
 	s.afterPaymentRoutes(auth)                              // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 
 	// The pages a payment link or a scanned QR opens in the customer's browser.
-	s.engine.GET("/p/o/:token", s.payPage(pos.PayloadOrder))
-	s.engine.GET("/p/s/:token", s.payPage(pos.PayloadStore))
+	s.engine.GET("/p/o/:token", s.limit(classLinkPage), s.payPage(pos.PayloadOrder))
+	s.engine.GET("/p/s/:token", s.limit(classLinkPage), s.payPage(pos.PayloadStore))
 }
 
 // now is the API's clock.
@@ -194,7 +226,7 @@ func (s *Server) now() time.Time { return s.cfg.Clock() }
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /v1/openapi.json": true,
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
-	"POST /v1/wallet/register": true, "POST /v1/wallet/login": true,
+	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -41,12 +42,63 @@ func (s *Server) issueWalletTokens(c *gin.Context, status int, id wallet.WalletI
 	c.JSON(status, walletTokensJSON{tokensJSON: tokensView(pair), Wallet: walletRefJSON{ID: int64(id), Phone: norm}})
 }
 
-// registerWallet is POST /v1/wallet/register: a new wallet for a phone
-// number, logged in at once.
-func (s *Server) registerWallet(c *gin.Context) {
-	var req loginRequest
+type registerCodeRequest struct {
+	Phone string `json:"phone"`
+}
+
+type registerCodeJSON struct {
+	Phone            string `json:"phone"`
+	ExpiresInSeconds int    `json:"expires_in_seconds"`
+	// DevCode is the code itself, only from a dev-mode server (its SMS
+	// channel sends nothing), so that the apps' tests can register.
+	DevCode string `json:"dev_code,omitempty"`
+}
+
+// registerCode is POST /v1/wallet/register/code: send the one-time code
+// that proves the caller holds the phone they register. One code per
+// phone per minute (PHONE_CODE_TOO_SOON), and the register class's
+// per-IP bucket.
+func (s *Server) registerCode(c *gin.Context) {
+	var req registerCodeRequest
 	if !bindJSON(c, &req) {
 		return
+	}
+	if s.cfg.Phones == nil {
+		writeError(c, sms.ErrNoChannel)
+		return
+	}
+	phone, err := s.cfg.Phones.Send(c.Request.Context(), req.Phone, sms.PurposeRegister)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := registerCodeJSON{Phone: phone, ExpiresInSeconds: int(sms.CodeLifetime / time.Second)}
+	if s.cfg.DevCodes != nil {
+		out.DevCode = s.cfg.DevCodes(phone)
+	}
+	c.JSON(http.StatusAccepted, out)
+}
+
+type registerRequest struct {
+	Phone    string `json:"phone"`
+	Password string `json:"password"`
+	// Code is the one POST /v1/wallet/register/code sent to the phone.
+	Code string `json:"code"`
+}
+
+// registerWallet is POST /v1/wallet/register: a new wallet for a phone
+// number, confirmed with the code sent to it, logged in at once. Without
+// Config.Phones (tests of other things) no code is asked.
+func (s *Server) registerWallet(c *gin.Context) {
+	var req registerRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if s.cfg.Phones != nil {
+		if err := s.cfg.Phones.Confirm(c.Request.Context(), req.Phone, sms.PurposeRegister, req.Code); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	id, err := s.cfg.Wallets.Register(c.Request.Context(), req.Phone, req.Password)
 	if err != nil {
@@ -63,7 +115,7 @@ func (s *Server) walletLogin(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	id, err := s.cfg.Wallets.Authenticate(c.Request.Context(), req.Phone, req.Password)
+	id, err := s.cfg.Wallets.Authenticate(c.Request.Context(), req.Phone, req.Password, c.ClientIP())
 	if err != nil {
 		writeError(c, err)
 		return

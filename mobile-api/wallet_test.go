@@ -22,12 +22,32 @@ func TestWalletAccount(t *testing.T) {
 	eachAPI(t, func(t *testing.T, api *testAPI) {
 		ctx := context.Background()
 		c := api.newCustomer(t)
-		wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": "+86 " + c.Phone, "password": "another-pass"}),
+		api.Clock.Advance(time.Minute) // the next code for c's phone may go
+		wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": "+86 " + c.Phone, "password": "another-pass", "code": api.registerCode(t, c.Phone)}),
 			http.StatusConflict, "PHONE_TAKEN")
-		wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": api.nextCustomerPhone(), "password": "short"}),
+		weak := api.nextCustomerPhone()
+		wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": weak, "password": "short", "code": api.registerCode(t, weak)}),
 			http.StatusBadRequest, "WEAK_PASSWORD")
-		wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": "call me", "password": "long-enough"}),
+		wantError(t, api.request(t, "POST", "/v1/wallet/register/code", "", map[string]string{"phone": "call me"}),
 			http.StatusBadRequest, "INVALID_PHONE")
+
+		t.Run("the phone is confirmed by its code", func(t *testing.T) {
+			p := api.nextCustomerPhone()
+			wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": p, "password": "long-enough"}),
+				http.StatusBadRequest, "INVALID_PHONE_CODE")
+			wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": p, "password": "long-enough", "code": "123456"}),
+				http.StatusUnprocessableEntity, "PHONE_CODE_WRONG") // none was sent
+			code := api.registerCode(t, p)
+			r := api.request(t, "POST", "/v1/wallet/register/code", "", map[string]string{"phone": p})
+			wantError(t, r, http.StatusTooManyRequests, "PHONE_CODE_TOO_SOON")
+			if r.Header.Get("Retry-After") == "" {
+				t.Fatal("PHONE_CODE_TOO_SOON without Retry-After")
+			}
+			wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
+			wantError(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": p, "password": "long-enough", "code": wrong}),
+				http.StatusUnprocessableEntity, "PHONE_CODE_WRONG")
+			wantStatus(t, api.request(t, "POST", "/v1/wallet/register", "", map[string]string{"phone": p, "password": "long-enough", "code": code}), http.StatusCreated)
+		})
 
 		r := api.request(t, "POST", "/v1/wallet/login", "", map[string]string{"phone": c.Phone, "password": c.Password})
 		wantStatus(t, r, http.StatusOK)

@@ -3,7 +3,6 @@ package mobileapi
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,19 +20,11 @@ func (api *testAPI) refreshTokens(t *testing.T, refresh string) (access, nextRef
 	return str(t, r.JSON, "access_token"), str(t, r.JSON, "refresh_token")
 }
 
-// metricsText returns the body of GET /metrics.
+// metricsText returns the body of GET /metrics, as the private listener
+// serves it.
 func (api *testAPI) metricsText(t *testing.T) string {
 	t.Helper()
-	res, err := api.client.Get(api.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return serve(api.Server.MetricsHandler(), "GET", "/metrics", nil, nil).Body.String()
 }
 
 // waitMetrics waits until /metrics shows every line of want.

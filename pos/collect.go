@@ -60,7 +60,7 @@ func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req
 		}
 		return replay(prev)
 	}
-	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password)
+	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password, c.MerchantID)
 	if err != nil {
 		return s.refuse(ctx, o, err)
 	}

@@ -358,14 +358,16 @@ func TestBulkAndImmediateInterleave(t *testing.T) {
 func countStatements(db *storage.DB) *atomic.Int64 {
 	var n atomic.Int64
 	count := func(*gorm.DB) { n.Add(1) }
-	cb := db.Writer(context.Background()).Callback()
-	for i, p := range []interface {
-		Register(string, func(*gorm.DB)) error
-	}{cb.Create(), cb.Query(), cb.Update(), cb.Delete(), cb.Row(), cb.Raw()} {
-		if err := p.Register(fmt.Sprintf("test:count%d", i), count); err != nil {
-			panic(err)
+	db.WritePools(func(pool *gorm.DB) {
+		cb := pool.Callback()
+		for i, p := range []interface {
+			Register(string, func(*gorm.DB)) error
+		}{cb.Create(), cb.Query(), cb.Update(), cb.Delete(), cb.Row(), cb.Raw()} {
+			if err := p.Register(fmt.Sprintf("test:count%d", i), count); err != nil {
+				panic(err)
+			}
 		}
-	}
+	})
 	return &n
 }
 
@@ -373,7 +375,8 @@ func countStatements(db *storage.DB) *atomic.Int64 {
 // numbers (SQLite: an upsert ... RETURNING per sequence table; MySQL: both
 // upserts in one multi-statement, then one read) and the inserts, however
 // many events, merchants and wallets; one at a time, an event costs as
-// many per event.
+// many per event. Both run in the ledger poster's kind of transaction
+// (InBatchTx), the only one whose MySQL connections take multi-statements.
 func TestBulkStatements(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
@@ -383,7 +386,7 @@ func TestBulkStatements(t *testing.T) {
 		batch := bulkBatch()
 		for round := range 2 { // sequences new, then existing
 			var atFlush int64
-			err := db.InTx(ctx, func(ctx context.Context) error {
+			err := db.InBatchTx(ctx, func(ctx context.Context) error {
 				ctx, bulk := db.WithBulk(ctx)
 				for _, e := range batch {
 					if _, err := ob.Emit(ctx, e); err != nil {
@@ -405,7 +408,7 @@ func TestBulkStatements(t *testing.T) {
 			}
 		}
 		var atOnce int64
-		err := db.InTx(ctx, func(ctx context.Context) error {
+		err := db.InBatchTx(ctx, func(ctx context.Context) error {
 			statements.Store(0)
 			for _, e := range batch {
 				if _, err := ob.Emit(ctx, e); err != nil {

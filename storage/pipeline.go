@@ -13,17 +13,20 @@ type Stmt struct {
 }
 
 // ExecAll runs writes whose results nobody reads, in order, within the
-// transaction in ctx (or each on its own without one). On MySQL they go in
-// one round trip, as one multi-statement query: inside the hot account's
-// batch every round trip waits on a busy server, and a batch's gathered
-// writes used to cost one each. On SQLite, which has no round trips, they
-// run one after another. The first failure stops the rest and is returned.
+// transaction in ctx (or each on its own without one). In a MySQL
+// transaction of InBatchTx they go in one round trip, as one
+// multi-statement query: inside the hot account's batch every round trip
+// waits on a busy server, and a batch's gathered writes used to cost one
+// each. Elsewhere — SQLite, which has no round trips, and MySQL's other
+// pools, which refuse multi-statement queries — they run one after
+// another. The first failure stops the rest and is returned.
 func (db *DB) ExecAll(ctx context.Context, stmts []Stmt) error {
 	if len(stmts) == 0 {
 		return nil
 	}
 	w := db.Writer(ctx)
-	if db.Dialect != MySQL || len(stmts) == 1 {
+	batch, _ := ctx.Value(batchKey{}).(bool)
+	if db.Dialect != MySQL || len(stmts) == 1 || !batch {
 		for _, s := range stmts {
 			if err := w.Exec(s.SQL, s.Args...).Error; err != nil {
 				return fmt.Errorf("%s: %w", head(s.SQL), err)

@@ -80,3 +80,44 @@ func TestExecAll(t *testing.T) {
 		}
 	})
 }
+
+// TestMultiStatementsOnlyOnTheBatchPool: on MySQL only InBatchTx's
+// connections take several statements in one query; everywhere else a
+// stacked query is refused, so an injection could never become one.
+// ExecAll works in both, one round trip or one per statement.
+func TestMultiStatementsOnlyOnTheBatchPool(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if err := db.ExecAll(ctx, []storage.Stmt{{SQL: "CREATE TABLE pipe_m (id INT PRIMARY KEY, v INT NOT NULL)"}}); err != nil {
+			t.Fatal(err)
+		}
+		for name, inTx := range map[string]func(context.Context, func(context.Context) error) error{"InTx": db.InTx, "InBatchTx": db.InBatchTx} {
+			if err := inTx(ctx, func(ctx context.Context) error {
+				return db.ExecAll(ctx, []storage.Stmt{
+					{SQL: "INSERT INTO pipe_m (id, v) VALUES (?, ?)", Args: []any{len(name), 1}},
+					{SQL: "UPDATE pipe_m SET v = v + ? WHERE id = ?", Args: []any{1, len(name)}},
+				})
+			}); err != nil {
+				t.Fatalf("ExecAll in %s: %v", name, err)
+			}
+		}
+		var n int64
+		db.Reader(ctx).Raw("SELECT COALESCE(SUM(v), 0) FROM pipe_m").Scan(&n)
+		if n != 4 {
+			t.Fatalf("sum %d after both batches, want 4", n)
+		}
+		if db.Dialect != storage.MySQL {
+			return
+		}
+		stacked := "UPDATE pipe_m SET v = 0 WHERE id = 4; UPDATE pipe_m SET v = 0 WHERE id = 9"
+		if err := db.Writer(ctx).Exec(stacked).Error; err == nil {
+			t.Fatal("the write pool ran a stacked query")
+		}
+		if err := db.InTx(ctx, func(ctx context.Context) error { return db.Writer(ctx).Exec(stacked).Error }); err == nil {
+			t.Fatal("a transaction of the write pool ran a stacked query")
+		}
+		if err := db.InBatchTx(ctx, func(ctx context.Context) error { return db.Writer(ctx).Exec(stacked).Error }); err != nil {
+			t.Fatalf("the batch pool refused a stacked query: %v", err)
+		}
+	})
+}

@@ -34,7 +34,10 @@ const (
 // DB is the application's database: a write pool and a read pool. On SQLite
 // the write pool has exactly one connection, because SQLite has one writer
 // and queueing in Go is far cheaper than SQLite's sleeping busy handler; reads
-// run in parallel on the other pool (WAL). On MySQL both pools are one.
+// run in parallel on the other pool (WAL). On MySQL both pools are one, and
+// a third, batch, is the only one whose connections accept several
+// statements in one query (InBatchTx, ExecAll): a mistake that pasted
+// outside input into SQL anywhere else cannot become stacked queries.
 type DB struct {
 	Dialect Dialect
 	write   *gorm.DB
@@ -42,6 +45,7 @@ type DB struct {
 	// fresh answers what a failed commit left behind (see Fresh).
 	fresh   *sql.DB
 	sync    Sync
+	batch   *gorm.DB
 	closers []func() error
 }
 
@@ -100,29 +104,49 @@ func openMySQL(dsn string, cfg *gorm.Config, opt Options) (*DB, error) {
 	c.Loc = time.UTC
 	// Interpolating parameters client-side saves a prepare round trip per query.
 	c.InterpolateParams = true
-	// ExecAll sends a batch's gathered writes in one round trip. Every
-	// statement paydesk sends is written with placeholders, never by pasting
-	// values into SQL, so this opens no door to injection.
-	c.MultiStatements = true
+	// Only the batch pool takes several statements in one query (below);
+	// an operator's DSN cannot turn it on for the others.
+	c.MultiStatements = false
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}
+	delete(c.Params, "multiStatements")
 	c.Params["charset"] = "utf8mb4"
 	c.Params["time_zone"] = "'+00:00'"
-	gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), cfg)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open mysql: %w", err)
+	open := func(c *gomysql.Config, conns, idle int) (*gorm.DB, *sql.DB, error) {
+		gcfg := *cfg
+		gdb, err := gorm.Open(mysql.New(mysql.Config{DSN: c.FormatDSN()}), &gcfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("storage: open mysql: %w", err)
+		}
+		sqlDB, _ := gdb.DB()
+		sqlDB.SetMaxOpenConns(conns)
+		sqlDB.SetMaxIdleConns(idle)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		return gdb, sqlDB, nil
 	}
-	sqlDB, _ := gdb.DB()
-	sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
-	sqlDB.SetMaxIdleConns(opt.MaxOpenConns)
-	sqlDB.SetConnMaxLifetime(30 * time.Minute)
-	fresh, err := openFreshMySQL(c)
+	gdb, sqlDB, err := open(c, opt.MaxOpenConns, opt.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	// The batch pool: ExecAll sends a batch's gathered writes in one round
+	// trip. Those statements are written with placeholders, never by
+	// pasting values into SQL; the pool serves InBatchTx alone (the ledger
+	// poster's transactions).
+	bc := c.Clone()
+	bc.MultiStatements = true
+	bdb, bsql, err := open(bc, opt.MaxOpenConns, min(opt.MaxOpenConns, 4))
 	if err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
-	return &DB{Dialect: MySQL, write: gdb, read: gdb, fresh: fresh, closers: []func() error{fresh.Close, sqlDB.Close}}, nil
+	fresh, err := openFreshMySQL(c)
+	if err != nil {
+		bsql.Close()
+		sqlDB.Close()
+		return nil, err
+	}
+	return &DB{Dialect: MySQL, write: gdb, read: gdb, batch: bdb, fresh: fresh, closers: []func() error{fresh.Close, bsql.Close, sqlDB.Close}}, nil
 }
 
 // freshLockWait bounds, in seconds, how long a look-up on the fresh pool
@@ -206,7 +230,7 @@ func openSQLite(path string, cfg *gorm.Config, opt Options) (*DB, error) {
 	}
 	// The read pool sees what the writer committed, and only that (WAL):
 	// it is where a failed commit is looked up.
-	return &DB{Dialect: SQLite, write: write, read: read, fresh: rdb, sync: opt.Synchronous, closers: []func() error{rdb.Close, wdb.Close}}, nil
+	return &DB{Dialect: SQLite, write: write, read: read, batch: write, fresh: rdb, sync: opt.Synchronous, closers: []func() error{rdb.Close, wdb.Close}}, nil
 }
 
 // openSQLitePool opens a pool of SQLite connections that keep their
@@ -245,6 +269,16 @@ func (db *DB) Ping(ctx context.Context) error {
 // committed and nothing else. Read it outside any transaction.
 func (db *DB) Fresh() *sql.DB { return db.fresh }
 
+// WritePools calls fn with the write pool and, on MySQL, the batch pool
+// (InBatchTx): for tests and tools that hook every write (gorm callbacks
+// belong to a pool).
+func (db *DB) WritePools(fn func(*gorm.DB)) {
+	fn(db.write)
+	if db.batch != db.write {
+		fn(db.batch)
+	}
+}
+
 // SQL returns the write pool's database/sql handle, for migrations and tools.
 func (db *DB) SQL() *sql.DB {
 	s, _ := db.write.DB()
@@ -266,6 +300,30 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	for try := 0; try < 3; try++ {
 		err = db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			return fn(context.WithValue(ctx, txKey{}, tx))
+		})
+		if !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// batchKey marks a context whose transaction runs on the batch pool.
+type batchKey struct{}
+
+// InBatchTx is InTx on the batch pool, whose MySQL connections take several
+// statements in one query: ExecAll inside it costs one round trip instead
+// of one per statement. It is for the transactions that gather many writes
+// (the ledger poster's batches); joining a transaction already in ctx, it
+// is InTx.
+func (db *DB) InBatchTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	var err error
+	for try := 0; try < 3; try++ {
+		err = db.batch.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), batchKey{}, true))
 		})
 		if !isDeadlock(err) {
 			return err

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -54,11 +55,14 @@ func (s *Service) DynamicPassword(ctx context.Context, id WalletID) (DynamicPass
 }
 
 // VerifyDynamicPassword checks the password a customer read out for phone
-// and spends it, returning the wallet. Refusals: DYNAMIC_PASSWORD_WRONG (the
+// at merchant and spends it, returning the wallet. Refusals: DYNAMIC_PASSWORD_WRONG (the
 // same for an unknown phone, so phones cannot be probed), DYNAMIC_PASSWORD_USED,
-// TOO_MANY_ATTEMPTS with RetryAfter while the phone is locked. The use
+// TOO_MANY_ATTEMPTS with RetryAfter while merchant is locked out of the
+// phone. Failures count per (phone, merchant), so a flood of wrong
+// passwords at one merchant never stops the customer paying another
+// (storage.Guard). The use
 // commits here, on its own, so it must not run inside a transaction.
-func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password string) (WalletID, error) {
+func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password string, merchant int64) (WalletID, error) {
 	if err := s.outsideTx(ctx, "VerifyDynamicPassword"); err != nil {
 		return 0, err
 	}
@@ -66,8 +70,8 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 	if err != nil {
 		return 0, ErrDynamicPasswordWrong
 	}
-	key := "dynpw:" + norm
-	if err := s.attempts.Check(ctx, key); err != nil {
+	place := strconv.FormatInt(merchant, 10)
+	if err := s.dynamicGuard.Check(ctx, norm, place); err != nil {
 		return 0, err
 	}
 	w, err := s.store.WalletByPhone(ctx, norm)
@@ -97,18 +101,18 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 			if err != nil {
 				return 0, fmt.Errorf("verify dynamic password: %w", err)
 			}
-			if err := s.attempts.Reset(ctx, key); err != nil {
+			if err := s.dynamicGuard.Succeed(ctx, norm, place); err != nil {
 				return 0, fmt.Errorf("verify dynamic password: %w", err)
 			}
 			return w.ID, nil
 		}
 	}
-	locked, err := s.attempts.Fail(ctx, key, s.dynamicRule)
+	locked, err := s.dynamicGuard.Fail(ctx, norm, place)
 	if err != nil {
 		return 0, fmt.Errorf("verify dynamic password: %w", err)
 	}
 	if locked {
-		return 0, s.attempts.Check(ctx, key)
+		return 0, s.dynamicGuard.Check(ctx, norm, place)
 	}
 	return 0, ErrDynamicPasswordWrong
 }

@@ -83,15 +83,16 @@ func newCodeID() (string, error) {
 	return fmt.Sprintf("%08d", n.Int64()), nil
 }
 
-// Authenticate checks a customer's phone and password. Every failure looks
-// the same (INVALID_CREDENTIALS) and takes the same time, whether or not
-// the phone has a wallet; after too many failures the phone is locked out
-// (TOO_MANY_ATTEMPTS), even for the right password.
-func (s *Service) Authenticate(ctx context.Context, phone, password string) (WalletID, error) {
+// Authenticate checks a customer's phone and password, sent from the
+// client address ip. Every failure looks the same (INVALID_CREDENTIALS) and
+// takes the same time, whether or not the phone has a wallet; after too
+// many failures from ip that address is locked out of the phone
+// (TOO_MANY_ATTEMPTS), even for the right password. Other addresses are
+// not (storage.Guard).
+func (s *Service) Authenticate(ctx context.Context, phone, password, ip string) (WalletID, error) {
 	norm, perr := paydesk.NormalizePhone(phone)
-	key := "wallet-login:" + norm
 	if perr == nil {
-		if err := s.attempts.Check(ctx, key); err != nil {
+		if err := s.loginGuard.Check(ctx, norm, ip); err != nil {
 			return 0, err
 		}
 	}
@@ -116,16 +117,16 @@ func (s *Service) Authenticate(ctx context.Context, phone, password string) (Wal
 		if perr != nil {
 			return 0, ErrInvalidCredentials
 		}
-		locked, err := s.attempts.Fail(ctx, key, s.loginRule)
+		locked, err := s.loginGuard.Fail(ctx, norm, ip)
 		if err != nil {
 			return 0, fmt.Errorf("authenticate: %w", err)
 		}
 		if locked {
-			return 0, s.attempts.Check(ctx, key)
+			return 0, s.loginGuard.Check(ctx, norm, ip)
 		}
 		return 0, ErrInvalidCredentials
 	}
-	if err := s.attempts.Reset(ctx, key); err != nil {
+	if err := s.loginGuard.Succeed(ctx, norm, ip); err != nil {
 		return 0, fmt.Errorf("authenticate: %w", err)
 	}
 	return w.ID, nil

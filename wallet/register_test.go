@@ -64,28 +64,28 @@ func TestAuthenticateLocksOutAfterFiveFailures(t *testing.T) {
 		f := newFixture(t, db)
 		id := f.register(t, "13800138000")
 
-		if got, err := f.svc.Authenticate(ctx, "+8613800138000", "correct horse"); err != nil || got != id {
+		if got, err := f.svc.Authenticate(ctx, "+8613800138000", "correct horse", testIP); err != nil || got != id {
 			t.Fatalf("login = %d, %v; want wallet %d", got, err, id)
 		}
-		_, err := f.svc.Authenticate(ctx, "13900000000", "correct horse")
+		_, err := f.svc.Authenticate(ctx, "13900000000", "correct horse", testIP)
 		wantCode(t, "unknown phone", err, "INVALID_CREDENTIALS")
-		_, err = f.svc.Authenticate(ctx, "not a phone", "correct horse")
+		_, err = f.svc.Authenticate(ctx, "not a phone", "correct horse", testIP)
 		wantCode(t, "malformed phone", err, "INVALID_CREDENTIALS")
 
 		for i := 1; i <= 4; i++ {
-			_, err := f.svc.Authenticate(ctx, "13800138000", "wrong horse")
+			_, err := f.svc.Authenticate(ctx, "13800138000", "wrong horse", testIP)
 			wantCode(t, "wrong password", err, "INVALID_CREDENTIALS")
 		}
-		_, err = f.svc.Authenticate(ctx, "13800138000", "wrong horse")
+		_, err = f.svc.Authenticate(ctx, "13800138000", "wrong horse", testIP)
 		var pe *paydesk.Error
 		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
 			t.Fatalf("5th failure: %v, want TOO_MANY_ATTEMPTS with RetryAfter 900", err)
 		}
-		_, err = f.svc.Authenticate(ctx, "13800138000", "correct horse")
+		_, err = f.svc.Authenticate(ctx, "13800138000", "correct horse", testIP)
 		wantCode(t, "right password while locked", err, "TOO_MANY_ATTEMPTS")
 
 		f.advance(15 * time.Minute)
-		if got, err := f.svc.Authenticate(ctx, "13800138000", "correct horse"); err != nil || got != id {
+		if got, err := f.svc.Authenticate(ctx, "13800138000", "correct horse", testIP); err != nil || got != id {
 			t.Fatalf("login after the lock-out = %d, %v", got, err)
 		}
 	})

@@ -96,7 +96,7 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 			t.Fatalf("verify the provisioned secret's code: %+v, %v", use, err)
 		}
 		dp := f.dynamicPassword(t, id)
-		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dp.Password); err != nil || got != id {
+		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dp.Password, testMerchant); err != nil || got != id {
 			t.Fatalf("verify dynamic password: %d, %v", got, err)
 		}
 		// Sealing again draws a new nonce: equal secrets do not look equal.
@@ -125,7 +125,7 @@ func TestPlaintextSecretsStillWorkAndAreSealedAtStart(t *testing.T) {
 		if got, err := f.svc.ConsumePaymentCode(ctx, code); err != nil || got != id {
 			t.Fatalf("a plaintext row's payment code: %d, %v", got, err)
 		}
-		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dynamicPasswordOf(t, totpSecret, f.clock())); err != nil || got != id {
+		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dynamicPasswordOf(t, totpSecret, f.clock()), testMerchant); err != nil || got != id {
 			t.Fatalf("a plaintext row's dynamic password: %d, %v", got, err)
 		}
 
@@ -146,7 +146,7 @@ func TestPlaintextSecretsStillWorkAndAreSealedAtStart(t *testing.T) {
 		if got, err := f.svc.ConsumePaymentCode(ctx, code); err != nil || got != id {
 			t.Fatalf("a sealed legacy secret's payment code: %d, %v", got, err)
 		}
-		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dynamicPasswordOf(t, totpSecret, f.clock())); err != nil || got != id {
+		if got, err := f.svc.VerifyDynamicPassword(ctx, "13800138000", dynamicPasswordOf(t, totpSecret, f.clock()), testMerchant); err != nil || got != id {
 			t.Fatalf("a sealed legacy secret's dynamic password: %d, %v", got, err)
 		}
 		// Idempotent: a second pass finds nothing to do and changes nothing.
@@ -201,7 +201,7 @@ func TestSecretCopiedToAnotherWalletDoesNotOpen(t *testing.T) {
 		}
 		_, err = f.svc.ConsumePaymentCode(ctx, code)
 		wantCode(t, "a's secret copied onto b", err, "PAYMENT_CODE_INVALID")
-		_, err = f.svc.VerifyDynamicPassword(ctx, "13900139000", f.dynamicPassword(t, a).Password)
+		_, err = f.svc.VerifyDynamicPassword(ctx, "13900139000", f.dynamicPassword(t, a).Password, testMerchant)
 		wantCode(t, "a's TOTP secret copied onto b", err, "DYNAMIC_PASSWORD_WRONG")
 		if _, err := f.svc.DynamicPassword(ctx, b); err == nil {
 			t.Fatal("b's dynamic password from a's copied secret")
@@ -231,7 +231,7 @@ func TestWrongDataKeyFailsClosed(t *testing.T) {
 		}
 		_, err = wrong.ConsumePaymentCode(ctx, code)
 		wantCode(t, "a code checked under the wrong key", err, "PAYMENT_CODE_INVALID")
-		_, err = wrong.VerifyDynamicPassword(ctx, "13800138000", f.dynamicPassword(t, id).Password)
+		_, err = wrong.VerifyDynamicPassword(ctx, "13800138000", f.dynamicPassword(t, id).Password, testMerchant)
 		wantCode(t, "a dynamic password under the wrong key", err, "DYNAMIC_PASSWORD_WRONG")
 		if _, err := wrong.DynamicPassword(ctx, id); err == nil {
 			t.Fatal("a dynamic password under the wrong key")

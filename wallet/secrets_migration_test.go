@@ -174,7 +174,7 @@ func TestSecretsMigrationKeepsLegacyWallets(t *testing.T) {
 				if got, err := f.svc.ConsumePaymentCode(ctx, code); err != nil || int64(got) != w.id {
 					t.Errorf("wallet %d's payment code after migrating and sealing: %d, %v", w.id, got, err)
 				}
-				if got, err := f.svc.VerifyDynamicPassword(ctx, w.phone, dynamicPasswordOf(t, w.totpSecret, f.clock())); err != nil || int64(got) != w.id {
+				if got, err := f.svc.VerifyDynamicPassword(ctx, w.phone, dynamicPasswordOf(t, w.totpSecret, f.clock()), testMerchant); err != nil || int64(got) != w.id {
 					t.Errorf("wallet %d's dynamic password after migrating and sealing: %d, %v", w.id, got, err)
 				}
 			}

@@ -73,15 +73,24 @@ type Config struct {
 	Currency paydesk.Currency // DefaultCurrency if empty
 	// Passwords tunes password hashing; the zero value is the production setting.
 	Passwords paydesk.PasswordParams
-	// Lock-out rules; zero values take the defaults below.
+	// Lock-out rules of one (phone, IP) for log-in, one (phone, merchant)
+	// for dynamic passwords and one code id for payment codes; zero values
+	// take the defaults below. See storage.Guard for how a phone failing
+	// everywhere is guarded rather than locked.
 	LoginRule           storage.AttemptRule
 	DynamicPasswordRule storage.AttemptRule
 	PaymentCodeRule     storage.AttemptRule
 }
 
-// Default lock-out rules. The dynamic-password rule is SPEC §2's: 5 wrong
-// tries for one phone in 15 minutes lock it for 15 minutes.
+// Default lock-out rules. The dynamic-password rule is SPEC §2's — 5 wrong
+// tries for one phone in 15 minutes lock it for 15 minutes — applied to
+// each merchant separately, so that one merchant's wrong tries cannot stop
+// the customer paying another. DefaultPhoneCeiling is how many failures of
+// one phone from everywhere in 15 minutes make every IP or merchant locked
+// after its first failure (storage.Guard).
 var (
+	DefaultPhoneCeiling        = storage.AttemptRule{Max: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	guardedRule                = storage.AttemptRule{Max: 1, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 	DefaultLoginRule           = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 	DefaultDynamicPasswordRule = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 	DefaultPaymentCodeRule     = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
@@ -99,7 +108,8 @@ type Service struct {
 	passwords *paydesk.Passwords
 	platform  PlatformAccounts
 
-	loginRule, dynamicRule, codeRule storage.AttemptRule
+	loginGuard, dynamicGuard storage.Guard
+	codeRule                 storage.AttemptRule
 }
 
 // New returns a Service, first making sure the platform's ledger accounts exist.
@@ -109,7 +119,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{store: cfg.Store, ledger: cfg.Ledger, bank: cfg.Bank, attempts: cfg.Attempts, clock: cfg.Clock,
 		currency: cfg.Currency, passwords: paydesk.NewPasswords(cfg.Passwords),
-		loginRule: orRule(cfg.LoginRule, DefaultLoginRule), dynamicRule: orRule(cfg.DynamicPasswordRule, DefaultDynamicPasswordRule),
+		loginGuard: storage.Guard{Counter: cfg.Attempts, Prefix: "wallet-login", Pair: orRule(cfg.LoginRule, DefaultLoginRule),
+			Guarded: guardedRule, Account: DefaultPhoneCeiling},
+		dynamicGuard: storage.Guard{Counter: cfg.Attempts, Prefix: "dynpw", Pair: orRule(cfg.DynamicPasswordRule, DefaultDynamicPasswordRule),
+			Guarded: guardedRule, Account: DefaultPhoneCeiling},
 		codeRule: orRule(cfg.PaymentCodeRule, DefaultPaymentCodeRule)}
 	if s.clock == nil {
 		s.clock = paydesk.SystemClock

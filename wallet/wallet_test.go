@@ -20,6 +20,13 @@ import (
 var start = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 // testDataKey seals the wallets' secrets in tests.
+// testMerchant and testIP are where the tests' dynamic passwords and
+// log-ins come from, for the per-(phone, place) lock-outs.
+const (
+	testMerchant = int64(1)
+	testIP       = "192.0.2.1"
+)
+
 var testDataKey = []byte("paydesk-wallet-tests-data-key-32")
 
 // fixture is a wallet service over a real database, with a clock tests move.

@@ -30,7 +30,7 @@ type server struct {
 
 // start prepares the binary and, without --url, a server of our own.
 func start(ctx context.Context, c config, dir string) (*server, error) {
-	s := &server{paydesk: spawn.Paydesk{Bin: c.bin, Env: []string{"PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json"}},
+	s := &server{paydesk: spawn.Paydesk{Bin: c.bin, Env: []string{"PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json", "PAYDESK_RATE_LIMIT=off"}},
 		db: c.db, url: strings.TrimRight(c.url, "/"), pid: c.serverPID}
 	if s.paydesk.Bin == "" {
 		bin, err := spawn.Build(ctx, dir)

@@ -81,7 +81,17 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 			AccessToken string `json:"access_token"`
 		}
 		phone := fmt.Sprintf("1360%04d%03d", run, i)
-		if err := api.call(ctx, "POST", "/v1/wallet/register", "", map[string]any{"phone": phone, "password": "load-wallet-pass"}, &reg); err != nil {
+		// The server runs in dev mode, which answers the SMS code as dev_code.
+		var sent struct {
+			DevCode string `json:"dev_code"`
+		}
+		if err := api.call(ctx, "POST", "/v1/wallet/register/code", "", map[string]any{"phone": phone}, &sent); err != nil {
+			return err
+		}
+		if sent.DevCode == "" {
+			return fmt.Errorf("register %s: the server answered no dev_code (is it in dev mode?)", phone)
+		}
+		if err := api.call(ctx, "POST", "/v1/wallet/register", "", map[string]any{"phone": phone, "password": "load-wallet-pass", "code": sent.DevCode}, &reg); err != nil {
 			return err
 		}
 		payers[i] = reg.AccessToken

@@ -40,7 +40,7 @@ func startServer(ctx context.Context, c *Config) (*server, error) {
 		}
 	}
 	db := filepath.Join(dir, "paydesk.db")
-	p.Env = []string{"PAYDESK_ENV=dev", "PAYDESK_DB=" + db, "PAYDESK_REDIS="}
+	p.Env = []string{"PAYDESK_ENV=dev", "PAYDESK_DB=" + db, "PAYDESK_REDIS=", "PAYDESK_RATE_LIMIT=off"}
 	out, err := p.Run(ctx, []string{"PAYDESK_OWNER_PASSWORD=" + loadOwnerPassword}, "merchant", "create", "--name", "Load Tea", "--owner-phone", c.OwnerPhone)
 	if err != nil {
 		s.stop()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 )
@@ -36,6 +37,7 @@ func commands() []command {
 		{"reconcile", "operator: `reconcile DATE` compares the ledger's payouts with the bank's daily file; exit 1 on differences", reconcileCmd},
 		{"seed-wallets", "load tests: create funded wallets in bulk and print their payment-code secrets", seedWalletsCmd},
 		{"books", "print whether the ledger balances, a merchant's balances and wallets' cash (for load tests)", booksCmd},
+		{"healthcheck", "exit 0 if the server on --addr is ready (GET /readyz), 1 if not: for a container's health check", healthcheckCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "print this help", helpCmd},
 	}
@@ -91,11 +93,38 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
 	for _, s := range settings {
-		if v := c.getenv(s.env); v != "" && !c.given[s.flag] {
+		if c.given[s.flag] {
+			continue
+		}
+		v, err := c.fromEnv(s.env)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "paydesk: %v\n", err)
+			return nil, usageError{err}
+		}
+		if v != "" {
 			*s.field(&c.cfg) = v
 		}
 	}
 	return fs.Args(), nil
+}
+
+// fromEnv reads the variable env, or the file named by env+"_FILE" (the
+// way Docker and Kubernetes hand secrets over: PAYDESK_SECRET_FILE=
+// /run/secrets/paydesk_secret), without its trailing newline. Both set is
+// a mistake: which one is meant?
+func (c *cli) fromEnv(env string) (string, error) {
+	v, file := c.getenv(env), c.getenv(env+"_FILE")
+	switch {
+	case file == "":
+		return v, nil
+	case v != "":
+		return "", fmt.Errorf("both %s and %s_FILE are set; set one", env, env)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", env, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // noArgs parses args for a command that takes flags only.

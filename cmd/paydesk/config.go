@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -44,7 +45,20 @@ type Config struct {
 	LogFormat string // text or json
 	Policy    string // casbin policy file; empty for the built-in one
 	PublicURL string // where customers reach paydesk: QR payloads and payment links are built on it
-	DebugAddr string // host:port of the pprof listener; empty for none
+	DebugAddr string // host:port of the private listener serving pprof and /metrics; empty for none
+	// TrustedProxies are the load balancers' addresses, CIDRs or IPs
+	// separated by commas, whose X-Forwarded-For is believed.
+	TrustedProxies string
+	// RateLimit is "on" or "off" (the per-route-class token buckets; off
+	// only for load tests, and refused in production).
+	RateLimit string
+	// MetricsToken, when set, also serves /metrics on the public port to
+	// requests with Authorization: Bearer <token>.
+	MetricsToken string
+	// SMS is the channel of the phone confirmation codes: "log" (dev: log
+	// the codes, answer them as dev_code) or "" (none: registration is
+	// refused with SMS_UNAVAILABLE). Dev mode defaults to log.
+	SMS string
 	// EventRetention is how long push events are kept for clients that
 	// reconnect with last_seq, a duration; empty for push.DefaultRetention.
 	EventRetention string
@@ -77,8 +91,12 @@ var settings = append([]setting{
 	{"data-key", "PAYDESK_DATA_KEY", "", "`key` sealing the wallets' payment-code and dynamic-password secrets in the database: 32 random bytes in base64, e.g. from `openssl rand -base64 32` (required in production; not the token secret)", func(c *Config) *string { return &c.DataKey }},
 	{"redis", "PAYDESK_REDIS", "", "redis://host:6379/0 `url` to push events between instances (optional)", func(c *Config) *string { return &c.Redis }},
 	{"policy", "PAYDESK_POLICY", "", "casbin policy `file` deciding which role may call which route (default: the built-in policy)", func(c *Config) *string { return &c.Policy }},
-	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
-	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
+	{"public-url", "PAYDESK_PUBLIC_URL", "", "public base `url` that QR codes and payment links point customers' phones to, such as https://pay.example.com (required in production, where it must be https and not localhost; in dev it defaults to http://localhost:<port of --addr>)", func(c *Config) *string { return &c.PublicURL }},
+	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /metrics and /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
+	{"trusted-proxies", "PAYDESK_TRUSTED_PROXIES", "", "comma-separated `CIDRs` or IPs of the load balancers in front of paydesk, whose X-Forwarded-For names the client; without them every client behind a proxy shares its address and its rate limits", func(c *Config) *string { return &c.TrustedProxies }},
+	{"rate-limit", "PAYDESK_RATE_LIMIT", "on", "`on` or off: the per-client-IP and per-credential rate limits of login, registration, scans, link pages and payments (off is for load tests; production refuses it)", func(c *Config) *string { return &c.RateLimit }},
+	{"sms", "PAYDESK_SMS", "", "`channel` of the one-time codes confirming customers' phones: log (dev only: the codes are logged and answered as dev_code) or none; empty is log in dev and none in production, where wallet registration then answers 503 SMS_UNAVAILABLE until an SMS gateway is built in", func(c *Config) *string { return &c.SMS }},
+	{"metrics-token", "PAYDESK_METRICS_TOKEN", "", "bearer `token` that also serves /metrics on the public port (otherwise /metrics is only on --debug-addr)", func(c *Config) *string { return &c.MetricsToken }},
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }, settleSettings...)
@@ -128,9 +146,28 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("PAYDESK_REDIS (--redis) must be a redis:// or rediss:// URL"))
 		}
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.TrimRight(u.Path, "/") != "" {
-		errs = append(errs, fmt.Errorf("PAYDESK_PUBLIC_URL (--public-url) %q must be an http(s) URL of a host, such as https://pay.example.com", c.PublicURL))
+	errs = append(errs, c.validatePublicURL(), c.validateProxies())
+	switch c.RateLimit {
+	case "on":
+	case "off":
+		if c.Env == EnvProduction {
+			errs = append(errs, errors.New("production refuses PAYDESK_RATE_LIMIT=off: without the rate limits one client can try passwords as fast as the server answers"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("PAYDESK_RATE_LIMIT (--rate-limit) is %q; want on or off", c.RateLimit))
+	}
+	switch {
+	case c.SMS == "" && c.Env == EnvDev:
+		c.SMS = "log"
+	case c.SMS == "":
+		c.SMS = "none"
+	case c.SMS == "log" && c.Env == EnvProduction:
+		errs = append(errs, errors.New("production refuses PAYDESK_SMS=log: it shows every confirmation code to anyone who asks; set none until an SMS gateway is configured"))
+	case c.SMS != "log" && c.SMS != "none":
+		errs = append(errs, fmt.Errorf("PAYDESK_SMS (--sms) is %q; want log or none", c.SMS))
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("PAYDESK_METRICS_TOKEN must be at least 16 characters"))
 	}
 	if c.DB == "" {
 		errs = append(errs, errors.New("PAYDESK_DB (--db) is empty"))
@@ -145,6 +182,62 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.Settle.validate(c.Env))
 	return errors.Join(errs...)
+}
+
+// validatePublicURL checks PublicURL, deriving it from Addr in dev mode
+// when it is not set. Production refuses a plain-http or local one: every
+// QR code and payment link would send the customers' phones there.
+func (c *Config) validatePublicURL() error {
+	if c.PublicURL == "" {
+		if c.Env == EnvProduction {
+			return errors.New("production needs PAYDESK_PUBLIC_URL (or --public-url): the https address customers' phones reach paydesk at, such as https://pay.example.com; QR codes and payment links are built on it")
+		}
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return fmt.Errorf("PAYDESK_ADDR (--addr) %q is not host:port", c.Addr)
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.TrimRight(u.Path, "/") != "" {
+		return fmt.Errorf("PAYDESK_PUBLIC_URL (--public-url) %q must be an http(s) URL of a host, such as https://pay.example.com", c.PublicURL)
+	}
+	if c.Env != EnvProduction {
+		return nil
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("production refuses PAYDESK_PUBLIC_URL %q: customers' phones must reach paydesk over https", c.PublicURL)
+	}
+	host := strings.ToLower(u.Hostname())
+	if ip := net.ParseIP(host); host == "localhost" || strings.HasSuffix(host, ".localhost") || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+		return fmt.Errorf("production refuses PAYDESK_PUBLIC_URL %q: a customer's phone cannot reach this machine's loopback address; set the public https address", c.PublicURL)
+	}
+	return nil
+}
+
+// validateProxies checks TrustedProxies.
+func (c *Config) validateProxies() error {
+	for _, p := range c.trustedProxies() {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return fmt.Errorf("PAYDESK_TRUSTED_PROXIES (--trusted-proxies): %q is neither a CIDR nor an IP address", p)
+		}
+	}
+	return nil
+}
+
+// trustedProxies is TrustedProxies as a list.
+func (c *Config) trustedProxies() []string {
+	var list []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			list = append(list, p)
+		}
+	}
+	return list
 }
 
 // validateDataKey decodes DataKey, or picks DevDataKey in dev mode without

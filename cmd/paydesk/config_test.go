@@ -14,10 +14,10 @@ func TestConfigPrecedence(t *testing.T) {
 		env  map[string]string
 		want Config
 	}{
-		{"defaults", nil, nil, Config{Addr: ":8080", DB: "paydesk.db", TZ: "Asia/Shanghai", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
-		{"env over default", nil, env, Config{Addr: ":9000", DB: "env.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
-		{"flag over env", []string{"--addr", ":7000", "-db=flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
-		{"flag after command", []string{"--addr", ":7000", "serve", "--db", "flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", PublicURL: "http://localhost:8080"}},
+		{"defaults", nil, nil, Config{Addr: ":8080", DB: "paydesk.db", TZ: "Asia/Shanghai", Env: "dev", LogFormat: "text", RateLimit: "on"}},
+		{"env over default", nil, env, Config{Addr: ":9000", DB: "env.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", RateLimit: "on"}},
+		{"flag over env", []string{"--addr", ":7000", "-db=flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", RateLimit: "on"}},
+		{"flag after command", []string{"--addr", ":7000", "serve", "--db", "flag.db"}, env, Config{Addr: ":7000", DB: "flag.db", TZ: "Europe/Paris", Env: "dev", LogFormat: "text", RateLimit: "on"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +54,12 @@ func TestConfigValidate(t *testing.T) {
 		{"public url", func(c *Config) { c.PublicURL = "https://pay.example.com/" }, ""},
 		{"public url without scheme", func(c *Config) { c.PublicURL = "pay.example.com" }, "PAYDESK_PUBLIC_URL"},
 		{"public url with a path", func(c *Config) { c.PublicURL = "https://example.com/pay" }, "PAYDESK_PUBLIC_URL"},
+		{"trusted proxies", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7" }, ""},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8,lb.internal" }, "PAYDESK_TRUSTED_PROXIES"},
+		{"bad rate limit", func(c *Config) { c.RateLimit = "maybe" }, "PAYDESK_RATE_LIMIT"},
+		{"bad sms", func(c *Config) { c.SMS = "carrier-pigeon" }, "PAYDESK_SMS"},
+		{"production with the logging sms channel", production(func(c *Config) { c.SMS = "log" }), "PAYDESK_SMS=log"},
+		{"short metrics token", func(c *Config) { c.MetricsToken = "abc" }, "PAYDESK_METRICS_TOKEN"},
 		{"production without secret", func(c *Config) { c.Env = EnvProduction }, "PAYDESK_SECRET"},
 		{"production without a bank secret", func(c *Config) { c.Env = EnvProduction; c.Secret = strings.Repeat("k", 32) }, "PAYDESK_BANK_SECRET"},
 		{"production without a data key", func(c *Config) {
@@ -66,11 +72,12 @@ func TestConfigValidate(t *testing.T) {
 		}, "development data key"},
 		{"data key not base64", func(c *Config) { c.DataKey = "not base64!" }, "PAYDESK_DATA_KEY"},
 		{"data key too short", func(c *Config) { c.DataKey = base64.StdEncoding.EncodeToString(make([]byte, 16)) }, "PAYDESK_DATA_KEY"},
-		{"production", func(c *Config) {
-			c.Env = EnvProduction
-			c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
-			c.DataKey = base64.StdEncoding.EncodeToString([]byte(strings.Repeat("d", 32)))
-		}, ""},
+		{"production", production(func(*Config) {}), ""},
+		{"production without a public url", production(func(c *Config) { c.PublicURL = "" }), "production needs PAYDESK_PUBLIC_URL"},
+		{"production with a localhost url", production(func(c *Config) { c.PublicURL = "https://localhost:8080" }), "loopback"},
+		{"production with a loopback ip url", production(func(c *Config) { c.PublicURL = "https://127.0.0.1" }), "loopback"},
+		{"production with a plain-http url", production(func(c *Config) { c.PublicURL = "http://pay.example.com" }), "https"},
+		{"production without rate limits", production(func(c *Config) { c.RateLimit = "off" }), "PAYDESK_RATE_LIMIT=off"},
 		{"event retention", func(c *Config) { c.EventRetention = "720h" }, ""},
 		{"event retention too short", func(c *Config) { c.EventRetention = "10m" }, "PAYDESK_EVENT_RETENTION"},
 		{"event retention not a duration", func(c *Config) { c.EventRetention = "7d" }, "PAYDESK_EVENT_RETENTION"},
@@ -91,6 +98,31 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("validate: %v, want an error about %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// production returns a change to a valid production configuration, then
+// change.
+func production(change func(*Config)) func(*Config) {
+	return func(c *Config) {
+		c.Env = EnvProduction
+		c.Secret, c.Settle.BankSecret = strings.Repeat("k", 32), strings.Repeat("b", 32)
+		c.DataKey = base64.StdEncoding.EncodeToString([]byte(strings.Repeat("d", 32)))
+		c.PublicURL = "https://pay.example.com"
+		change(c)
+	}
+}
+
+// TestDevPublicURLFollowsAddr: in dev mode an unset public URL is where
+// --addr listens.
+func TestDevPublicURLFollowsAddr(t *testing.T) {
+	for addr, want := range map[string]string{":8080": "http://localhost:8080", "0.0.0.0:9000": "http://localhost:9000",
+		"192.168.1.5:7000": "http://192.168.1.5:7000", "[::]:8443": "http://localhost:8443"} {
+		c := DefaultConfig()
+		c.Addr = addr
+		if err := c.validate(); err != nil || c.PublicURL != want {
+			t.Errorf("--addr %s: public URL %q (%v), want %q", addr, c.PublicURL, err, want)
+		}
 	}
 }
 

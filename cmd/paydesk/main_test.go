@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -95,7 +96,9 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, d := range storagetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			logs := &syncBuffer{}
-			m := NewMain(testConfig(storagetest.DSN(t, d)), logs)
+			cfg := testConfig(storagetest.DSN(t, d))
+			cfg.DebugAddr = "127.0.0.1:0"
+			m := NewMain(cfg, logs)
 			base := startMain(t, m)
 
 			for _, p := range []string{"/healthz", "/readyz"} {
@@ -105,7 +108,16 @@ func TestServeEndToEnd(t *testing.T) {
 				}
 			}
 
-			resp, body := get(t, "GET", base+"/metrics")
+			// The metrics and the profiles are on the private listener only.
+			for _, p := range []string{"/metrics", "/debug/pprof/"} {
+				if resp, _ := get(t, "GET", base+p); resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s on the public port = %d, want 404", p, resp.StatusCode)
+				}
+			}
+			if resp, _ := get(t, "GET", "http://"+m.DebugAddr()+"/debug/pprof/"); resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /debug/pprof/ on the debug listener = %d", resp.StatusCode)
+			}
+			resp, body := get(t, "GET", "http://"+m.DebugAddr()+"/metrics")
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `paydesk_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 				t.Errorf("GET /metrics = %d, lacking the /healthz request:\n%s", resp.StatusCode, body)
 			}
@@ -175,6 +187,7 @@ func TestProductionNeedsSecret(t *testing.T) {
 		cfg.Secret = "Zm9yIHRlc3RzIG9ubHksIG5vdCBhIHJlYWwgc2VjcmV0Cg"
 		cfg.Settle.BankSecret = "YmFuayBjYWxsYmFja3MgaW4gdGVzdHMgb25seQo"
 		cfg.DataKey = "ZGF0YSBrZXkgZm9yIHRlc3RzIG9ubHksIDMyIGJ5dGU="
+		cfg.PublicURL = "https://pay.example.com"
 		startMain(t, NewMain(cfg, logs))
 		for _, bad := range []string{cfg.Secret, cfg.DataKey, "development secret", "development data key"} {
 			if strings.Contains(logs.String(), bad) {
@@ -194,6 +207,71 @@ func TestProductionNeedsSecret(t *testing.T) {
 		}
 		if _, err := os.Stat(dbPath); !os.IsNotExist(err) {
 			t.Fatalf("the database was touched before the configuration was checked: %v", err)
+		}
+	})
+}
+
+// TestProductionRefusesUnsafeSettings: production does not start with a
+// public URL customers cannot reach, or without the rate limits, and says
+// which setting to fix; it starts with its secrets read from *_FILE.
+func TestProductionRefusesUnsafeSettings(t *testing.T) {
+	dir := t.TempDir()
+	secrets := map[string]string{"PAYDESK_SECRET": "Zm9yIHRlc3RzIG9ubHksIG5vdCBhIHJlYWwgc2VjcmV0Cg",
+		"PAYDESK_BANK_SECRET": "YmFuayBjYWxsYmFja3MgaW4gdGVzdHMgb25seQo", "PAYDESK_DATA_KEY": "ZGF0YSBrZXkgZm9yIHRlc3RzIG9ubHksIDMyIGJ5dGU="}
+	prod := func(change map[string]string) map[string]string {
+		env := map[string]string{"PAYDESK_ENV": "production", "PAYDESK_DB": filepath.Join(t.TempDir(), "paydesk.db"), "PAYDESK_PUBLIC_URL": "https://pay.example.com"}
+		for k, v := range secrets {
+			env[k] = v
+		}
+		for k, v := range change {
+			if v == "" {
+				delete(env, k)
+			} else {
+				env[k] = v
+			}
+		}
+		return env
+	}
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte(secrets["PAYDESK_SECRET"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		change map[string]string
+		want   string
+	}{
+		{"no public url", map[string]string{"PAYDESK_PUBLIC_URL": ""}, "production needs PAYDESK_PUBLIC_URL"},
+		{"localhost public url", map[string]string{"PAYDESK_PUBLIC_URL": "https://localhost:8080"}, "loopback"},
+		{"plain-http public url", map[string]string{"PAYDESK_PUBLIC_URL": "http://pay.example.com"}, "over https"},
+		{"no rate limits", map[string]string{"PAYDESK_RATE_LIMIT": "off"}, "PAYDESK_RATE_LIMIT=off"},
+		{"no bank secret", map[string]string{"PAYDESK_BANK_SECRET": ""}, "PAYDESK_BANK_SECRET"},
+		{"a secret twice", map[string]string{"PAYDESK_SECRET_FILE": secretFile}, "both PAYDESK_SECRET and PAYDESK_SECRET_FILE"},
+		{"a missing secret file", map[string]string{"PAYDESK_SECRET": "", "PAYDESK_SECRET_FILE": filepath.Join(dir, "nope")}, "PAYDESK_SECRET_FILE"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := prod(tt.change)
+			var stdout, stderr syncBuffer
+			status := run(context.Background(), []string{"--addr", "127.0.0.1:0"}, mapEnv(env), &stdout, &stderr)
+			if status == 0 || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("status %d, stderr %q; want a refusal saying %q", status, stderr.String(), tt.want)
+			}
+			if _, err := os.Stat(env["PAYDESK_DB"]); !os.IsNotExist(err) {
+				t.Fatalf("the database was touched before the configuration was checked: %v", err)
+			}
+		})
+	}
+	t.Run("secret from a file", func(t *testing.T) {
+		c := &cli{cfg: DefaultConfig(), getenv: mapEnv(prod(map[string]string{"PAYDESK_SECRET": "", "PAYDESK_SECRET_FILE": secretFile})),
+			stdout: &syncBuffer{}, stderr: &syncBuffer{}, given: map[string]bool{}}
+		if _, err := c.parse(c.flagSet("paydesk"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if c.cfg.Secret != secrets["PAYDESK_SECRET"] {
+			t.Fatalf("secret from the file: %q", c.cfg.Secret)
+		}
+		if err := c.cfg.validate(); err != nil {
+			t.Fatalf("validate: %v", err)
 		}
 	})
 }
@@ -337,4 +415,23 @@ func TestBinarySIGTERM(t *testing.T) {
 
 func mapEnv(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	m := NewMain(testConfig(filepath.Join(t.TempDir(), "paydesk.db")), &syncBuffer{})
+	startMain(t, m)
+	var stdout, stderr syncBuffer
+	if status := run(context.Background(), []string{"healthcheck", "--addr", m.Addr()}, mapEnv(nil), &stdout, &stderr); status != 0 {
+		t.Fatalf("healthcheck of a running server: status %d, %s", status, stderr.String())
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	stderr = syncBuffer{}
+	if status := run(context.Background(), []string{"healthcheck", "--addr", dead}, mapEnv(nil), &stdout, &stderr); status != 1 || !strings.Contains(stderr.String(), "not healthy") {
+		t.Fatalf("healthcheck of nothing: status %d, %s", status, stderr.String())
+	}
 }

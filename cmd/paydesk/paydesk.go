@@ -37,7 +37,8 @@ type Main struct {
 	stderr   io.Writer
 	ln       net.Listener
 	server   *http.Server
-	debug    *http.Server // pprof on Config.DebugAddr (debug.go)
+	debug    *http.Server // pprof and /metrics on Config.DebugAddr (debug.go)
+	debugLn  net.Listener
 	serveErr chan error
 
 	closeOnce sync.Once
@@ -111,7 +112,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
 		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets,
-		Collectors: ledgerMetrics(sv.Ledger)})
+		Collectors:     ledgerMetrics(sv.Ledger),
+		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken,
+		Phones: sv.Phones, DevCodes: m.devCodes()})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/throttle"
 )
 
 // startPush runs the push hub that feeds /v1/ws: on Redis (Config.Redis)
@@ -37,4 +38,18 @@ func (m *Main) closePush() {
 	if m.redis != nil {
 		m.redis.Close()
 	}
+}
+
+// limiter returns the rate limits' token buckets: in Redis when there is
+// one, so every instance draws on the same buckets, in memory otherwise;
+// nil when Config.RateLimit is off. startPush has opened Redis.
+func (m *Main) limiter() throttle.Limiter {
+	switch {
+	case m.Config.RateLimit == "off":
+		m.Logger.Warn("rate limits are off (PAYDESK_RATE_LIMIT=off): for load tests only")
+		return nil
+	case m.redis != nil:
+		return throttle.NewRedis(m.redis, nil)
+	}
+	return throttle.NewMemory(nil)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
 )
@@ -40,6 +41,10 @@ type Services struct {
 	Stats   *pos.Stats
 	Members *pos.Members
 	Tickets *pos.Tickets
+	// Phones confirms customers' phones by SMS code; devSMS is its channel
+	// with PAYDESK_SMS=log, nil otherwise.
+	Phones *sms.Confirmer
+	devSMS *sms.Dev
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -87,6 +92,15 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services.POS.Observe(m.Services.Members)
 	m.Services.Outbox = outbox
 	m.Services.Idempotency = storage.NewIdempotencyKeys(m.DB, clock)
+	var channel sms.Channel // none: registration answers SMS_UNAVAILABLE
+	if c.SMS == "log" {
+		m.Services.devSMS = sms.NewDev(m.Logger)
+		channel = m.Services.devSMS
+		m.Logger.Warn("dev mode: SMS codes are logged and answered as dev_code, not sent (PAYDESK_SMS=log)")
+	} else {
+		m.Logger.Warn("no SMS channel (PAYDESK_SMS=none): wallet registration answers 503 SMS_UNAVAILABLE")
+	}
+	m.Services.Phones = sms.NewConfirmer(sms.NewGormStore(m.DB), channel, clock)
 	m.Services.Settlement = m.newSettlement(clock, outbox)
 	// A payment whose business day is cut is settled: it can no longer be
 	// voided, only refunded.
@@ -127,4 +141,13 @@ func (m *Main) walletStore(ctx context.Context) (*wallet.GormStore, error) {
 		return nil, err
 	}
 	return store, nil
+}
+
+// devCodes answers the last SMS code per phone in dev mode, for the
+// apps' tests (dev_code); nil otherwise.
+func (m *Main) devCodes() func(string) string {
+	if m.Config.Env != EnvDev || m.Services.devSMS == nil {
+		return nil
+	}
+	return m.Services.devSMS.LastCode
 }
