@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
@@ -69,6 +70,18 @@ var accessRoutes = map[string]accessRoute{
 	}},
 	"POST /v1/staff/:id/reset-password": {managingRoles, func(api *testAPI, w *world) (string, any) {
 		return fmt.Sprintf("/v1/staff/%d/reset-password", w.Cashiers[1].ID), map[string]string{"password": "new-pass-123"}
+	}},
+	// The merchant's API keys are the owner's (apikeys_test.go).
+	"POST /v1/api-keys": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/api-keys", map[string]any{"name": "matrix", "scopes": []string{"orders:read"}}
+	}},
+	"GET /v1/api-keys": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) { return "/v1/api-keys", nil }},
+	"POST /v1/api-keys/:id/revoke": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		k, _, err := api.APIKeys.Create(context.Background(), w.Owner.actor(), apikey.NewKey{Name: "matrix", Scopes: []apikey.Scope{apikey.OrdersRead}})
+		if err != nil {
+			return "/v1/api-keys/0/revoke", nil
+		}
+		return fmt.Sprintf("/v1/api-keys/%d/revoke", k.ID), nil
 	}},
 	// A plain GET, not an upgrade: callers who may open the socket get
 	// 400 WEBSOCKET_REQUIRED (ws_test.go opens real sockets).

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -106,6 +107,8 @@ type testAPI struct {
 	// Settlement pays merchants; its bank is Bank, whose payouts wait for
 	// Bank.Complete and then call back through POST /v1/bank/callbacks.
 	Settlement *settlement.Service
+	// APIKeys are the merchants' API keys.
+	APIKeys *apikey.Service
 }
 
 // apiOptions tune newTestAPI.
@@ -176,6 +179,11 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.POS.Observe(stats)
 	api.POS.Observe(members)
 	api.Settlement = newTestSettlement(api, clock)
+	hasher, err := apikey.NewHasher([]byte(testSecret))
+	if err != nil {
+		t.Fatalf("API key hasher: %v", err)
+	}
+	api.APIKeys = apikey.NewService(apikey.NewGormStorage(api.DB), hasher, api.Merchants, clock)
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)
@@ -196,6 +204,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Stats:       stats,
 		Members:     members,
 		Tickets:     pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
+		APIKeys:     api.APIKeys,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()

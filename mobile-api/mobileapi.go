@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -69,6 +70,9 @@ type Config struct {
 	Stats   *pos.Stats
 	Members *pos.Members
 	Tickets *pos.Tickets
+	// APIKeys creates, revokes and recognises the API keys of merchants'
+	// own systems; nil refuses every key.
+	APIKeys *apikey.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -178,8 +182,12 @@ func (s *Server) routes() {
 	auth.POST("/wallet/payments/:id/confirm", s.idempotent, s.confirmPayment)
 	auth.POST("/wallet/payments/:id/decline", s.idempotent, s.declinePayment)
 	s.v1.GET("/ws", s.wsToken, s.authenticate, s.websocket) // real-time push (ws.go)
-	s.settlementRoutes(auth)                                // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
-	s.afterPaymentRoutes(auth)                              // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
+	// Merchants' own systems: API keys (apikeys.go).
+	auth.POST("/api-keys", s.createAPIKey)
+	auth.GET("/api-keys", s.listAPIKeys)
+	auth.POST("/api-keys/:id/revoke", s.revokeAPIKey)
+	s.settlementRoutes(auth)   // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
+	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 
 	// The pages a payment link or a scanned QR opens in the customer's browser.
 	s.engine.GET("/p/o/:token", s.payPage(pos.PayloadOrder))

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -40,6 +43,8 @@ type Services struct {
 	Stats   *pos.Stats
 	Members *pos.Members
 	Tickets *pos.Tickets
+	// APIKeys are the keys of merchants' own systems.
+	APIKeys *apikey.Service
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -88,12 +93,27 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services.Outbox = outbox
 	m.Services.Idempotency = storage.NewIdempotencyKeys(m.DB, clock)
 	m.Services.Settlement = m.newSettlement(clock, outbox)
+	keyHasher, err := apikey.NewHasher(apiKeyPepper(c.dataKey))
+	if err != nil {
+		return fmt.Errorf("API keys: %w", err)
+	}
+	m.Services.APIKeys = apikey.NewService(apikey.NewGormStorage(m.DB), keyHasher, merchants, clock)
 	// A payment whose business day is cut is settled: it can no longer be
 	// voided, only refunded.
 	m.Services.POS.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
 		return m.Services.Settlement.Settled(ctx, o.MerchantID, o.PaidAt)
 	})
 	return nil
+}
+
+// apiKeyPepper derives the key API keys are hashed under from the data key,
+// the one secret meant to stay the same for the life of the database (the
+// token secret may rotate, logging everyone out; keys must outlive that).
+// The label keeps it apart from the data key's other use.
+func apiKeyPepper(dataKey string) []byte {
+	h := hmac.New(sha256.New, []byte(dataKey))
+	h.Write([]byte("paydesk api key pepper v1"))
+	return h.Sum(nil)
 }
 
 // walletStore returns the wallets' store, sealing their secrets under the
