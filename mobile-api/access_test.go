@@ -83,6 +83,20 @@ var accessRoutes = map[string]accessRoute{
 		}
 		return fmt.Sprintf("/v1/api-keys/%d/revoke", k.ID), nil
 	}},
+	// Webhook endpoints and their logs are the owner's (webhooks_test.go).
+	"POST /v1/webhook-endpoints": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/webhook-endpoints", map[string]any{"url": "https://shop.example.com/hooks"}
+	}},
+	"GET /v1/webhook-endpoints": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) { return "/v1/webhook-endpoints", nil }},
+	"POST /v1/webhook-endpoints/:id/disable": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-endpoints/%d/disable", w.endpoint(api)), nil
+	}},
+	"GET /v1/webhook-endpoints/:id/deliveries": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-endpoints/%d/deliveries", w.endpoint(api)), nil
+	}},
+	"POST /v1/webhook-deliveries/:id/redeliver": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-deliveries/%d/redeliver", w.delivery(api)), nil
+	}},
 	// A plain GET, not an upgrade: callers who may open the socket get
 	// 400 WEBSOCKET_REQUIRED (ws_test.go opens real sockets).
 	"GET /v1/ws": {[]rbac.Role{rbac.Owner, rbac.Manager, rbac.Cashier, rbac.Customer}, func(api *testAPI, w *world) (string, any) {

@@ -25,6 +25,7 @@ import (
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // Config is what the API is built from. Later work adds the domain services
@@ -73,6 +74,8 @@ type Config struct {
 	// APIKeys creates, revokes and recognises the API keys of merchants'
 	// own systems; nil refuses every key.
 	APIKeys *apikey.Service
+	// Webhooks manages the merchants' webhook endpoints; nil answers 503.
+	Webhooks *webhook.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -186,6 +189,7 @@ func (s *Server) routes() {
 	auth.POST("/api-keys", s.createAPIKey)
 	auth.GET("/api-keys", s.listAPIKeys)
 	auth.POST("/api-keys/:id/revoke", s.revokeAPIKey)
+	s.webhookRoutes(auth) // webhook endpoints and their delivery logs (webhooks.go)
 	s.settlementRoutes(auth)   // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
 	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 

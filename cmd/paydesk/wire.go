@@ -20,6 +20,7 @@ import (
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // Services are the domain services every command shares, built on the
@@ -45,6 +46,10 @@ type Services struct {
 	Tickets *pos.Tickets
 	// APIKeys are the keys of merchants' own systems.
 	APIKeys *apikey.Service
+	// Webhooks manages the merchants' endpoints; Dispatcher sends their
+	// deliveries (started by Run).
+	Webhooks   *webhook.Service
+	Dispatcher *webhook.Dispatcher
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -98,6 +103,10 @@ func (m *Main) wire(ctx context.Context) error {
 		return fmt.Errorf("API keys: %w", err)
 	}
 	m.Services.APIKeys = apikey.NewService(apikey.NewGormStorage(m.DB), keyHasher, merchants, clock)
+	hooks := webhook.NewGormStorage(m.DB)
+	m.Services.Webhooks = webhook.NewService(hooks, outbox, clock)
+	m.Services.Dispatcher = webhook.NewDispatcher(hooks, outbox, clock, webhook.Config{AllowPrivate: c.WebhookAllowPrivate == "true",
+		Logger: m.Logger.With("job", "webhooks")}, m.Services.Webhooks)
 	// A payment whose business day is cut is settled: it can no longer be
 	// voided, only refunded.
 	m.Services.POS.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
