@@ -189,7 +189,7 @@ func (s *Server) routes() {
 	auth.POST("/api-keys", s.createAPIKey)
 	auth.GET("/api-keys", s.listAPIKeys)
 	auth.POST("/api-keys/:id/revoke", s.revokeAPIKey)
-	s.webhookRoutes(auth) // webhook endpoints and their delivery logs (webhooks.go)
+	s.webhookRoutes(auth)      // webhook endpoints and their delivery logs (webhooks.go)
 	s.settlementRoutes(auth)   // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
 	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 

@@ -83,7 +83,7 @@ var settings = append([]setting{
 	{"public-url", "PAYDESK_PUBLIC_URL", "http://localhost:8080", "public base `url` that QR codes and payment links point customers' phones to", func(c *Config) *string { return &c.PublicURL }},
 	{"debug-addr", "PAYDESK_DEBUG_ADDR", "", "`host:port` of a separate listener serving /debug/pprof/ (keep it private: profiles show internals); empty for none", func(c *Config) *string { return &c.DebugAddr }},
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
-	{"webhook-allow-private", "PAYDESK_WEBHOOK_ALLOW_PRIVATE", "false", "`true` lets webhook deliveries reach loopback, private and link-local addresses (a merchant's endpoint URL must not become a way into this network; for tests and single-machine setups only)", func(c *Config) *string { return &c.WebhookAllowPrivate }},
+	{"webhook-allow-private", "PAYDESK_WEBHOOK_ALLOW_PRIVATE", "", "`true` lets webhook deliveries reach loopback, private and link-local addresses (a merchant's endpoint URL must not become a way into this network; for tests and single-machine setups only)", func(c *Config) *string { return &c.WebhookAllowPrivate }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }, settleSettings...)
 
