@@ -239,6 +239,16 @@ func (d *Dispatcher) sendDue(ctx context.Context) (delivered, failed, taken int,
 	if err != nil || len(due) == 0 {
 		return 0, 0, 0, err
 	}
+	eps := map[int64]Endpoint{} // read once per pass, not per delivery
+	for _, dl := range due {
+		if _, ok := eps[dl.EndpointID]; !ok {
+			ep, err := d.store.Endpoint(ctx, dl.MerchantID, dl.EndpointID)
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			eps[dl.EndpointID] = ep
+		}
+	}
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
@@ -250,7 +260,7 @@ func (d *Dispatcher) sendDue(ctx context.Context) (delivered, failed, taken int,
 		go func() {
 			defer wg.Done()
 			for dl := range next {
-				ok, sent, err := d.attempt(ctx, dl)
+				ok, sent, err := d.attempt(ctx, eps[dl.EndpointID], dl)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -277,15 +287,11 @@ func (d *Dispatcher) sendDue(ctx context.Context) (delivered, failed, taken int,
 
 // attempt claims dl and, if it got it, sends it and records the outcome.
 // sent is false when another instance had claimed it.
-func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) (ok, sent bool, err error) {
+func (d *Dispatcher) attempt(ctx context.Context, ep Endpoint, dl Delivery) (ok, sent bool, err error) {
 	now := d.clock().UTC().Truncate(time.Microsecond)
 	until := now.Add(d.cfg.Lease)
 	got, err := d.store.Claim(ctx, dl.ID, now, until)
 	if err != nil || !got {
-		return false, false, err
-	}
-	ep, err := d.store.Endpoint(ctx, dl.MerchantID, dl.EndpointID)
-	if err != nil {
 		return false, false, err
 	}
 	dl.Attempts++

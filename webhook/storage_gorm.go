@@ -182,21 +182,34 @@ func (s *GormStorage) Due(ctx context.Context, now time.Time, limit int) ([]Deli
 
 // Claim takes delivery id until until, conditional on nobody holding it
 // at now; false when another instance has it.
+// Like Finish it runs in InTx, which runs it again should MySQL pick it as
+// a deadlock victim.
 func (s *GormStorage) Claim(ctx context.Context, id int64, now, until time.Time) (bool, error) {
-	res := s.db.Writer(ctx).Model(&deliveryRow{}).Where("id = ? AND state = ? AND claimed_until <= ? AND next_attempt_at <= ?", id, string(Pending), now, now).
-		Updates(map[string]any{"claimed_until": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
-	if res.Error != nil {
-		return false, fmt.Errorf("claim webhook delivery %d: %w", id, res.Error)
+	got := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		res := s.db.Writer(ctx).Model(&deliveryRow{}).Where("id = ? AND state = ? AND claimed_until <= ? AND next_attempt_at <= ?", id, string(Pending), now, now).
+			Updates(map[string]any{"claimed_until": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+		got = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim webhook delivery %d: %w", id, err)
 	}
-	return res.RowsAffected == 1, nil
+	return got, nil
 }
 
 // Finish records an attempt's outcome, conditional on the claim (until)
 // still being the caller's.
 func (s *GormStorage) Finish(ctx context.Context, d Delivery, until time.Time) error {
-	return s.db.Writer(ctx).Model(&deliveryRow{}).Where("id = ? AND claimed_until = ?", d.ID, until).
-		Updates(map[string]any{"state": string(d.State), "next_attempt_at": d.NextAttemptAt, "claimed_until": unclaimed,
-			"last_status": d.LastStatus, "last_error": d.LastError, "delivered_at": d.DeliveredAt, "updated_at": d.UpdatedAt}).Error
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		err := s.db.Writer(ctx).Model(&deliveryRow{}).Where("id = ? AND claimed_until = ?", d.ID, until).
+			Updates(map[string]any{"state": string(d.State), "next_attempt_at": d.NextAttemptAt, "claimed_until": unclaimed,
+				"last_status": d.LastStatus, "last_error": d.LastError, "delivered_at": d.DeliveredAt, "updated_at": d.UpdatedAt}).Error
+		if err != nil {
+			return fmt.Errorf("record webhook delivery %d: %w", d.ID, err)
+		}
+		return nil
+	})
 }
 
 // Deliveries returns the newest deliveries of the merchant's endpoint with

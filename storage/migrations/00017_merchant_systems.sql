@@ -65,7 +65,7 @@ CREATE TABLE webhook_deliveries (
 ) {{table}};
 CREATE UNIQUE INDEX ux_webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_id);
 CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
-CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries (endpoint_id, order_key, event_seq);
+CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries (endpoint_id, order_key, state, event_seq);
 
 -- +goose Down
 DROP TABLE webhook_deliveries;
