@@ -119,6 +119,10 @@ var accessRoutes = map[string]accessRoute{
 	"POST /v1/payments/qr": {staffRoles, func(api *testAPI, w *world) (string, any) {
 		return "/v1/payments/qr", map[string]any{"out_trade_no": api.outTradeNo("qr"), "amount": 100, "subject": "Oolong"}
 	}},
+	"POST /v1/checkout-sessions": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return "/v1/checkout-sessions", map[string]any{"out_trade_no": api.outTradeNo("co"), "amount": 100, "subject": "Tea set",
+			"return_url": "https://shop.example.com/return"}
+	}},
 	"POST /v1/payment-links": {managingRoles, func(api *testAPI, w *world) (string, any) {
 		return "/v1/payment-links", map[string]any{"out_trade_no": api.outTradeNo("link"), "amount": 100, "subject": "Tea set"}
 	}},

@@ -213,4 +213,4 @@ func TestAPIKeyMatrix(t *testing.T) {
 
 // keyRoutesBeyondPayments are the routes after issue 19's first step that
 // the scopes open (checkout sessions).
-var keyRoutesBeyondPayments = []string{}
+var keyRoutesBeyondPayments = []string{"POST /v1/checkout-sessions"}

@@ -17,6 +17,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -215,6 +216,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Tickets:     pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
 		APIKeys:     api.APIKeys,
 		Webhooks:    api.Webhooks,
+		Checkout:    checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
@@ -76,6 +77,8 @@ type Config struct {
 	APIKeys *apikey.Service
 	// Webhooks manages the merchants' webhook endpoints; nil answers 503.
 	Webhooks *webhook.Service
+	// Checkout creates hosted checkout sessions; nil answers 503.
+	Checkout *checkout.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -190,6 +193,7 @@ func (s *Server) routes() {
 	auth.GET("/api-keys", s.listAPIKeys)
 	auth.POST("/api-keys/:id/revoke", s.revokeAPIKey)
 	s.webhookRoutes(auth)      // webhook endpoints and their delivery logs (webhooks.go)
+	s.checkoutRoutes(auth)     // hosted checkout sessions and their page (checkout.go)
 	s.settlementRoutes(auth)   // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
 	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 
@@ -208,6 +212,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
+	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 

@@ -110,7 +110,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Push: m.Push, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
 		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
-		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks,
+		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout,
 		Collectors: ledgerMetrics(sv.Ledger)})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)

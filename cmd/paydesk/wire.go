@@ -11,6 +11,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
@@ -50,6 +51,8 @@ type Services struct {
 	// deliveries (started by Run).
 	Webhooks   *webhook.Service
 	Dispatcher *webhook.Dispatcher
+	// Checkout is the hosted checkout.
+	Checkout *checkout.Service
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -103,6 +106,7 @@ func (m *Main) wire(ctx context.Context) error {
 		return fmt.Errorf("API keys: %w", err)
 	}
 	m.Services.APIKeys = apikey.NewService(apikey.NewGormStorage(m.DB), keyHasher, merchants, clock)
+	m.Services.Checkout = checkout.NewService(checkout.NewGormStorage(m.DB), m.Services.POS, clock, c.PublicURL)
 	hooks := webhook.NewGormStorage(m.DB)
 	m.Services.Webhooks = webhook.NewService(hooks, outbox, clock)
 	m.Services.Dispatcher = webhook.NewDispatcher(hooks, outbox, clock, webhook.Config{AllowPrivate: c.WebhookAllowPrivate == "true",

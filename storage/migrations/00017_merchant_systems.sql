@@ -67,7 +67,26 @@ CREATE UNIQUE INDEX ux_webhook_deliveries_event ON webhook_deliveries (endpoint_
 CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
 CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries (endpoint_id, order_key, state, event_seq);
 
+-- A hosted checkout session: the order it pays (a payment link), where the
+-- customer goes back to, and the secret the result sent there is signed
+-- with (given to the merchant when the session is created). One per
+-- merchant and out_trade_no, as the order.
+CREATE TABLE checkout_sessions (
+    id {{pk}},
+    token VARCHAR(43) NOT NULL,
+    merchant_id BIGINT NOT NULL,
+    order_id BIGINT NOT NULL,
+    out_trade_no VARCHAR(64) NOT NULL,
+    return_url VARCHAR(2048) NOT NULL,
+    return_secret VARCHAR(64) NOT NULL,
+    expires_at {{time}} NOT NULL,
+    created_at {{time}} NOT NULL
+) {{table}};
+CREATE UNIQUE INDEX ux_checkout_sessions_token ON checkout_sessions (token);
+CREATE UNIQUE INDEX ux_checkout_sessions_trade ON checkout_sessions (merchant_id, out_trade_no);
+
 -- +goose Down
+DROP TABLE checkout_sessions;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 DROP TABLE api_keys;
