@@ -245,4 +245,3 @@ func (s *Shop) Paid(id int64) bool {
 	defer s.mu.Unlock()
 	return s.paid[id]
 }
-
