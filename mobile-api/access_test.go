@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
@@ -70,6 +71,32 @@ var accessRoutes = map[string]accessRoute{
 	"POST /v1/staff/:id/reset-password": {managingRoles, func(api *testAPI, w *world) (string, any) {
 		return fmt.Sprintf("/v1/staff/%d/reset-password", w.Cashiers[1].ID), map[string]string{"password": "new-pass-123"}
 	}},
+	// The merchant's API keys are the owner's (apikeys_test.go).
+	"POST /v1/api-keys": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/api-keys", map[string]any{"name": "matrix", "scopes": []string{"orders:read"}}
+	}},
+	"GET /v1/api-keys": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) { return "/v1/api-keys", nil }},
+	"POST /v1/api-keys/:id/revoke": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		k, _, err := api.APIKeys.Create(context.Background(), w.Owner.actor(), apikey.NewKey{Name: "matrix", Scopes: []apikey.Scope{apikey.OrdersRead}})
+		if err != nil {
+			return "/v1/api-keys/0/revoke", nil
+		}
+		return fmt.Sprintf("/v1/api-keys/%d/revoke", k.ID), nil
+	}},
+	// Webhook endpoints and their logs are the owner's (webhooks_test.go).
+	"POST /v1/webhook-endpoints": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/webhook-endpoints", map[string]any{"url": "https://shop.example.com/hooks"}
+	}},
+	"GET /v1/webhook-endpoints": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) { return "/v1/webhook-endpoints", nil }},
+	"POST /v1/webhook-endpoints/:id/disable": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-endpoints/%d/disable", w.endpoint(api)), nil
+	}},
+	"GET /v1/webhook-endpoints/:id/deliveries": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-endpoints/%d/deliveries", w.endpoint(api)), nil
+	}},
+	"POST /v1/webhook-deliveries/:id/redeliver": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/webhook-deliveries/%d/redeliver", w.delivery(api)), nil
+	}},
 	// A plain GET, not an upgrade: callers who may open the socket get
 	// 400 WEBSOCKET_REQUIRED (ws_test.go opens real sockets).
 	"GET /v1/ws": {[]rbac.Role{rbac.Owner, rbac.Manager, rbac.Cashier, rbac.Customer}, func(api *testAPI, w *world) (string, any) {
@@ -91,6 +118,10 @@ var accessRoutes = map[string]accessRoute{
 	}},
 	"POST /v1/payments/qr": {staffRoles, func(api *testAPI, w *world) (string, any) {
 		return "/v1/payments/qr", map[string]any{"out_trade_no": api.outTradeNo("qr"), "amount": 100, "subject": "Oolong"}
+	}},
+	"POST /v1/checkout-sessions": {managingRoles, func(api *testAPI, w *world) (string, any) {
+		return "/v1/checkout-sessions", map[string]any{"out_trade_no": api.outTradeNo("co"), "amount": 100, "subject": "Tea set",
+			"return_url": "https://shop.example.com/return"}
 	}},
 	"POST /v1/payment-links": {managingRoles, func(api *testAPI, w *world) (string, any) {
 		return "/v1/payment-links", map[string]any{"out_trade_no": api.outTradeNo("link"), "amount": 100, "subject": "Tea set"}

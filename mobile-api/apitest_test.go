@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -27,6 +29,7 @@ import (
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // This file is the end-to-end harness of the package's tests: the whole API
@@ -110,6 +113,12 @@ type testAPI struct {
 	// Settlement pays merchants; its bank is Bank, whose payouts wait for
 	// Bank.Complete and then call back through POST /v1/bank/callbacks.
 	Settlement *settlement.Service
+	// APIKeys are the merchants' API keys.
+	APIKeys *apikey.Service
+	// Webhooks and Dispatcher: the tests pass the dispatcher themselves
+	// (Dispatcher.RunOnce), with the harness's clock.
+	Webhooks   *webhook.Service
+	Dispatcher *webhook.Dispatcher
 }
 
 // apiOptions tune newTestAPI.
@@ -198,6 +207,15 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.POS.Observe(stats)
 	api.POS.Observe(members)
 	api.Settlement = newTestSettlement(api, clock)
+	hasher, err := apikey.NewHasher([]byte(testSecret))
+	if err != nil {
+		t.Fatalf("API key hasher: %v", err)
+	}
+	api.APIKeys = apikey.NewService(apikey.NewGormStorage(api.DB), hasher, api.Merchants, clock)
+	hooks := webhook.NewGormStorage(api.DB)
+	api.Webhooks = webhook.NewService(hooks, api.Outbox, clock)
+	// The harness's merchant sites are httptest servers on loopback.
+	api.Dispatcher = webhook.NewDispatcher(hooks, api.Outbox, clock, webhook.Config{AllowPrivate: true}, api.Webhooks)
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)
@@ -226,6 +244,9 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Stats:          stats,
 		Members:        members,
 		Tickets:        pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
+		APIKeys:        api.APIKeys,
+		Webhooks:       api.Webhooks,
+		Checkout:       checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()
@@ -482,6 +503,9 @@ type world struct {
 	mu     sync.Mutex
 	order  int64
 	paying map[string]int64
+	// hook and hookDelivery are a webhook endpoint of the merchant and a
+	// delivery of it, made once (webhooks_test.go).
+	hook, hookDelivery int64
 }
 
 // cashierOrder returns the id of an order of Cashiers[0], made once.

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 )
@@ -34,6 +35,10 @@ func (s *Server) authenticate(c *gin.Context) {
 	tok := bearerToken(c)
 	if tok == "" {
 		writeError(c, paydesk.ErrUnauthorized.WithMessage("send the access token as Authorization: Bearer <token>"))
+		return
+	}
+	if apikey.IsKey(tok) {
+		s.authenticateKey(c, tok) // apikeys.go
 		return
 	}
 	p, err := s.cfg.Tokens.Verify(tok)
@@ -78,5 +83,8 @@ func principal(c *gin.Context) rbac.Principal {
 // actor returns the authenticated staff member as the merchant domain's Actor.
 func actor(c *gin.Context) merchant.Actor {
 	p := principal(c)
+	if p.Kind == rbac.KindAPIKey {
+		return apikey.ActorFor(p.MerchantID, p.StoreID, c.ClientIP())
+	}
 	return merchant.Actor{StaffID: p.ID, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: merchant.Role(p.Role), IP: c.ClientIP()}
 }

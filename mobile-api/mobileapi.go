@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
@@ -26,6 +28,7 @@ import (
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // Config is what the API is built from. Later work adds the domain services
@@ -71,6 +74,13 @@ type Config struct {
 	Stats   *pos.Stats
 	Members *pos.Members
 	Tickets *pos.Tickets
+	// APIKeys creates, revokes and recognises the API keys of merchants'
+	// own systems; nil refuses every key.
+	APIKeys *apikey.Service
+	// Webhooks manages the merchants' webhook endpoints; nil answers 503.
+	Webhooks *webhook.Service
+	// Checkout creates hosted checkout sessions; nil answers 503.
+	Checkout *checkout.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -210,8 +220,14 @@ func (s *Server) routes() {
 	auth.POST("/wallet/payments/:id/confirm", s.idempotent, s.confirmPayment)
 	auth.POST("/wallet/payments/:id/decline", s.idempotent, s.declinePayment)
 	s.v1.GET("/ws", s.wsToken, s.authenticate, s.websocket) // real-time push (ws.go)
-	s.settlementRoutes(auth)                                // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
-	s.afterPaymentRoutes(auth)                              // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
+	// Merchants' own systems: API keys (apikeys.go).
+	auth.POST("/api-keys", s.createAPIKey)
+	auth.GET("/api-keys", s.listAPIKeys)
+	auth.POST("/api-keys/:id/revoke", s.revokeAPIKey)
+	s.webhookRoutes(auth)      // webhook endpoints and their delivery logs (webhooks.go)
+	s.checkoutRoutes(auth)     // hosted checkout sessions and their page (checkout.go)
+	s.settlementRoutes(auth)   // balance, settlements, withdrawals, statements, bank callbacks (settlements.go)
+	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 
 	// The pages a payment link or a scanned QR opens in the customer's browser.
 	s.engine.GET("/p/o/:token", s.limit(classLinkPage), s.payPage(pos.PayloadOrder))
@@ -228,6 +244,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
+	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 

@@ -30,11 +30,15 @@ type payee struct {
 
 // payeeOf names the merchant and store of an order or a store QR. The
 // store is read as the merchant's owner would: the customer may see the
-// name of the store they pay, whoever they are.
+// name of the store they pay, whoever they are. An order of no store (an
+// owner's, or an API key's without a store) names the merchant alone.
 func (s *Server) payeeOf(ctx context.Context, merchantID, storeID int64) (payee, error) {
 	m, err := s.cfg.Merchants.Merchant(ctx, merchantID)
 	if err != nil {
 		return payee{}, err
+	}
+	if storeID == 0 {
+		return payee{MerchantName: m.Name, Currency: m.Currency}, nil
 	}
 	st, err := s.cfg.Merchants.Store(ctx, merchant.Actor{MerchantID: merchantID, Role: merchant.Owner}, storeID)
 	if err != nil {

@@ -2,6 +2,7 @@ package pos
 
 import (
 	"context"
+	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/wallet"
@@ -72,6 +73,9 @@ type Collection struct {
 	OutTradeNo string
 	Amount     paydesk.Amount
 	Subject    string
+	// Lifetime, for a payment link, is how long it can be paid (a hosted
+	// checkout's expires_in); 0 keeps it open until paid or cancelled.
+	Lifetime time.Duration
 }
 
 // CreateCollectionQR opens an order the customer pays by scanning its QR
@@ -89,8 +93,12 @@ const linkLifetime = 10 * 365 * 24 * 60 * 60 * 1e9
 // a customer. The link stays valid until the order is paid or cancelled, and
 // a failed payment can be tried again from it.
 func (s *Service) CreatePaymentLink(ctx context.Context, c Cashier, req Collection) (Order, error) {
+	life := time.Duration(linkLifetime)
+	if req.Lifetime > 0 {
+		life = req.Lifetime
+	}
 	return s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
-		Method: MethodLink, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(linkLifetime)})
+		Method: MethodLink, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(life)})
 }
 
 // PayURL is what the QR of an order encodes, and the payment link itself.

@@ -124,6 +124,17 @@ func (e *Enforcer) Allowed(role Role, route, method string) bool {
 	return ok
 }
 
+// AllowedAny reports whether one of subjects may call route with method:
+// an API key's scopes, each a subject (ScopeSubject).
+func (e *Enforcer) AllowedAny(subjects []Role, route, method string) bool {
+	for _, sub := range subjects {
+		if e.Allowed(sub, route, method) {
+			return true
+		}
+	}
+	return false
+}
+
 // Rules returns a copy of the policy lines in file order, so that tests and
 // the OpenAPI document can walk every role × route pair the policy allows.
 func (e *Enforcer) Rules() []Rule { return append([]Rule(nil), e.rules...) }
@@ -160,8 +171,8 @@ func parsePolicy(r io.Reader) ([]Rule, error) {
 		}
 		rule := Rule{Role: Role(rec[1]), Route: rec[2], Method: rec[3]}
 		switch {
-		case !rule.Role.Valid():
-			return nil, fmt.Errorf("line %d: unknown role %q (want one of %v)", line, rule.Role, Roles())
+		case !rule.Role.Valid() && !rule.Role.IsScope():
+			return nil, fmt.Errorf("line %d: unknown role %q (want one of %v, or an API key scope as scope:<name>)", line, rule.Role, Roles())
 		case !strings.HasPrefix(rule.Route, "/") || strings.ContainsAny(rule.Route, " \t?"):
 			return nil, fmt.Errorf("line %d: route %q is not a route template such as /v1/orders/:id", line, rule.Route)
 		case !methods[rule.Method]:

@@ -40,6 +40,23 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// APIKey is the role of every API key (package apikey). It has no lines
+// of its own in the policy: a key may call a route when one of its scopes
+// may, and a scope is a casbin subject of its own (ScopeSubject).
+const APIKey Role = "apikey"
+
+// scopePrefix starts the casbin subject of an API key scope.
+const scopePrefix = "scope:"
+
+// ScopeSubject is the casbin subject of an API key scope, as policy.csv
+// names it: "scope:payments:write".
+func ScopeSubject(scope string) Role { return Role(scopePrefix + scope) }
+
+// IsScope reports whether r is the subject of an API key scope.
+func (r Role) IsScope() bool {
+	return len(r) > len(scopePrefix) && string(r[:len(scopePrefix)]) == scopePrefix
+}
+
 // Kind says which table a principal lives in: staff of a merchant, or a
 // customer of the wallet. IDs are only unique within a kind.
 type Kind string
@@ -48,6 +65,7 @@ type Kind string
 const (
 	KindStaff    Kind = "staff"    // an owner, manager or cashier of a merchant
 	KindCustomer Kind = "customer" // a wallet user
+	KindAPIKey   Kind = "apikey"   // a merchant's own system, by API key
 )
 
 // Principal is the authenticated caller, as carried in an access token. The
@@ -87,6 +105,10 @@ func (p Principal) Validate() error {
 		if p.Role != Customer || p.MerchantID != 0 || p.StoreID != 0 {
 			return bad("customer %d must have role customer and no merchant or store", p.ID)
 		}
+	case KindAPIKey:
+		if p.Role != APIKey || p.MerchantID <= 0 || p.StoreID < 0 {
+			return bad("API key %d must have role apikey and a merchant", p.ID)
+		}
 	default:
 		return bad("unknown kind %q", p.Kind)
 	}
@@ -95,8 +117,11 @@ func (p Principal) Validate() error {
 
 // String names the principal in logs and the audit trail.
 func (p Principal) String() string {
-	if p.Kind == KindCustomer {
+	switch p.Kind {
+	case KindCustomer:
 		return fmt.Sprintf("customer:%d", p.ID)
+	case KindAPIKey:
+		return fmt.Sprintf("apikey:%d(merchant %d, store %d)", p.ID, p.MerchantID, p.StoreID)
 	}
 	return fmt.Sprintf("staff:%d(%s, merchant %d, store %d)", p.ID, p.Role, p.MerchantID, p.StoreID)
 }

@@ -62,6 +62,9 @@ type Config struct {
 	// EventRetention is how long push events are kept for clients that
 	// reconnect with last_seq, a duration; empty for push.DefaultRetention.
 	EventRetention string
+	// WebhookAllowPrivate ("true" or "false") lets webhook deliveries
+	// reach loopback and private addresses; off unless set.
+	WebhookAllowPrivate string
 	// Settle holds settlement, withdrawal and bank simulator settings (settle.go).
 	Settle SettleConfig
 
@@ -98,6 +101,7 @@ var settings = append([]setting{
 	{"sms", "PAYDESK_SMS", "", "`channel` of the one-time codes confirming customers' phones: log (dev only: the codes are logged and answered as dev_code) or none; empty is log in dev and none in production, where wallet registration then answers 503 SMS_UNAVAILABLE until an SMS gateway is built in", func(c *Config) *string { return &c.SMS }},
 	{"metrics-token", "PAYDESK_METRICS_TOKEN", "", "bearer `token` that also serves /metrics on the public port (otherwise /metrics is only on --debug-addr)", func(c *Config) *string { return &c.MetricsToken }},
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
+	{"webhook-allow-private", "PAYDESK_WEBHOOK_ALLOW_PRIVATE", "", "`true` lets webhook deliveries reach loopback, private and link-local addresses (a merchant's endpoint URL must not become a way into this network; for tests and single-machine setups only)", func(c *Config) *string { return &c.WebhookAllowPrivate }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 }, settleSettings...)
 
@@ -130,6 +134,9 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateDataKey())
+	if c.WebhookAllowPrivate != "true" && c.WebhookAllowPrivate != "false" && c.WebhookAllowPrivate != "" {
+		errs = append(errs, fmt.Errorf("PAYDESK_WEBHOOK_ALLOW_PRIVATE (--webhook-allow-private) is %q; want true or false", c.WebhookAllowPrivate))
+	}
 	loc, err := time.LoadLocation(c.TZ)
 	if err != nil || c.TZ == "" {
 		errs = append(errs, fmt.Errorf("PAYDESK_TZ (--tz) %q is not a known time zone, e.g. Asia/Shanghai", c.TZ))

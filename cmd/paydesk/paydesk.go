@@ -111,7 +111,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Push: m.Push, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
 		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
-		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets,
+		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout,
 		Collectors:     ledgerMetrics(sv.Ledger),
 		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken,
 		Phones: sv.Phones, DevCodes: m.devCodes()})
@@ -259,6 +259,9 @@ func (m *Main) startBackground() {
 	if retention <= 0 {
 		retention = push.DefaultRetention
 	}
+	// Webhook deliveries: every instance runs a dispatcher; claims keep
+	// each delivery to one of them.
+	jobs.Go(func() { sv.Dispatcher.Run(ctx) })
 	jobs.Go(func() {
 		purger := time.NewTicker(sweepEvery)
 		defer purger.Stop()

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
@@ -18,6 +22,7 @@ import (
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // Services are the domain services every command shares, built on the
@@ -45,6 +50,14 @@ type Services struct {
 	// with PAYDESK_SMS=log, nil otherwise.
 	Phones *sms.Confirmer
 	devSMS *sms.Dev
+	// APIKeys are the keys of merchants' own systems.
+	APIKeys *apikey.Service
+	// Webhooks manages the merchants' endpoints; Dispatcher sends their
+	// deliveries (started by Run).
+	Webhooks   *webhook.Service
+	Dispatcher *webhook.Dispatcher
+	// Checkout is the hosted checkout.
+	Checkout *checkout.Service
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -102,12 +115,32 @@ func (m *Main) wire(ctx context.Context) error {
 	}
 	m.Services.Phones = sms.NewConfirmer(sms.NewGormStore(m.DB), channel, clock)
 	m.Services.Settlement = m.newSettlement(clock, outbox)
+	keyHasher, err := apikey.NewHasher(apiKeyPepper(c.dataKey))
+	if err != nil {
+		return fmt.Errorf("API keys: %w", err)
+	}
+	m.Services.APIKeys = apikey.NewService(apikey.NewGormStorage(m.DB), keyHasher, merchants, clock)
+	m.Services.Checkout = checkout.NewService(checkout.NewGormStorage(m.DB), m.Services.POS, clock, c.PublicURL)
+	hooks := webhook.NewGormStorage(m.DB)
+	m.Services.Webhooks = webhook.NewService(hooks, outbox, clock)
+	m.Services.Dispatcher = webhook.NewDispatcher(hooks, outbox, clock, webhook.Config{AllowPrivate: c.WebhookAllowPrivate == "true",
+		Logger: m.Logger.With("job", "webhooks")}, m.Services.Webhooks)
 	// A payment whose business day is cut is settled: it can no longer be
 	// voided, only refunded.
 	m.Services.POS.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
 		return m.Services.Settlement.Settled(ctx, o.MerchantID, o.PaidAt)
 	})
 	return nil
+}
+
+// apiKeyPepper derives the key API keys are hashed under from the data key,
+// the one secret meant to stay the same for the life of the database (the
+// token secret may rotate, logging everyone out; keys must outlive that).
+// The label keeps it apart from the data key's other use.
+func apiKeyPepper(dataKey string) []byte {
+	h := hmac.New(sha256.New, []byte(dataKey))
+	h.Write([]byte("paydesk api key pepper v1"))
+	return h.Sum(nil)
 }
 
 // walletStore returns the wallets' store, sealing their secrets under the
