@@ -100,6 +100,7 @@ func (s *Service) UpdateStore(ctx context.Context, actor Actor, id int64, ch Sto
 	})
 	return st, err
 }
+
 // Stores lists the stores the actor may see: all of the merchant's for an
 // owner, their own for others.
 func (s *Service) Stores(ctx context.Context, actor Actor) ([]Store, error) {
@@ -123,4 +124,3 @@ func (s *Service) Store(ctx context.Context, actor Actor, id int64) (Store, erro
 	}
 	return s.store.Store(ctx, actor.MerchantID, id)
 }
-

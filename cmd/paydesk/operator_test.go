@@ -30,6 +30,10 @@ func TestDemoRunsOnceAndPrintsLogins(t *testing.T) {
 			if out.MerchantID == 0 || len(out.Stores) != 2 || roles["owner"] != 1 || roles["manager"] != 2 || roles["cashier"] < 2 {
 				t.Fatalf("demo = %+v", out)
 			}
+			if len(out.Customers) != 3 || out.Customers[0].Funds.Card != nil || out.Customers[1].Funds.Card == nil ||
+				out.Customers[2].Funds.Voucher == nil || out.Customers[2].Funds.Coupon == nil {
+				t.Fatalf("demo customers = %+v: want cash only; cash and card; cash, card, voucher and coupon", out.Customers)
+			}
 			status, second, errOut := runCLI(t, nil, "demo", "--db", db)
 			if status != 0 || second != first {
 				t.Fatalf("second demo run: status %d, output changed:\n%s\n---\n%s\n%s", status, first, second, errOut)
