@@ -39,6 +39,7 @@ func commands() []command {
 		{"reconcile", "operator: `reconcile DATE` compares the ledger's payouts with the bank's daily file; exit 1 on differences", reconcileCmd},
 		{"seed-wallets", "load tests: create funded wallets in bulk and print their payment-code secrets", seedWalletsCmd},
 		{"books", "print whether the ledger balances, a merchant's balances and wallets' cash (for load tests)", booksCmd},
+		{"watch", "`watch --token T [--last-seq N [--replay]]` prints the app's websocket events as JSON lines", watchCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "print this help", helpCmd},
 	}
