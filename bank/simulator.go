@@ -184,9 +184,36 @@ func (s *Simulator) BindCard(ctx context.Context, card CardDetails) (Card, error
 	if s.roll(s.cfg.FailureRate) {
 		return Card{}, ErrUnavailable
 	}
-	token := "card_" + randomHex(12)
+	token := simCardToken(number)
 	s.cards[token] = number
 	return Card{Token: token, Last4: number[len(number)-4:], BankName: bankName(number)}, nil
+}
+
+// The simulator's card tokens name how the card behaves, not its number,
+// so that a card bound in one process can be debited by another (the demo
+// binds its customers' cards before the server runs) and after a restart,
+// the way a real bank's tokens outlive any one connection.
+var simTokenKinds = map[string]string{"ok": SimCardOK, "declined": SimCardDeclined, "unavailable": SimCardUnavailable}
+
+func simCardToken(number string) string {
+	kind := "ok"
+	switch number {
+	case SimCardDeclined:
+		kind = "declined"
+	case SimCardUnavailable:
+		kind = "unavailable"
+	}
+	return "card_" + kind + "_" + randomHex(12)
+}
+
+func simCardFromToken(token string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, "card_")
+	kind, random, ok2 := strings.Cut(rest, "_")
+	number, known := simTokenKinds[kind]
+	if !ok || !ok2 || !known || len(random) != 24 || strings.Trim(random, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return number, true
 }
 
 // bankName names the issuer from the card's first digits, as a card BIN table would.
@@ -226,7 +253,11 @@ func (s *Simulator) Debit(ctx context.Context, req DebitRequest) (DebitResult, e
 	}
 	number, ok := s.cards[req.CardToken]
 	if !ok {
-		return DebitResult{}, ErrCardNotFound
+		// A card bound by another process (`paydesk demo`) or before a
+		// restart: its token says how it behaves.
+		if number, ok = simCardFromToken(req.CardToken); !ok {
+			return DebitResult{}, ErrCardNotFound
+		}
 	}
 	switch number {
 	case SimCardUnavailable:

@@ -24,8 +24,11 @@ type Merchant struct {
 	// money becomes available.
 	SettlementDays int
 	Status         string
-	Accounts       Accounts
-	CreatedAt      time.Time
+	// Marker, when set, is unique: a tool that made the merchant (the
+	// demo) finds it again by it.
+	Marker    string
+	Accounts  Accounts
+	CreatedAt time.Time
 }
 
 // Accounts are a merchant's ledger accounts. Book balance is pending +
@@ -55,6 +58,7 @@ type Store struct {
 	ID         int64
 	MerchantID int64
 	Name       string
+	Address    string
 	// QRToken is the unguessable identifier printed in the store's static QR.
 	QRToken   string
 	CreatedAt time.Time

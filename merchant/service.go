@@ -67,6 +67,9 @@ type NewMerchant struct {
 	OwnerName      string
 	OwnerPhone     string
 	OwnerPassword  string
+	// Marker, optional and unique, lets the tool that opens the merchant
+	// find it again (MerchantByMarker); a taken marker is MARKER_TAKEN.
+	Marker string
 }
 
 // Opened is a new merchant with its first store and owner.
@@ -110,6 +113,9 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 	if nm.SettlementDays < 0 || nm.SettlementDays > 30 {
 		return Opened{}, paydesk.ErrInvalid.WithMessage("settlement cycle must be T+0 to T+30")
 	}
+	if len(nm.Marker) > 64 {
+		return Opened{}, paydesk.ErrInvalid.WithMessage("marker must be at most 64 bytes")
+	}
 	if nm.StoreName == "" {
 		nm.StoreName = name
 	}
@@ -117,7 +123,7 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		now := s.clock()
 		m := Merchant{Name: name, Currency: nm.Currency, FeeRate: nm.FeeRate, TimeZone: nm.TimeZone,
-			SettlementDays: nm.SettlementDays, Status: Active, CreatedAt: now}
+			SettlementDays: nm.SettlementDays, Status: Active, Marker: nm.Marker, CreatedAt: now}
 		if err := s.store.CreateMerchant(ctx, &m); err != nil {
 			return err
 		}
@@ -137,7 +143,7 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 		if err := s.store.SetMerchantAccounts(ctx, m.ID, m.Accounts); err != nil {
 			return err
 		}
-		st, err := s.createStore(ctx, m.ID, nm.StoreName)
+		st, err := s.createStore(ctx, m.ID, NewStore{Name: nm.StoreName})
 		if err != nil {
 			return err
 		}
@@ -154,54 +160,6 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 // Merchant returns a merchant.
 func (s *Service) Merchant(ctx context.Context, id int64) (Merchant, error) {
 	return s.store.Merchant(ctx, id)
-}
-
-// AddStore opens another store; owners only (the policy says so, and so do we).
-func (s *Service) AddStore(ctx context.Context, actor Actor, name string) (Store, error) {
-	if actor.Role != Owner {
-		return Store{}, paydesk.ErrForbidden
-	}
-	var st Store
-	err := s.store.InTx(ctx, func(ctx context.Context) (err error) {
-		if st, err = s.createStore(ctx, actor.MerchantID, name); err != nil {
-			return err
-		}
-		return s.audit(ctx, actor, AuditStoreCreated, st.ID, st.Name)
-	})
-	return st, err
-}
-
-func (s *Service) createStore(ctx context.Context, merchantID int64, name string) (Store, error) {
-	name, err := validName(name, "store name")
-	if err != nil {
-		return Store{}, err
-	}
-	st := Store{MerchantID: merchantID, Name: name, QRToken: randomToken(18), CreatedAt: s.clock()}
-	return st, s.store.CreateStore(ctx, &st)
-}
-
-// Stores lists the stores the actor may see: all of the merchant's for an
-// owner, their own for others.
-func (s *Service) Stores(ctx context.Context, actor Actor) ([]Store, error) {
-	all, err := s.store.Stores(ctx, actor.MerchantID)
-	if err != nil || actor.Role == Owner {
-		return all, err
-	}
-	for _, st := range all {
-		if st.ID == actor.StoreID {
-			return []Store{st}, nil
-		}
-	}
-	return nil, nil
-}
-
-// Store returns one of the merchant's stores, or ErrStoreNotFound when it
-// is not in the actor's scope.
-func (s *Service) Store(ctx context.Context, actor Actor, id int64) (Store, error) {
-	if actor.Role != Owner && actor.StoreID != id {
-		return Store{}, ErrStoreNotFound
-	}
-	return s.store.Store(ctx, actor.MerchantID, id)
 }
 
 // StoreByQRToken finds the store behind a static store QR.

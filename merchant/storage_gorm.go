@@ -35,6 +35,7 @@ type merchantRow struct {
 	AvailableAccount int64
 	FrozenAccount    int64
 	MarketingAccount int64
+	Marker           *string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
@@ -43,15 +44,19 @@ func (merchantRow) TableName() string { return "merchants" }
 
 // merchantColumns are the columns scanMerchant reads, in its order.
 const merchantColumns = "id, name, currency, fee_rate, time_zone, settlement_days, status, " +
-	"pending_account, available_account, frozen_account, marketing_account, created_at, updated_at"
+	"pending_account, available_account, frozen_account, marketing_account, marker, created_at, updated_at"
 
 func scanMerchant(sc storage.Scanner, r *merchantRow) error {
 	return sc.Scan(&r.ID, &r.Name, &r.Currency, &r.FeeRate, &r.TimeZone, &r.SettlementDays, &r.Status,
-		&r.PendingAccount, &r.AvailableAccount, &r.FrozenAccount, &r.MarketingAccount, &r.CreatedAt, &r.UpdatedAt)
+		&r.PendingAccount, &r.AvailableAccount, &r.FrozenAccount, &r.MarketingAccount, &r.Marker, &r.CreatedAt, &r.UpdatedAt)
 }
 
 func (r merchantRow) merchant() Merchant {
-	return Merchant{ID: r.ID, Name: r.Name, Currency: paydesk.Currency(r.Currency), FeeRate: paydesk.Rate(r.FeeRate),
+	marker := ""
+	if r.Marker != nil {
+		marker = *r.Marker
+	}
+	return Merchant{Marker: marker, ID: r.ID, Name: r.Name, Currency: paydesk.Currency(r.Currency), FeeRate: paydesk.Rate(r.FeeRate),
 		TimeZone: r.TimeZone, SettlementDays: r.SettlementDays, Status: r.Status, CreatedAt: r.CreatedAt,
 		Accounts: Accounts{Pending: ledger.AccountID(r.PendingAccount), Available: ledger.AccountID(r.AvailableAccount),
 			Frozen: ledger.AccountID(r.FrozenAccount), Marketing: ledger.AccountID(r.MarketingAccount)}}
@@ -61,7 +66,13 @@ func (r merchantRow) merchant() Merchant {
 func (s *GormStorage) CreateMerchant(ctx context.Context, m *Merchant) error {
 	r := merchantRow{Name: m.Name, Currency: string(m.Currency), FeeRate: int64(m.FeeRate), TimeZone: m.TimeZone,
 		SettlementDays: m.SettlementDays, Status: m.Status, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt}
+	if m.Marker != "" {
+		r.Marker = &m.Marker
+	}
 	if err := s.db.Writer(ctx).Create(&r).Error; err != nil {
+		if storage.IsDuplicate(err) {
+			return ErrMarkerTaken
+		}
 		return fmt.Errorf("create merchant: %w", err)
 	}
 	m.ID = r.ID
@@ -88,10 +99,55 @@ func (s *GormStorage) Merchant(ctx context.Context, id int64) (Merchant, error) 
 	return r.merchant(), nil
 }
 
+// MerchantByMarker reads the merchant with a marker.
+func (s *GormStorage) MerchantByMarker(ctx context.Context, marker string) (Merchant, error) {
+	r, found, err := storage.QueryOne(ctx, s.db, scanMerchant, "SELECT "+merchantColumns+" FROM merchants WHERE marker = ? LIMIT 1", marker)
+	if err != nil {
+		return Merchant{}, fmt.Errorf("read merchant: %w", err)
+	}
+	if !found {
+		return Merchant{}, ErrMerchantNotFound
+	}
+	return r.merchant(), nil
+}
+
+// Merchants lists merchants in id order after afterID.
+func (s *GormStorage) Merchants(ctx context.Context, afterID int64, limit int) ([]Merchant, error) {
+	var rows []merchantRow
+	if err := s.db.Reader(ctx).Where("id > ?", afterID).Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list merchants: %w", err)
+	}
+	out := make([]Merchant, len(rows))
+	for i, r := range rows {
+		out[i] = r.merchant()
+	}
+	return out, nil
+}
+
+// UpdateMerchantTerms writes the terms that are set.
+func (s *GormStorage) UpdateMerchantTerms(ctx context.Context, id int64, t Terms) error {
+	cols := map[string]any{"updated_at": paydesk.SystemClock()}
+	if t.FeeRate != nil {
+		cols["fee_rate"] = int64(*t.FeeRate)
+	}
+	if t.SettlementDays != nil {
+		cols["settlement_days"] = *t.SettlementDays
+	}
+	res := s.db.Writer(ctx).Model(&merchantRow{}).Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return fmt.Errorf("update merchant %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrMerchantNotFound
+	}
+	return nil
+}
+
 type storeRow struct {
 	ID         int64
 	MerchantID int64
 	Name       string
+	Address    string
 	QrToken    string
 	CreatedAt  time.Time
 }
@@ -99,12 +155,12 @@ type storeRow struct {
 func (storeRow) TableName() string { return "stores" }
 
 func (r storeRow) store() Store {
-	return Store{ID: r.ID, MerchantID: r.MerchantID, Name: r.Name, QRToken: r.QrToken, CreatedAt: r.CreatedAt}
+	return Store{ID: r.ID, MerchantID: r.MerchantID, Name: r.Name, Address: r.Address, QRToken: r.QrToken, CreatedAt: r.CreatedAt}
 }
 
 // CreateStore inserts st and sets its ID.
 func (s *GormStorage) CreateStore(ctx context.Context, st *Store) error {
-	r := storeRow{MerchantID: st.MerchantID, Name: st.Name, QrToken: st.QRToken, CreatedAt: st.CreatedAt}
+	r := storeRow{MerchantID: st.MerchantID, Name: st.Name, Address: st.Address, QrToken: st.QRToken, CreatedAt: st.CreatedAt}
 	if err := s.db.Writer(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("create store: %w", err)
 	}
@@ -144,6 +200,12 @@ func (s *GormStorage) Stores(ctx context.Context, merchantID int64) ([]Store, er
 		out[i] = r.store()
 	}
 	return out, nil
+}
+
+// UpdateStore writes a store's name and address.
+func (s *GormStorage) UpdateStore(ctx context.Context, st Store) error {
+	return s.db.Writer(ctx).Model(&storeRow{}).Where("merchant_id = ? AND id = ?", st.MerchantID, st.ID).
+		Updates(map[string]any{"name": st.Name, "address": st.Address}).Error
 }
 
 type staffRow struct {

@@ -97,6 +97,20 @@ var accessRoutes = map[string]accessRoute{
 	"POST /v1/webhook-deliveries/:id/redeliver": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
 		return fmt.Sprintf("/v1/webhook-deliveries/%d/redeliver", w.delivery(api)), nil
 	}},
+	// Who am I and my own password (me_test.go); a wrong current password
+	// is refused past the door (422 PASSWORD_INCORRECT), changing nothing.
+	"GET /v1/me": {staffRoles, func(api *testAPI, w *world) (string, any) { return "/v1/me", nil }},
+	"POST /v1/me/password": {staffRoles, func(api *testAPI, w *world) (string, any) {
+		return "/v1/me/password", map[string]string{"current_password": "not-my-password", "new_password": "matrix-pass-123"}
+	}},
+	// The merchant's stores are the owner's (stores_test.go).
+	"GET /v1/stores": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) { return "/v1/stores", nil }},
+	"POST /v1/stores": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return "/v1/stores", map[string]string{"name": "Matrix store", "address": "1 Matrix Rd"}
+	}},
+	"PATCH /v1/stores/:id": {[]rbac.Role{rbac.Owner}, func(api *testAPI, w *world) (string, any) {
+		return fmt.Sprintf("/v1/stores/%d", w.Stores[0].ID), map[string]string{"address": "2 Matrix Rd"}
+	}},
 	// A plain GET, not an upgrade: callers who may open the socket get
 	// 400 WEBSOCKET_REQUIRED (ws_test.go opens real sockets).
 	"GET /v1/ws": {[]rbac.Role{rbac.Owner, rbac.Manager, rbac.Cashier, rbac.Customer}, func(api *testAPI, w *world) (string, any) {

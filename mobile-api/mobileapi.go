@@ -189,6 +189,11 @@ func (s *Server) routes() {
 	auth.POST("/staff/:id/disable", s.disableStaff)
 	auth.POST("/staff/:id/enable", s.enableStaff)
 	auth.POST("/staff/:id/reset-password", s.resetPassword)
+	auth.GET("/me", s.me)
+	auth.POST("/me/password", s.changePassword)
+	auth.GET("/stores", s.listStores)
+	auth.POST("/stores", s.addStore)
+	auth.PATCH("/stores/:id", s.updateStore)
 
 	// The cashier's ways to get paid, and the orders they make. Every
 	// money-moving POST takes an Idempotency-Key (s.idempotent).

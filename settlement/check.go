@@ -67,6 +67,9 @@ func (s *Service) Check(ctx context.Context, merchantID int64) (CheckReport, err
 				return err
 			}
 			from, r.Carry = cal.End(d), paydesk.Amount(c[0].Carry)
+			if c[0].CutAt != nil {
+				from = *c[0].CutAt
+			}
 		}
 		t, err := s.store.dayTotals(ctx, m.Accounts.Pending, from, from.AddDate(100, 0, 0))
 		if err != nil {

@@ -30,7 +30,7 @@ func (s *Service) CutDays(ctx context.Context, m merchant.Merchant) ([]Batch, er
 	}
 	var made []Batch
 	for d := last.AddDays(1); !now.Before(cal.End(d).Add(s.cfg.Grace)); d = d.AddDays(1) {
-		b, ok, err := s.cutDay(ctx, m, cal, d)
+		b, ok, err := s.cutDay(ctx, m, cal, d, nil)
 		if err != nil {
 			return made, fmt.Errorf("merchant %d: cut %s: %w", m.ID, d, err)
 		}
@@ -60,7 +60,7 @@ func (s *Service) CutDay(ctx context.Context, merchantID int64, d Day) (Batch, b
 	}
 	last, _ := ParseDay(cur.CutThrough)
 	for day := last.AddDays(1); !d.Before(day); day = day.AddDays(1) {
-		if _, _, err := s.cutDay(ctx, m, cal, day); err != nil {
+		if _, _, err := s.cutDay(ctx, m, cal, day, nil); err != nil {
 			return Batch{}, false, fmt.Errorf("merchant %d: cut %s: %w", m.ID, day, err)
 		}
 	}
@@ -73,8 +73,11 @@ func (s *Service) CutDay(ctx context.Context, merchantID int64, d Day) (Batch, b
 
 // cutDay makes the batch of day d, once: the cursor moves from d-1 to d in
 // the same transaction, conditionally, so a second instance cutting the
-// same day changes nothing. It reports whether a batch was made.
-func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar, d Day) (Batch, bool, error) {
+// same day changes nothing. It reports whether a batch was made. With
+// early set (dev-mode settle now), the day ends and is due at early, and
+// the cursor remembers it, so that the rest of the day goes into the next
+// day's batch; a day after an early cut starts where that cut ended.
+func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar, d Day, early *time.Time) (Batch, bool, error) {
 	var out Batch
 	var made bool
 	var events []Batch
@@ -88,7 +91,13 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 		if c.CutThrough != d.AddDays(-1).String() {
 			return nil // cut by someone else, or out of order
 		}
-		start, end := cal.Start(d), cal.End(d)
+		start, end, due := cal.Start(d), cal.End(d), cal.Due(d)
+		if c.CutAt != nil {
+			start = *c.CutAt
+		}
+		if early != nil {
+			end, due = *early, *early
+		}
 		t, err := s.store.dayTotals(ctx, m.Accounts.Pending, start, end)
 		if err != nil {
 			return err
@@ -96,7 +105,7 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 		carry := paydesk.Amount(c.Carry)
 		if t.Entries > 0 {
 			net := paydesk.Amount(t.PayIn - t.PayOut + t.OtherIn - t.OtherOut)
-			b := Batch{MerchantID: m.ID, BusinessDay: d, Currency: m.Currency, DayStart: start, DayEnd: end, DueAt: cal.Due(d),
+			b := Batch{MerchantID: m.ID, BusinessDay: d, Currency: m.Currency, DayStart: start, DayEnd: end, DueAt: due,
 				Payments: paydesk.Amount(t.PayIn), Refunds: paydesk.Amount(t.OtherOut), Fees: paydesk.Amount(t.PayOut - t.OtherIn),
 				Net: net, Entries: t.Entries, Payout: Payout{State: NotDue, CreatedAt: now, UpdatedAt: now}}
 			// The carried deficit of earlier days comes off this batch; a
@@ -127,7 +136,7 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 			events = append(events, out)
 		}
 		res := s.db.Writer(ctx).Model(&cursorRow{}).Where("merchant_id = ? AND cut_through = ?", m.ID, c.CutThrough).
-			Updates(map[string]any{"cut_through": d.String(), "carry": int64(carry), "updated_at": now})
+			Updates(map[string]any{"cut_through": d.String(), "carry": int64(carry), "cut_at": cutAtColumn(early), "updated_at": now})
 		if res.Error != nil {
 			return fmt.Errorf("move settlement cursor: %w", res.Error)
 		}
@@ -145,6 +154,15 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 		return Batch{}, false, nil
 	}
 	return out, made, err
+}
+
+// cutAtColumn is the cursor's cut_at for a cut that ended early, NULL
+// for one that ended with its day.
+func cutAtColumn(early *time.Time) any {
+	if early == nil {
+		return nil
+	}
+	return early.UTC()
 }
 
 var errConcurrentCut = errors.New("settlement cursor moved meanwhile")
@@ -201,5 +219,9 @@ func (s *Service) Settled(ctx context.Context, merchantID int64, paidAt time.Tim
 	if err != nil {
 		return false, fmt.Errorf("merchant %d: settlement cursor %q: %w", m.ID, cur.CutThrough, err)
 	}
-	return !through.Before(cal.DayOf(paidAt)), nil
+	day := cal.DayOf(paidAt)
+	if cur.CutAt != nil && day == through && !paidAt.Before(*cur.CutAt) {
+		return false, nil // paid after today was settled early: in tomorrow's batch
+	}
+	return !through.Before(day), nil
 }

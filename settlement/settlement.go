@@ -203,6 +203,9 @@ type Config struct {
 	WithdrawalFee paydesk.Amount
 	// CallbackSecret verifies the bank's callbacks (HMAC-SHA256).
 	CallbackSecret []byte
+	// AllowSettleNow lets SettleNow cut today before it ends: for
+	// development and demos only, never in production.
+	AllowSettleNow bool
 }
 
 func (c Config) withDefaults() Config {

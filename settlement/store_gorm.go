@@ -143,7 +143,10 @@ type cursorRow struct {
 	MerchantID int64 `gorm:"primaryKey;autoIncrement:false"`
 	CutThrough string
 	Carry      int64
-	UpdatedAt  time.Time
+	// CutAt is when CutThrough was cut, if that was before the day ended
+	// (dev-mode settle now): the next day's batch starts there.
+	CutAt     *time.Time
+	UpdatedAt time.Time
 }
 
 func (cursorRow) TableName() string { return "settlement_cursors" }

@@ -125,3 +125,31 @@ func (s *Service) newLoadWallet(ctx context.Context, phone, hash string) (*Walle
 func (s *Service) CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error) {
 	return s.store.CashByPhonePrefix(ctx, prefix)
 }
+
+// SeedWallet opens the wallet of phone, or finds it if it exists, and
+// funds it once with cash from the bank's clearing account (under a
+// reference of the phone's, so a second call moves nothing): for the demo,
+// whose wallets must be funded without a card. The password of a wallet
+// that exists is left as it is.
+func (s *Service) SeedWallet(ctx context.Context, phone, password string, cash paydesk.Amount) (WalletID, error) {
+	id, err := s.FindByPhone(ctx, phone)
+	if errors.Is(err, ErrWalletNotFound) {
+		id, err = s.Register(ctx, phone, password)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("seed wallet %s: %w", phone, err)
+	}
+	if cash <= 0 {
+		return id, nil
+	}
+	w, err := s.wallet(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: "seed:" + w.Phone, Kind: "topup", Memo: "demo seed",
+		Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: cash}}}, nil)
+	if err != nil {
+		return 0, fmt.Errorf("seed wallet %s: fund: %w", phone, err)
+	}
+	return id, nil
+}

@@ -4,19 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/merchant"
 )
 
-// merchantCmd is the platform operator's: `paydesk merchant create ...`.
+// merchantUsage is what `paydesk merchant` takes.
+const merchantUsage = `usage:
+  paydesk merchant create --name NAME --owner-phone PHONE [--owner-name NAME] [--store NAME] [--fee-rate PPM] [--settlement-days N] [--merchant-tz ZONE]
+      (the owner's password is read from PAYDESK_OWNER_PASSWORD)
+  paydesk merchant list [--after ID] [--limit N]
+  paydesk merchant set --id ID [--fee-rate PPM] [--settlement-days N]`
+
+// merchantCmd is the platform operator's `paydesk merchant create|list|set`.
 func merchantCmd(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		err := errors.New("usage: paydesk merchant create --name NAME --owner-phone PHONE [--owner-name NAME] [--store NAME] [--fee-rate PPM] [--settlement-days N] [--merchant-tz ZONE]; the owner's password is read from PAYDESK_OWNER_PASSWORD")
+	verbs := map[string]func(context.Context, *cli, []string) error{"create": merchantCreate, "list": merchantList, "set": merchantSet}
+	if len(args) == 0 || verbs[args[0]] == nil {
+		err := errors.New(merchantUsage)
 		fmt.Fprintln(c.stderr, err)
 		return usageError{err}
 	}
+	return verbs[args[0]](ctx, c, args[1:])
+}
+
+// merchantCreate is `paydesk merchant create`.
+func merchantCreate(ctx context.Context, c *cli, args []string) error {
 	fs := c.flagSet("merchant create")
 	name := fs.String("name", "", "merchant `name` (required)")
 	ownerPhone := fs.String("owner-phone", "", "first owner's `phone` number, their login (required)")
@@ -25,7 +39,7 @@ func merchantCmd(ctx context.Context, c *cli, args []string) error {
 	feeRate := fs.Int64("fee-rate", int64(paydesk.DefaultFeeRate), "fee rate in parts per `million` (3800 = 0.38%)")
 	days := fs.Int("settlement-days", 1, "settlement cycle T+`N` (0 for T+0)")
 	tz := fs.String("merchant-tz", "", "the merchant's business-day time `zone` (default: --tz)")
-	if _, err := c.parse(fs, args[1:]); err != nil {
+	if err := c.noMore(fs, args); err != nil {
 		return err
 	}
 	password := c.getenv("PAYDESK_OWNER_PASSWORD")
@@ -60,133 +74,112 @@ func printJSON(c *cli, v any) error {
 	return enc.Encode(v)
 }
 
-// The demo merchant's logins. Fixed on purpose: a newcomer copies them from
-// the README. The demo command refuses production mode.
-var (
-	demoOwner    = demoLogin{"owner", "13800000000", "demo-owner-pass", 0}
-	demoStores   = []string{"Demo Tea House · Nanjing Rd", "Demo Tea House · Huaihai Rd"}
-	demoManagers = []string{"13810000001", "13810000002"}
-	demoCashiers = [][]string{{"13820000011", "13820000012"}, {"13820000021"}}
-)
-
-const (
-	demoMerchantName    = "Demo Tea House"
-	demoManagerPassword = "demo-manager-pass"
-	demoCashierPassword = "demo-cashier-pass"
-)
-
-type demoLogin struct {
-	Role     string `json:"role"`
-	Phone    string `json:"phone"`
-	Password string `json:"password"`
-	StoreID  int64  `json:"store_id"`
+// merchantJSON is a merchant as the operator's commands print it.
+func merchantJSON(m merchant.Merchant) map[string]any {
+	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "fee_rate": m.FeeRate, "settlement_days": m.SettlementDays,
+		"time_zone": m.TimeZone, "status": m.Status, "marker": m.Marker, "created_at": m.CreatedAt}
 }
 
-type demoStore struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-}
-
-type demoOutput struct {
-	MerchantID int64          `json:"merchant_id"`
-	Stores     []demoStore    `json:"stores"`
-	Staff      []demoLogin    `json:"staff"`
-	Customers  []customerInfo `json:"customers"`
-}
-
-type customerInfo struct {
-	Phone    string `json:"phone"`
-	Password string `json:"password"`
-}
-
-// demoCmd creates the demo merchant, its staff and funded customer wallets
-// once, and prints their logins as JSON. Run again, it creates nothing and
-// prints the same logins.
-func demoCmd(ctx context.Context, c *cli, args []string) error {
-	if err := c.noArgs("demo", args); err != nil {
+// merchantList is `paydesk merchant list`: merchants in id order, a page
+// at a time ({"items", "next_cursor"}, the cursor being the --after of the
+// next page).
+func merchantList(ctx context.Context, c *cli, args []string) error {
+	fs := c.flagSet("merchant list")
+	after := fs.Int64("after", 0, "list merchants with an id above this `id`")
+	limit := fs.Int("limit", 100, "at most this many `merchants` (1 to 500)")
+	if err := c.noMore(fs, args); err != nil {
 		return err
 	}
-	if c.cfg.Env == EnvProduction {
-		return errors.New("demo refuses production mode: its passwords are published")
+	if *limit < 1 || *limit > 500 {
+		return c.usageErr(fs, "--limit must be 1 to 500")
 	}
-	m := NewMain(c.cfg, c.stderr)
+	m, err := c.openMain(ctx)
+	if err != nil {
+		return err
+	}
 	defer m.Close()
-	if err := m.Open(ctx); err != nil {
+	list, err := m.Services.Merchants.Merchants(ctx, *after, *limit+1)
+	if err != nil {
 		return err
 	}
-	out, err := seedDemo(ctx, m)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	var next any
+	if len(list) > *limit {
+		list = list[:*limit]
+		next = list[len(list)-1].ID
 	}
-	return printJSON(c, out)
+	items := make([]map[string]any, len(list))
+	for i, mer := range list {
+		items[i] = merchantJSON(mer)
+	}
+	return printJSON(c, map[string]any{"items": items, "next_cursor": next})
 }
 
-func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
-	svc := m.Services.Merchants
-	owner, err := svc.Login(ctx, demoOwner.Phone, demoOwner.Password, "demo")
-	if err != nil && !errors.Is(err, merchant.ErrInvalidCredentials) {
-		return demoOutput{}, err
+// merchantSet is `paydesk merchant set --id N [--fee-rate] [--settlement-days]`:
+// only the flags given change. A new term is a flag here and a field of
+// merchant.Terms.
+func merchantSet(ctx context.Context, c *cli, args []string) error {
+	fs := c.flagSet("merchant set")
+	id := fs.Int64("id", 0, "merchant `id` (required)")
+	feeRate := fs.Int64("fee-rate", 0, "fee rate in parts per `million` (3800 = 0.38%)")
+	days := fs.Int("settlement-days", 0, "settlement cycle T+`N` (0 for T+0)")
+	if err := c.noMore(fs, args); err != nil {
+		return err
 	}
-	if err != nil { // not there yet
-		opened, err := svc.CreateMerchant(ctx, merchant.NewMerchant{Name: demoMerchantName, StoreName: demoStores[0],
-			OwnerName: "Demo Owner", OwnerPhone: demoOwner.Phone, OwnerPassword: demoOwner.Password, TimeZone: m.Config.TZ})
-		if err != nil {
-			if errors.Is(err, merchant.ErrPhoneTaken) {
-				return demoOutput{}, errors.New("the demo owner's phone is taken but the demo password does not match: was the demo changed by hand?")
-			}
-			return demoOutput{}, err
-		}
-		owner = opened.Owner
-		ownerActor := merchant.Actor{StaffID: owner.ID, MerchantID: owner.MerchantID, Role: merchant.Owner, IP: "demo"}
-		second, err := svc.AddStore(ctx, ownerActor, demoStores[1])
-		if err != nil {
-			return demoOutput{}, err
-		}
-		for i, storeID := range []int64{opened.Store.ID, second.ID} {
-			if _, err := svc.AddStaff(ctx, ownerActor, merchant.NewStaff{Name: fmt.Sprintf("Manager %d", i+1), Phone: demoManagers[i], Password: demoManagerPassword, Role: merchant.Manager, StoreID: storeID}); err != nil {
-				return demoOutput{}, err
-			}
-			for j, phone := range demoCashiers[i] {
-				if _, err := svc.AddStaff(ctx, ownerActor, merchant.NewStaff{Name: fmt.Sprintf("Cashier %d-%d", i+1, j+1), Phone: phone, Password: demoCashierPassword, Role: merchant.Cashier, StoreID: storeID}); err != nil {
-					return demoOutput{}, err
-				}
-			}
-		}
+	if *id <= 0 {
+		return c.usageErr(fs, "--id is required")
 	}
-	ownerActor := merchant.Actor{StaffID: owner.ID, MerchantID: owner.MerchantID, Role: merchant.Owner, IP: "demo"}
-	out := demoOutput{MerchantID: owner.MerchantID, Staff: []demoLogin{demoOwner}}
-	stores, err := svc.Stores(ctx, ownerActor)
+	var t merchant.Terms
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "fee-rate":
+			t.FeeRate = ptr(paydesk.Rate(*feeRate))
+		case "settlement-days":
+			t.SettlementDays = days
+		}
+	})
+	if t == (merchant.Terms{}) {
+		return c.usageErr(fs, "nothing to set: give --fee-rate or --settlement-days")
+	}
+	m, err := c.openMain(ctx)
 	if err != nil {
-		return demoOutput{}, err
+		return err
 	}
-	for _, st := range stores {
-		out.Stores = append(out.Stores, demoStore{ID: st.ID, Name: st.Name})
-	}
-	staff, err := svc.ListStaff(ctx, ownerActor)
+	defer m.Close()
+	mer, err := m.Services.Merchants.SetTerms(ctx, *id, t)
 	if err != nil {
-		return demoOutput{}, err
+		return err
 	}
-	for _, st := range staff {
-		switch st.Role {
-		case merchant.Manager:
-			out.Staff = append(out.Staff, demoLogin{"manager", st.Phone, demoManagerPassword, st.StoreID})
-		case merchant.Cashier:
-			out.Staff = append(out.Staff, demoLogin{"cashier", st.Phone, demoCashierPassword, st.StoreID})
-		}
-	}
-	if err := seedDemoInstallment(ctx, m, ownerActor); err != nil {
-		return demoOutput{}, err
-	}
-	customers, err := seedDemoCustomers(ctx, m)
-	if err != nil {
-		return demoOutput{}, err
-	}
-	out.Customers = customers
-	return out, nil
+	return printJSON(c, merchantJSON(mer))
 }
 
-// seedDemoCustomers creates the funded demo wallets. The wallet arrives
-// with the payments issue; until then there are none.
-func seedDemoCustomers(ctx context.Context, m *Main) ([]customerInfo, error) {
-	return []customerInfo{}, nil
+// storeCmd is the operator's `paydesk store add --merchant ID --name NAME [--address TEXT]`.
+func storeCmd(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		err := errors.New("usage: paydesk store add --merchant ID --name NAME [--address TEXT]")
+		fmt.Fprintln(c.stderr, err)
+		return usageError{err}
+	}
+	fs := c.flagSet("store add")
+	merchantID := fs.Int64("merchant", 0, "merchant `id` (required)")
+	name := fs.String("name", "", "the store's `name` (required)")
+	address := fs.String("address", "", "the store's `address`")
+	if err := c.noMore(fs, args[1:]); err != nil {
+		return err
+	}
+	if *merchantID <= 0 || *name == "" {
+		return c.usageErr(fs, "--merchant and --name are required")
+	}
+	m, err := c.openMain(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if _, err := m.Services.Merchants.Merchant(ctx, *merchantID); err != nil {
+		return err
+	}
+	st, err := m.Services.Merchants.OpenStore(ctx, merchant.OperatorActor(*merchantID), merchant.NewStore{Name: *name, Address: *address})
+	if err != nil {
+		return err
+	}
+	return printJSON(c, map[string]any{"id": st.ID, "merchant_id": st.MerchantID, "name": st.Name, "address": st.Address})
 }

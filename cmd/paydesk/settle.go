@@ -159,7 +159,7 @@ func (m *Main) newSettlement(clock paydesk.Clock, outbox *push.Outbox) *settleme
 	sv := m.Services
 	return settlement.New(settlement.Deps{DB: m.DB, Ledger: sv.Ledger, Merchants: sv.Merchants, Bank: sv.Bank, Events: events, Clock: clock, Logger: m.Logger},
 		settlement.Config{Cutoff: s.cutoff, WithdrawalMin: s.min, WithdrawalDailyLimit: s.limit, WithdrawalFee: s.fee,
-			CallbackSecret: []byte(s.bankSecretOrDevDefault)})
+			CallbackSecret: []byte(s.bankSecretOrDevDefault), AllowSettleNow: m.Config.Env != EnvProduction})
 }
 
 // settleJob is the settlement scheduler running beside the API.
@@ -190,12 +190,24 @@ func (m *Main) stopSettlement() {
 // it cuts that business day (and any earlier one not cut yet) into batches,
 // marks those due as AWAITING_PAYMENT and prints them. The server's
 // scheduler, which holds the bank connection, pays them on its next tick.
+// In dev mode, `--date today --now` cuts each merchant's today at once and
+// makes it due at once, so a demo watches a settlement in a minute.
 func settleCmd(ctx context.Context, c *cli, args []string) error {
 	fs := c.flagSet("settle")
-	date := fs.String("date", "", "business `day` to settle, YYYY-MM-DD (required)")
+	date := fs.String("date", "", "business `day` to settle, YYYY-MM-DD, or today with --now (required)")
 	merchantID := fs.Int64("merchant", 0, "merchant `id` (default: every merchant)")
+	now := fs.Bool("now", false, "dev mode only: settle today at once, due at once (with --date today); what is collected later today settles with tomorrow")
 	if err := c.noMore(fs, args); err != nil {
 		return err
+	}
+	if *now {
+		if *date != "today" {
+			return c.usageErr(fs, "--now settles today: give --date today")
+		}
+		if c.cfg.Env == EnvProduction {
+			return errors.New("settle --now refuses production mode: business days end at their cut-off")
+		}
+		return settleNow(ctx, c, *merchantID)
 	}
 	day, err := settlement.ParseDay(*date)
 	if err != nil {
@@ -237,6 +249,49 @@ func settleCmd(ctx context.Context, c *cli, args []string) error {
 			continue
 		}
 		out = append(out, line{MerchantID: id, Batch: batchJSON(b)})
+	}
+	return printJSON(c, out)
+}
+
+// settleNow is `paydesk settle --date today --now`.
+func settleNow(ctx context.Context, c *cli, merchantID int64) error {
+	m, err := c.openMain(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	svc := m.Services.Settlement
+	ids := []int64{merchantID}
+	if merchantID == 0 {
+		if ids, err = svc.MerchantIDs(ctx); err != nil {
+			return err
+		}
+	}
+	type line struct {
+		MerchantID int64  `json:"merchant_id"`
+		Batch      any    `json:"batch"`
+		Note       string `json:"note,omitempty"`
+	}
+	out := []line{}
+	for _, id := range ids {
+		if _, _, err := svc.SettleNow(ctx, id); err != nil {
+			return fmt.Errorf("merchant %d: %w", id, err)
+		}
+	}
+	if _, err := svc.PromoteDue(ctx); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		b, ok, err := svc.SettleNow(ctx, id) // already cut: reads the batch
+		if err != nil {
+			return fmt.Errorf("merchant %d: %w", id, err)
+		}
+		if !ok {
+			out = append(out, line{MerchantID: id, Note: "nothing collected today: nothing to settle"})
+			continue
+		}
+		out = append(out, line{MerchantID: id, Batch: batchJSON(b),
+			Note: "the server pays AWAITING_PAYMENT batches on its next settlement tick (--settle-every); later payments of today settle with tomorrow"})
 	}
 	return printJSON(c, out)
 }
