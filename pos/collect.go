@@ -17,24 +17,26 @@ type ScanPayment struct {
 // TakeScanPayment collects Amount from the wallet whose payment code the
 // cashier scanned. The answer is a PAID order, a PAYING one (above the
 // payer's no-password limit: the payer confirms in the wallet app), or a
-// refusal. A retry with the same out_trade_no gets the same answer.
+// refusal. The same request again under its out_trade_no gets the same
+// answer, or is tried again after a refusal (see outtradeno.go).
 func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
-		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "payment_code", req.PaymentCode)
 	if err != nil {
 		return Order{}, err
 	}
-	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+	adm, err := s.admit(ctx, &o)
+	if err != nil || adm.replayed {
 		if err != nil {
 			return Order{}, err
 		}
-		return replay(prev)
+		return replay(adm.prev)
 	}
 	use, err := s.wallets.VerifyPaymentCode(ctx, req.PaymentCode)
 	if err != nil {
-		return s.refuse(ctx, o, err)
+		return s.refuse(ctx, o, err, adm.from...)
 	}
-	return s.collect(ctx, o, m, use.Wallet, &use)
+	return s.collect(ctx, o, m, use.Wallet, &use, adm.from...)
 }
 
 // DynamicPasswordPayment is a cashier typing the customer's phone number and
@@ -50,21 +52,22 @@ type DynamicPasswordPayment struct {
 // password is the payer's consent, so no confirmation is asked.
 func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req DynamicPasswordPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
-		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "dynamic_password", req.Phone, req.Password)
 	if err != nil {
 		return Order{}, err
 	}
-	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+	adm, err := s.admit(ctx, &o)
+	if err != nil || adm.replayed {
 		if err != nil {
 			return Order{}, err
 		}
-		return replay(prev)
+		return replay(adm.prev)
 	}
 	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password)
 	if err != nil {
-		return s.refuse(ctx, o, err)
+		return s.refuse(ctx, o, err, adm.from...)
 	}
-	return s.collect(ctx, o, m, w, nil)
+	return s.collect(ctx, o, m, w, nil, adm.from...)
 }
 
 // Collection is an order to show as a QR or send as a link.

@@ -145,7 +145,8 @@ func TestScanPayment(t *testing.T) {
 		s := newShop(t, db)
 		w := s.customer(t, "13900000001", 10000)
 
-		o, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
+		o1code := s.code(t, w)
+		o, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: o1code})
 		if err != nil || o.State != pos.Paid || o.Funding.Cash != 1250 || o.Fee != 5 {
 			t.Fatalf("scan = %+v, %v", o, err)
 		}
@@ -155,17 +156,25 @@ func TestScanPayment(t *testing.T) {
 		if got := s.pending(t); got != 1245 {
 			t.Errorf("merchant pending = %d, want 1250 - fee 5", got)
 		}
-		// The same request again: the same order, no second charge, even
-		// with a fresh code (the cashier's app retried after a timeout).
-		again, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
+		// The same request again (the cashier's app retried after a
+		// timeout): the same order, no second charge.
+		again, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: o1code})
 		if err != nil || again.ID != o.ID || s.cash(t, w) != 8750 {
 			t.Fatalf("retry = %+v, %v", again, err)
 		}
-		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1251, PaymentCode: s.code(t, w)})
+		// Another code under the same number is another payment: refused,
+		// and its payer is not charged.
+		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
 		wantCode(t, err, "IDEMPOTENCY_CONFLICT")
+		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1251, PaymentCode: o1code})
+		wantCode(t, err, "IDEMPOTENCY_CONFLICT")
+		if s.cash(t, w) != 8750 {
+			t.Fatalf("a conflict charged the payer")
+		}
 
-		// Insufficient funds: the order closes with the refusal, nothing moves,
-		// and a retry gets the same refusal.
+		// Insufficient funds: the order closes with the refusal, nothing
+		// moves, and the number is free for another attempt: refused again
+		// while the money is missing.
 		poor := s.customer(t, "13900000002", 0)
 		o2, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T2", Amount: 500, PaymentCode: s.code(t, poor)})
 		wantCode(t, err, "INSUFFICIENT_FUNDS")
