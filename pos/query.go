@@ -52,13 +52,13 @@ type OrderQuery struct {
 	// StoreQROf, with CashierID, adds the static-QR orders of this store
 	// (cashier id 0) to the cashier's: a cashier's scope.
 	StoreQROf int64
-	State      State
-	Method     Method
-	Kind       Kind
-	From, To   time.Time
-	AfterTime  time.Time
-	AfterID    int64
-	Limit      int
+	State     State
+	Method    Method
+	Kind      Kind
+	From, To  time.Time
+	AfterTime time.Time
+	AfterID   int64
+	Limit     int
 }
 
 // ErrInvalidCursor is a cursor this server did not hand out.
