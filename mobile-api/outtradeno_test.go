@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // TestOutTradeNoReplaysOnlyTheSameRequest: a used out_trade_no answers its
@@ -134,5 +136,50 @@ func TestOutTradeNoReplaysOnlyTheSameRequest(t *testing.T) {
 			}
 			api.mustBeSound(t)
 		})
+	})
+}
+
+// TestStateChangesAnswerAgain: a repeated close, confirm or decline (a
+// retry after a lost answer) answers the result again, 200, and moves no
+// money; only a change the order's state forbids is 409.
+func TestStateChangesAnswerAgain(t *testing.T) {
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		w := api.newWorld(t)
+		c := w.Customer
+		qr, _ := api.newQROrder(w.Cashiers[0], 300)
+		path := fmt.Sprintf("/v1/orders/%d/close", qr.ID)
+		first := order(t, api.request(t, "POST", path, w.Cashiers[0].Access, nil))
+		again := order(t, api.request(t, "POST", path, w.Cashiers[0].Access, nil))
+		if first["state"] != "CLOSED" || again["state"] != "CLOSED" || again["closed_at"] != first["closed_at"] {
+			t.Fatalf("close, close again: %v, %v", first, again)
+		}
+
+		confirmed := api.payingOrder(w.Cashiers[0], c)
+		cash := api.cash(t, c)
+		for i := range 2 {
+			r := api.request(t, "POST", fmt.Sprintf("/v1/wallet/payments/%d/confirm", confirmed), c.Access, nil)
+			wantStatus(t, r, http.StatusOK)
+			o := r.JSON
+			if o["state"] != "PAID" {
+				t.Fatalf("confirm #%d: %v", i+1, o)
+			}
+		}
+		if got := api.cash(t, c); got != cash-int64(wallet.DefaultNoPasswordLimit+1) {
+			t.Fatalf("two confirmations charged %d", cash-got)
+		}
+		wantError(t, api.request(t, "POST", fmt.Sprintf("/v1/wallet/payments/%d/decline", confirmed), c.Access, nil), http.StatusConflict, "ORDER_NOT_AWAITING_CONFIRMATION")
+		wantError(t, api.request(t, "POST", fmt.Sprintf("/v1/orders/%d/close", confirmed), w.Cashiers[0].Access, nil), http.StatusConflict, "ORDER_STATE_CONFLICT")
+
+		declined := api.payingOrder(w.Cashiers[0], c)
+		for i := range 2 {
+			r := api.request(t, "POST", fmt.Sprintf("/v1/wallet/payments/%d/decline", declined), c.Access, nil)
+			wantStatus(t, r, http.StatusOK)
+			o := r.JSON
+			if o["state"] != "CLOSED" || o["close_reason"] != "DECLINED" {
+				t.Fatalf("decline #%d: %v", i+1, o)
+			}
+		}
+		wantError(t, api.request(t, "POST", fmt.Sprintf("/v1/wallet/payments/%d/confirm", declined), c.Access, nil), http.StatusConflict, "ORDER_NOT_AWAITING_CONFIRMATION")
+		api.mustBeSound(t)
 	})
 }

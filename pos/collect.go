@@ -151,9 +151,19 @@ func (s *Service) PayStore(ctx context.Context, w wallet.WalletID, storeQRToken 
 
 // ConfirmPayment is the payer approving, in the wallet app, a payment that
 // waits for confirmation.
+//
+// Confirming again answers the result of the first confirmation: the PAID
+// order, or the refusal that closed it.
 func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
 	o, err := s.awaiting(ctx, w, orderID)
 	if err != nil {
+		switch {
+		case o.WalletID != w:
+		case o.State == Paid || o.State == PartiallyRefunded || o.State == Refunded || o.State == Revoked:
+			return o, nil
+		case refused(o):
+			return o, refusal(o.CloseReason)
+		}
 		return o, err
 	}
 	m, err := s.merchants.Merchant(ctx, o.MerchantID)
@@ -171,9 +181,13 @@ func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID
 }
 
 // DeclinePayment is the payer refusing a payment that waits for confirmation.
+// Declining again answers the declined order.
 func (s *Service) DeclinePayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
 	o, err := s.awaiting(ctx, w, orderID)
 	if err != nil {
+		if o.WalletID == w && o.State == Closed && o.CloseReason == ReasonDeclined {
+			return o, nil
+		}
 		return o, err
 	}
 	closed, done, err := s.close(ctx, o, ReasonDeclined)
@@ -198,7 +212,8 @@ func (s *Service) awaiting(ctx context.Context, w wallet.WalletID, orderID int64
 }
 
 // CloseOrder is a cashier closing an unpaid order (a QR nobody paid, a link
-// no longer wanted, a payment the payer never confirmed).
+// no longer wanted, a payment the payer never confirmed). Closing a closed
+// order answers it as it is.
 func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, error) {
 	o, err := s.store.Order(ctx, c.MerchantID, id)
 	if err != nil {
@@ -206,6 +221,9 @@ func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, e
 	}
 	if !visibleTo(c, o) {
 		return Order{}, ErrOrderNotFound
+	}
+	if o.State == Closed {
+		return o, nil // closed already: a retry after a lost answer
 	}
 	if o.State != Created && o.State != Paying {
 		return o, ErrInvalidTransition.WithMessage("order %d is %s; only unpaid orders can be closed", o.ID, o.State)

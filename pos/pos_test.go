@@ -227,13 +227,27 @@ func TestPayerConfirmation(t *testing.T) {
 		if err != nil || paid.State != pos.Paid || s.cash(t, w) != 350_000 {
 			t.Fatalf("confirm = %+v, %v", paid, err)
 		}
-		if _, err := s.pos.ConfirmPayment(ctx, w, o.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
-			t.Errorf("second confirm: %v", err)
+		// Confirming again (the app lost the answer) answers the paid order
+		// and charges nothing more.
+		if again, err := s.pos.ConfirmPayment(ctx, w, o.ID); err != nil || again.State != pos.Paid || s.cash(t, w) != 350_000 {
+			t.Errorf("second confirm: %+v, %v", again, err)
+		}
+		if _, err := s.pos.DeclinePayment(ctx, w, o.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
+			t.Errorf("declining a paid payment: %v", err)
 		}
 
 		o2, _ := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "B2", Amount: big, PaymentCode: s.code(t, w)})
 		if d, err := s.pos.DeclinePayment(ctx, w, o2.ID); err != nil || d.State != pos.Closed || d.CloseReason != pos.ReasonDeclined {
 			t.Fatalf("decline = %+v, %v", d, err)
+		}
+		if d, err := s.pos.DeclinePayment(ctx, w, o2.ID); err != nil || d.State != pos.Closed || d.CloseReason != pos.ReasonDeclined {
+			t.Fatalf("second decline = %+v, %v", d, err)
+		}
+		if _, err := s.pos.ConfirmPayment(ctx, w, o2.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
+			t.Fatalf("confirming a declined payment: %v", err)
+		}
+		if c, err := s.pos.CloseOrder(ctx, s.cashier, o2.ID); err != nil || c.State != pos.Closed || c.CloseReason != pos.ReasonDeclined {
+			t.Fatalf("closing a closed order = %+v, %v", c, err)
 		}
 
 		o3, _ := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "B3", Amount: big, PaymentCode: s.code(t, w)})
