@@ -217,7 +217,7 @@ func (api *testAPI) takeLoadPayment(cashier string, lw loadWallet, otn string, a
 		if err != nil {
 			return loadOrder{}, err
 		}
-		if r.Status != http.StatusOK || r.JSON == nil {
+		if r.Status/100 != 2 || r.JSON == nil {
 			return loadOrder{}, fmt.Errorf("%s: %d %s", otn, r.Status, r.Raw)
 		}
 		o := r.JSON
@@ -241,7 +241,7 @@ func (api *testAPI) takeLoadPayment(cashier string, lw loadWallet, otn string, a
 		return loadOrder{}, err
 	}
 	payload, _ := r.JSON["qr_payload"].(string)
-	if r.Status != http.StatusOK || payload == "" {
+	if r.Status != http.StatusCreated || payload == "" {
 		return loadOrder{}, fmt.Errorf("%s: QR: %d %s", otn, r.Status, r.Raw)
 	}
 	if _, err := decode(api.send("POST", "/v1/wallet/pay", lw.token, map[string]any{"qr_payload": payload})); err != nil {

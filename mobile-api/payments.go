@@ -1,6 +1,7 @@
 package mobileapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -12,7 +13,9 @@ import (
 // The cashier's ways to get paid (SPEC §3). Each creates an order under the
 // client's out_trade_no: the same number and request again answers the same
 // order and charges nothing more; the same number with another amount is
-// 422 IDEMPOTENCY_CONFLICT. A refused payment is the error envelope (422
+// 422 IDEMPOTENCY_CONFLICT (the rule is pos/outtradeno.go's). Every answer
+// with an order is 201 Created with Location /v1/orders/{id}, a replay
+// included: the same request gets the same answer. A refused payment is the error envelope (422
 // INSUFFICIENT_FUNDS, PAYMENT_CODE_USED, ...), and the order it opened is
 // CLOSED with that code as its close_reason.
 
@@ -37,7 +40,7 @@ func (s *Server) scanPayment(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.orderView(o))
+	created(c, o, s.orderView(o))
 }
 
 type dynamicPasswordPaymentRequest struct {
@@ -60,7 +63,7 @@ func (s *Server) dynamicPasswordPayment(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.orderView(o))
+	created(c, o, s.orderView(o))
 }
 
 type collectionRequest struct {
@@ -88,7 +91,7 @@ func (s *Server) collectionQR(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, collectionQRJSON{Order: s.orderView(o), QRPayload: s.cfg.POS.PayURL(o)})
+	created(c, o, collectionQRJSON{Order: s.orderView(o), QRPayload: s.cfg.POS.PayURL(o)})
 }
 
 type paymentLinkJSON struct {
@@ -110,5 +113,11 @@ func (s *Server) paymentLink(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, paymentLinkJSON{Order: s.orderView(o), URL: s.cfg.POS.PayURL(o)})
+	created(c, o, paymentLinkJSON{Order: s.orderView(o), URL: s.cfg.POS.PayURL(o)})
+}
+
+// created answers 201 with the order's Location and body.
+func created(c *gin.Context, o pos.Order, body any) {
+	c.Header("Location", fmt.Sprintf("/v1/orders/%d", o.ID))
+	c.JSON(http.StatusCreated, body)
 }

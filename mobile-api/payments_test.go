@@ -102,7 +102,7 @@ func TestFiveWaysToGetPaid(t *testing.T) {
 			api.fund(t, c, topUp)
 			before := api.books(t, w.Merchant)
 			r := api.request(t, "POST", "/v1/payments/qr", cashier.Access, map[string]any{"out_trade_no": "qr-1", "amount": 1250, "subject": "Oolong"})
-			wantStatus(t, r, http.StatusOK)
+			wantStatus(t, r, http.StatusCreated)
 			created := r.JSON["order"].(map[string]any)
 			payload := str(t, r.JSON, "qr_payload")
 			if created["state"] != "CREATED" || created["pay_url"] != payload || !strings.HasPrefix(payload, testPublicURL+"/p/o/") {
@@ -165,7 +165,7 @@ func TestFiveWaysToGetPaid(t *testing.T) {
 			api.fund(t, c, topUp)
 			before := api.books(t, w.Merchant)
 			r := api.request(t, "POST", "/v1/payment-links", manager.Access, map[string]any{"out_trade_no": "link-1", "amount": 88800, "subject": "Tea set"})
-			wantStatus(t, r, http.StatusOK)
+			wantStatus(t, r, http.StatusCreated)
 			link := str(t, r.JSON, "url")
 			id := num(t, r.JSON["order"].(map[string]any), "id")
 			page := api.request(t, "GET", pathOf(t, link), "", nil)

@@ -44,7 +44,7 @@ func TestPaymentRefusals(t *testing.T) {
 
 		t.Run("used, expired and unknown payment codes", func(t *testing.T) {
 			code := api.freshCode(t, c)
-			wantStatus(t, scan("code-1", 100, code), http.StatusOK)
+			wantStatus(t, scan("code-1", 100, code), http.StatusCreated)
 			refused(t, http.StatusUnprocessableEntity, "PAYMENT_CODE_USED", func() *response { return scan("code-2", 100, code) })
 			old := api.freshCode(t, c)
 			api.Clock.Advance(wallet.PaymentCodeLifetime + wallet.PaymentCodeStep)
@@ -52,9 +52,17 @@ func TestPaymentRefusals(t *testing.T) {
 			for i, bad := range []string{"761234567800000000", old[:10] + "00000000", "12345", "281234567812345678", strings.Repeat("7", 40)} {
 				refused(t, http.StatusUnprocessableEntity, "PAYMENT_CODE_INVALID", func() *response { return scan(fmt.Sprintf("code-bad-%d", i), 100, bad) })
 			}
-			// A closed attempt is CLOSED with its reason.
+			// A refused attempt charged nobody and frees its number: the same
+			// request is tried again (the code has expired by now), and with
+			// a fresh code it pays, under the refused order's id.
 			r := api.request(t, "POST", "/v1/payments/scan", cashier, map[string]any{"out_trade_no": "code-2", "amount": 100, "payment_code": code})
-			wantError(t, r, http.StatusUnprocessableEntity, "PAYMENT_CODE_USED")
+			wantError(t, r, http.StatusUnprocessableEntity, "PAYMENT_CODE_EXPIRED")
+			before, cash := api.books(t, w.Merchant), api.cash(t, c)
+			paid := order(t, scan("code-2", 100, api.freshCode(t, c)))
+			if paid["state"] != "PAID" || paid["close_reason"] != nil && paid["close_reason"] != "" {
+				t.Fatalf("retry after a refusal answered %v", paid)
+			}
+			api.wantPaid(t, w.Merchant, before, c, cash, 100, paid)
 		})
 
 		t.Run("wrong dynamic password and the lock-out", func(t *testing.T) {
@@ -140,7 +148,7 @@ func TestPaymentRefusals(t *testing.T) {
 				refused(t, tt.status, tt.code, func() *response { return scan(api.outTradeNo("amt"), tt.amount, code) })
 			}
 			// None of them spent the code.
-			wantStatus(t, scan("amt-ok", 100, code), http.StatusOK)
+			wantStatus(t, scan("amt-ok", 100, code), http.StatusCreated)
 
 			store := api.POS.StoreQRURL(w.Stores[0].QRToken)
 			for _, amount := range []any{nil, 0, -1, 100_000_001} {

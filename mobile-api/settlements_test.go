@@ -84,7 +84,7 @@ func (api *testAPI) scan(t *testing.T, m *member, c *customer, amount int64) map
 	api.Clock.Advance(wallet.PaymentCodeStep) // a code is single use per step
 	r := api.request(t, "POST", "/v1/payments/scan", m.Access, map[string]any{"out_trade_no": api.outTradeNo("sale"), "amount": amount,
 		"payment_code": api.codeNow(c)})
-	wantStatus(t, r, http.StatusOK)
+	wantStatus(t, r, http.StatusCreated)
 	return r.JSON
 }
 

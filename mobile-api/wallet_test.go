@@ -230,7 +230,7 @@ func TestPaymentCodes(t *testing.T) {
 			t.Fatalf("dynamic password %s", r.Raw)
 		}
 		dp := map[string]any{"out_trade_no": "dpw-1", "amount": 100, "phone": "+86" + c.Phone, "password": pw}
-		wantStatus(t, api.request(t, "POST", "/v1/payments/dynamic-password", w.Cashiers[0].Access, dp), http.StatusOK)
+		wantStatus(t, api.request(t, "POST", "/v1/payments/dynamic-password", w.Cashiers[0].Access, dp), http.StatusCreated)
 		dp["out_trade_no"] = "dpw-2"
 		wantError(t, api.request(t, "POST", "/v1/payments/dynamic-password", w.Cashiers[0].Access, dp), http.StatusUnprocessableEntity, "DYNAMIC_PASSWORD_USED")
 		if got := api.cash(t, c); got != 10_000-200 {

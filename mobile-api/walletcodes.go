@@ -18,18 +18,23 @@ import (
 type paymentCodeJSON struct {
 	Code      string    `json:"code"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Used: the code paid already; NextAt: when a different code exists.
+	Used   bool      `json:"used"`
+	NextAt time.Time `json:"next_at"`
 }
 
-// paymentCode is GET /v1/wallet/payment-code: the current code, for an app
-// that asks the server instead of deriving codes offline.
+// paymentCode is GET /v1/wallet/payment-code: the code to show, for an app
+// that asks the server instead of deriving codes offline. Once the shown
+// code paid, the answer is the next step's code at once; used says a code
+// that paid is all there is until next_at.
 func (s *Server) paymentCode(c *gin.Context) {
-	code, expires, err := s.cfg.Wallets.PaymentCode(c.Request.Context(), walletOf(c))
+	shown, err := s.cfg.Wallets.ShowPaymentCode(c.Request.Context(), walletOf(c))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, paymentCodeJSON{Code: code, ExpiresAt: expires})
+	c.JSON(http.StatusOK, paymentCodeJSON{Code: shown.Code, ExpiresAt: shown.ExpiresAt, Used: shown.Used, NextAt: shown.NextAt})
 }
 
 // paymentCodePicture draws the current payment code with draw.
@@ -39,12 +44,12 @@ func (s *Server) paymentCodePicture(draw func(code string, size int) ([]byte, er
 		if !ok {
 			return
 		}
-		code, _, err := s.cfg.Wallets.PaymentCode(c.Request.Context(), walletOf(c))
+		shown, err := s.cfg.Wallets.ShowPaymentCode(c.Request.Context(), walletOf(c))
 		if err != nil {
 			writeError(c, err)
 			return
 		}
-		pic, err := draw(code, size)
+		pic, err := draw(shown.Code, size)
 		writePNG(c, pic, err)
 	}
 }

@@ -159,7 +159,7 @@ func (c *wsClient) closedWith(t *testing.T, code int) {
 func (api *testAPI) payQR(t *testing.T, m *member, c *customer, amount int64) int64 {
 	t.Helper()
 	r := api.request(t, "POST", "/v1/payments/qr", m.Access, map[string]any{"out_trade_no": api.outTradeNo("ws"), "amount": amount})
-	wantStatus(t, r, http.StatusOK)
+	wantStatus(t, r, http.StatusCreated)
 	id := num(t, r.JSON["order"].(map[string]any), "id")
 	paid := api.request(t, "POST", "/v1/wallet/pay", c.Access, map[string]any{"qr_payload": str(t, r.JSON, "qr_payload")})
 	wantStatus(t, paid, http.StatusOK)

@@ -18,24 +18,26 @@ type ScanPayment struct {
 // TakeScanPayment collects Amount from the wallet whose payment code the
 // cashier scanned. The answer is a PAID order, a PAYING one (above the
 // payer's no-password limit: the payer confirms in the wallet app), or a
-// refusal. A retry with the same out_trade_no gets the same answer.
+// refusal. The same request again under its out_trade_no gets the same
+// answer, or is tried again after a refusal (see outtradeno.go).
 func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
-		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "payment_code", req.PaymentCode)
 	if err != nil {
 		return Order{}, err
 	}
-	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+	adm, err := s.admit(ctx, &o)
+	if err != nil || adm.replayed {
 		if err != nil {
 			return Order{}, err
 		}
-		return replay(prev)
+		return replay(adm.prev)
 	}
 	use, err := s.wallets.VerifyPaymentCode(ctx, req.PaymentCode)
 	if err != nil {
-		return s.refuse(ctx, o, err)
+		return s.refuse(ctx, o, err, adm.from...)
 	}
-	return s.collect(ctx, o, m, use.Wallet, &use)
+	return s.collect(ctx, o, m, use.Wallet, &use, adm.from...)
 }
 
 // DynamicPasswordPayment is a cashier typing the customer's phone number and
@@ -51,21 +53,22 @@ type DynamicPasswordPayment struct {
 // password is the payer's consent, so no confirmation is asked.
 func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req DynamicPasswordPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
-		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)})
+		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "dynamic_password", req.Phone, req.Password)
 	if err != nil {
 		return Order{}, err
 	}
-	if prev, found, err := s.earlier(ctx, o); err != nil || found {
+	adm, err := s.admit(ctx, &o)
+	if err != nil || adm.replayed {
 		if err != nil {
 			return Order{}, err
 		}
-		return replay(prev)
+		return replay(adm.prev)
 	}
 	w, err := s.wallets.VerifyDynamicPassword(ctx, req.Phone, req.Password, c.MerchantID)
 	if err != nil {
-		return s.refuse(ctx, o, err)
+		return s.refuse(ctx, o, err, adm.from...)
 	}
-	return s.collect(ctx, o, m, w, nil)
+	return s.collect(ctx, o, m, w, nil, adm.from...)
 }
 
 // Collection is an order to show as a QR or send as a link.
@@ -156,9 +159,19 @@ func (s *Service) PayStore(ctx context.Context, w wallet.WalletID, storeQRToken 
 
 // ConfirmPayment is the payer approving, in the wallet app, a payment that
 // waits for confirmation.
+//
+// Confirming again answers the result of the first confirmation: the PAID
+// order, or the refusal that closed it.
 func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
 	o, err := s.awaiting(ctx, w, orderID)
 	if err != nil {
+		switch {
+		case o.WalletID != w:
+		case o.State == Paid || o.State == PartiallyRefunded || o.State == Refunded || o.State == Revoked:
+			return o, nil
+		case refused(o):
+			return o, refusal(o.CloseReason)
+		}
 		return o, err
 	}
 	m, err := s.merchants.Merchant(ctx, o.MerchantID)
@@ -176,9 +189,13 @@ func (s *Service) ConfirmPayment(ctx context.Context, w wallet.WalletID, orderID
 }
 
 // DeclinePayment is the payer refusing a payment that waits for confirmation.
+// Declining again answers the declined order.
 func (s *Service) DeclinePayment(ctx context.Context, w wallet.WalletID, orderID int64) (Order, error) {
 	o, err := s.awaiting(ctx, w, orderID)
 	if err != nil {
+		if o.WalletID == w && o.State == Closed && o.CloseReason == ReasonDeclined {
+			return o, nil
+		}
 		return o, err
 	}
 	closed, done, err := s.close(ctx, o, ReasonDeclined)
@@ -203,7 +220,8 @@ func (s *Service) awaiting(ctx context.Context, w wallet.WalletID, orderID int64
 }
 
 // CloseOrder is a cashier closing an unpaid order (a QR nobody paid, a link
-// no longer wanted, a payment the payer never confirmed).
+// no longer wanted, a payment the payer never confirmed). Closing a closed
+// order answers it as it is.
 func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, error) {
 	o, err := s.store.Order(ctx, c.MerchantID, id)
 	if err != nil {
@@ -211,6 +229,9 @@ func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, e
 	}
 	if !visibleTo(c, o) {
 		return Order{}, ErrOrderNotFound
+	}
+	if o.State == Closed {
+		return o, nil // closed already: a retry after a lost answer
 	}
 	if o.State != Created && o.State != Paying {
 		return o, ErrInvalidTransition.WithMessage("order %d is %s; only unpaid orders can be closed", o.ID, o.State)

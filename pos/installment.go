@@ -39,18 +39,15 @@ func (s *Service) RecordInstallmentOrder(ctx context.Context, c Cashier, req Ins
 	now := s.clock()
 	o := Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo, Kind: KindInstallment,
 		Method: MethodInstallment, Subject: req.Subject, Amount: req.Amount, Currency: m.Currency, State: Paid,
-		RequestDigest: digest(string(MethodInstallment), req.Amount.String(), string(m.Currency), req.Subject),
-		ExpiresAt:     now, PaidAt: now, CreatedAt: now, UpdatedAt: now}
+		ExpiresAt: now, PaidAt: now, CreatedAt: now, UpdatedAt: now}
+	o.RequestDigest = requestPrint(o, m.Currency) + credentialPrint(o.MerchantID, o.OutTradeNo)
 	err = s.store.CreateOrder(ctx, &o)
 	if !paydeskIs(err, ErrDuplicateOrder) {
 		return o, err
 	}
-	existing, err := s.store.OrderByOutTradeNo(ctx, c.MerchantID, req.OutTradeNo)
+	prev, err := s.store.OrderByOutTradeNo(ctx, c.MerchantID, req.OutTradeNo)
 	if err != nil {
 		return Order{}, err
 	}
-	if existing.RequestDigest != o.RequestDigest {
-		return Order{}, paydesk.ErrIdempotencyConflict.WithMessage("out_trade_no %s was used for another request", req.OutTradeNo)
-	}
-	return existing, nil
+	return existing(prev, o)
 }

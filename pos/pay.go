@@ -123,6 +123,13 @@ func (s *Service) afterRace(ctx context.Context, o Order, w wallet.WalletID) (Or
 	if err != nil {
 		return o, err
 	}
+	req, cred := sameRequest(now.RequestDigest, o.RequestDigest)
+	switch {
+	case req && refused(now) && !cred:
+		return Order{}, ErrPaymentInProgress // another attempt under the number was refused meanwhile
+	case !req || !cred:
+		return Order{}, errOutTradeNoUsed(o.OutTradeNo)
+	}
 	switch {
 	case now.State == Paid && now.WalletID == w:
 		return now, nil // our own payment, recorded by an earlier try
@@ -147,19 +154,22 @@ func replayOr(o Order, err error) (Order, error) {
 // the code's use and the money commit together, and above the wallet's
 // no-password limit the order waits as PAYING until the payer confirms in
 // the wallet app.
-func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse) (Order, error) {
+//
+// from is empty for a new order, or the states a refused order is retried
+// from (see admit).
+func (s *Service) collect(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse, from ...State) (Order, error) {
 	if use != nil && o.Amount > use.NoPasswordLimit {
-		return s.awaitPayer(ctx, o, w, *use)
+		return s.awaitPayer(ctx, o, w, *use, from)
 	}
-	paid, err := s.pay(ctx, o, m, w, use)
+	paid, err := s.pay(ctx, o, m, w, use, from...)
 	if err != nil && paid.State == Created {
-		return s.refuse(ctx, o, err)
+		return s.refuse(ctx, o, err, from...)
 	}
 	return paid, err
 }
 
 // awaitPayer records a new order as PAYING, spending the code with it.
-func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, use wallet.CodeUse) (Order, error) {
+func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, use wallet.CodeUse, from []State) (Order, error) {
 	now := s.clock()
 	next := o
 	next.WalletID, next.ExpiresAt = w, now.Add(s.cfg.ConfirmTimeout)
@@ -167,7 +177,7 @@ func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, us
 		return o, err
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateOrder(ctx, &next); err != nil {
+		if err := s.writeOrder(ctx, &next, from); err != nil {
 			return err
 		}
 		if err := s.wallets.SpendCode(ctx, use); err != nil {
@@ -176,7 +186,7 @@ func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, us
 		return s.notify(ctx, next, ChangePaying)
 	})
 	switch {
-	case paydeskIs(err, ErrDuplicateOrder):
+	case paydeskIs(err, ErrDuplicateOrder) || errors.Is(err, errStateMoved):
 		return s.afterRace(ctx, o, w)
 	case err != nil:
 		return s.refuse(ctx, o, err)
@@ -185,10 +195,10 @@ func (s *Service) awaitPayer(ctx context.Context, o Order, w wallet.WalletID, us
 }
 
 // refuse records a new order that was refused (insufficient funds, a used
-// code, ...) as CLOSED with the refusal's code, so that a retry under the
-// same out_trade_no gets the same answer. Errors that are not the payer's
+// code, ...) as CLOSED with the refusal's code; the same request under its
+// out_trade_no may then be tried again (see admit). Errors that are not the payer's
 // (an outage, a bug) record nothing: the request may simply be retried.
-func (s *Service) refuse(ctx context.Context, o Order, cause error) (Order, error) {
+func (s *Service) refuse(ctx context.Context, o Order, cause error, from ...State) (Order, error) {
 	e := paydesk.AsError(cause)
 	if e.Kind == paydesk.KindInternal || e.Kind == paydesk.KindUnavailable || o.State != Created {
 		return o, cause
@@ -199,12 +209,12 @@ func (s *Service) refuse(ctx context.Context, o Order, cause error) (Order, erro
 		return o, cause
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.CreateOrder(ctx, &closed); err != nil {
+		if err := s.writeOrder(ctx, &closed, from); err != nil {
 			return err
 		}
 		return s.notify(ctx, closed, ChangeClosed)
 	})
-	if paydeskIs(err, ErrDuplicateOrder) {
+	if paydeskIs(err, ErrDuplicateOrder) || errors.Is(err, errStateMoved) {
 		return s.afterRace(ctx, o, 0)
 	}
 	if err != nil {

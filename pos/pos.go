@@ -144,7 +144,7 @@ func newPayToken() string {
 
 // draft checks a new collection and completes it from its merchant,
 // without writing anything.
-func (s *Service) draft(ctx context.Context, o Order) (Order, merchant.Merchant, error) {
+func (s *Service) draft(ctx context.Context, o Order, credential ...string) (Order, merchant.Merchant, error) {
 	if err := validOutTradeNo(o.OutTradeNo); err != nil {
 		return Order{}, merchant.Merchant{}, err
 	}
@@ -163,27 +163,11 @@ func (s *Service) draft(ctx context.Context, o Order) (Order, merchant.Merchant,
 	}
 	now := s.clock()
 	o.Kind, o.State, o.Currency, o.CreatedAt, o.UpdatedAt = KindPOS, Created, m.Currency, now, now
-	o.RequestDigest = digest(string(o.Method), o.Amount.String(), string(m.Currency), o.Subject)
+	o.RequestDigest = requestPrint(o, m.Currency) + credentialPrint(o.MerchantID, o.OutTradeNo, credential...)
 	if o.ID, err = s.store.NewOrderID(ctx); err != nil {
 		return Order{}, merchant.Merchant{}, err
 	}
 	return o, m, nil
-}
-
-// earlier finds the order a previous request made under o's out_trade_no:
-// the same request gets it back (found), another request is refused.
-func (s *Service) earlier(ctx context.Context, o Order) (Order, bool, error) {
-	existing, err := s.store.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
-	if paydeskIs(err, ErrOrderNotFound) {
-		return Order{}, false, nil
-	}
-	if err != nil {
-		return Order{}, false, err
-	}
-	if existing.RequestDigest != o.RequestDigest {
-		return Order{}, false, paydesk.ErrIdempotencyConflict.WithMessage("out_trade_no %s was used for another request", o.OutTradeNo)
-	}
-	return existing, true, nil
 }
 
 // open creates an order to be paid later (a collection QR, a payment link),
@@ -195,8 +179,11 @@ func (s *Service) open(ctx context.Context, o Order) (Order, error) {
 	}
 	err = s.store.CreateOrder(ctx, &o)
 	if paydeskIs(err, ErrDuplicateOrder) {
-		existing, _, err := s.earlier(ctx, o)
-		return existing, err
+		prev, err := s.store.OrderByOutTradeNo(ctx, o.MerchantID, o.OutTradeNo)
+		if err != nil {
+			return Order{}, err
+		}
+		return existing(prev, o)
 	}
 	return o, err
 }

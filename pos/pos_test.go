@@ -145,7 +145,8 @@ func TestScanPayment(t *testing.T) {
 		s := newShop(t, db)
 		w := s.customer(t, "13900000001", 10000)
 
-		o, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
+		o1code := s.code(t, w)
+		o, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: o1code})
 		if err != nil || o.State != pos.Paid || o.Funding.Cash != 1250 || o.Fee != 5 {
 			t.Fatalf("scan = %+v, %v", o, err)
 		}
@@ -155,17 +156,25 @@ func TestScanPayment(t *testing.T) {
 		if got := s.pending(t); got != 1245 {
 			t.Errorf("merchant pending = %d, want 1250 - fee 5", got)
 		}
-		// The same request again: the same order, no second charge, even
-		// with a fresh code (the cashier's app retried after a timeout).
-		again, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
+		// The same request again (the cashier's app retried after a
+		// timeout): the same order, no second charge.
+		again, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: o1code})
 		if err != nil || again.ID != o.ID || s.cash(t, w) != 8750 {
 			t.Fatalf("retry = %+v, %v", again, err)
 		}
-		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1251, PaymentCode: s.code(t, w)})
+		// Another code under the same number is another payment: refused,
+		// and its payer is not charged.
+		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1250, PaymentCode: s.code(t, w)})
 		wantCode(t, err, "IDEMPOTENCY_CONFLICT")
+		_, err = s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T1", Amount: 1251, PaymentCode: o1code})
+		wantCode(t, err, "IDEMPOTENCY_CONFLICT")
+		if s.cash(t, w) != 8750 {
+			t.Fatalf("a conflict charged the payer")
+		}
 
-		// Insufficient funds: the order closes with the refusal, nothing moves,
-		// and a retry gets the same refusal.
+		// Insufficient funds: the order closes with the refusal, nothing
+		// moves, and the number is free for another attempt: refused again
+		// while the money is missing.
 		poor := s.customer(t, "13900000002", 0)
 		o2, err := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "T2", Amount: 500, PaymentCode: s.code(t, poor)})
 		wantCode(t, err, "INSUFFICIENT_FUNDS")
@@ -218,13 +227,27 @@ func TestPayerConfirmation(t *testing.T) {
 		if err != nil || paid.State != pos.Paid || s.cash(t, w) != 350_000 {
 			t.Fatalf("confirm = %+v, %v", paid, err)
 		}
-		if _, err := s.pos.ConfirmPayment(ctx, w, o.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
-			t.Errorf("second confirm: %v", err)
+		// Confirming again (the app lost the answer) answers the paid order
+		// and charges nothing more.
+		if again, err := s.pos.ConfirmPayment(ctx, w, o.ID); err != nil || again.State != pos.Paid || s.cash(t, w) != 350_000 {
+			t.Errorf("second confirm: %+v, %v", again, err)
+		}
+		if _, err := s.pos.DeclinePayment(ctx, w, o.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
+			t.Errorf("declining a paid payment: %v", err)
 		}
 
 		o2, _ := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "B2", Amount: big, PaymentCode: s.code(t, w)})
 		if d, err := s.pos.DeclinePayment(ctx, w, o2.ID); err != nil || d.State != pos.Closed || d.CloseReason != pos.ReasonDeclined {
 			t.Fatalf("decline = %+v, %v", d, err)
+		}
+		if d, err := s.pos.DeclinePayment(ctx, w, o2.ID); err != nil || d.State != pos.Closed || d.CloseReason != pos.ReasonDeclined {
+			t.Fatalf("second decline = %+v, %v", d, err)
+		}
+		if _, err := s.pos.ConfirmPayment(ctx, w, o2.ID); !errors.Is(err, pos.ErrNotAwaitingPayer) {
+			t.Fatalf("confirming a declined payment: %v", err)
+		}
+		if c, err := s.pos.CloseOrder(ctx, s.cashier, o2.ID); err != nil || c.State != pos.Closed || c.CloseReason != pos.ReasonDeclined {
+			t.Fatalf("closing a closed order = %+v, %v", c, err)
 		}
 
 		o3, _ := s.pos.TakeScanPayment(ctx, s.cashier, pos.ScanPayment{OutTradeNo: "B3", Amount: big, PaymentCode: s.code(t, w)})

@@ -49,20 +49,24 @@ type OrderQuery struct {
 	MerchantID int64
 	StoreID    int64 // 0: any store
 	CashierID  int64 // 0: any cashier
-	State      State
-	Method     Method
-	Kind       Kind
-	From, To   time.Time
-	AfterTime  time.Time
-	AfterID    int64
-	Limit      int
+	// StoreQROf, with CashierID, adds the static-QR orders of this store
+	// (cashier id 0) to the cashier's: a cashier's scope.
+	StoreQROf int64
+	State     State
+	Method    Method
+	Kind      Kind
+	From, To  time.Time
+	AfterTime time.Time
+	AfterID   int64
+	Limit     int
 }
 
 // ErrInvalidCursor is a cursor this server did not hand out.
 var ErrInvalidCursor = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_CURSOR", Message: "the cursor is not one this list handed out"}
 
-// ListOrders lists the orders in the caller's scope (a cashier's own, a
-// manager's store's, an owner's merchant's), newest first, a page at a
+// ListOrders lists the orders in the caller's scope (merchant.SeesOrder: a
+// cashier's own and their store's static-QR ones, a manager's store's, an
+// owner's merchant's), newest first, a page at a
 // time. Pages follow (created_at, id) keysets, not offsets, so a page is
 // as fast at the millionth order as at the first, and orders that arrive
 // while a client pages never shift or repeat what it sees.
@@ -80,10 +84,17 @@ func (s *Service) ListOrders(ctx context.Context, c Cashier, f OrderFilter) (Ord
 		}
 		q.StoreID = c.StoreID
 	default:
+		// A cashier's own orders, and their store's static-QR orders unless
+		// the filter asks for their own only (merchant.SeesOrder).
 		if q.CashierID != 0 && q.CashierID != c.StaffID {
 			return OrderPage{}, nil
 		}
+		storeQR := q.CashierID == 0 && (q.StoreID == 0 || q.StoreID == c.StoreID) &&
+			(q.Method == "" || q.Method == MethodStoreQR) && (q.Kind == "" || q.Kind == KindPOS)
 		q.CashierID = c.StaffID
+		if storeQR {
+			q.StoreQROf = c.StoreID
+		}
 	}
 	if q.Limit <= 0 {
 		q.Limit = DefaultPageSize
@@ -98,7 +109,7 @@ func (s *Service) ListOrders(ctx context.Context, c Cashier, f OrderFilter) (Ord
 	}
 	want := q.Limit
 	q.Limit++ // one more tells whether there is a next page
-	orders, err := s.store.ListOrders(ctx, q)
+	orders, err := s.listOrders(ctx, q)
 	if err != nil {
 		return OrderPage{}, err
 	}
@@ -165,4 +176,42 @@ func decodeCursor(c string) (time.Time, int64, error) {
 		return time.Time{}, 0, ErrInvalidCursor
 	}
 	return time.Unix(0, ns).UTC(), id, nil
+}
+
+// listOrders runs q. A cashier's scope is two index walks, their own orders
+// and their store's static-QR orders, merged newest first: each walk is
+// bounded by the same keyset and limit, so the merge is exact.
+func (s *Service) listOrders(ctx context.Context, q OrderQuery) ([]Order, error) {
+	if q.StoreQROf == 0 {
+		return s.store.ListOrders(ctx, q)
+	}
+	own := q
+	own.StoreQROf = 0
+	a, err := s.store.ListOrders(ctx, own)
+	if err != nil {
+		return nil, err
+	}
+	qr := q
+	qr.StoreQROf, qr.CashierID, qr.StoreID, qr.Method = 0, 0, q.StoreQROf, MethodStoreQR
+	b, err := s.store.ListOrders(ctx, qr)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Order, 0, min(len(a)+len(b), q.Limit))
+	for len(out) < q.Limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || len(a) > 0 && newer(a[0], b[0]) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out, nil
+}
+
+// newer reports whether x comes before y in a list: by (created_at, id), descending.
+func newer(x, y Order) bool {
+	if !x.CreatedAt.Equal(y.CreatedAt) {
+		return x.CreatedAt.After(y.CreatedAt)
+	}
+	return x.ID > y.ID
 }

@@ -6,19 +6,11 @@ import (
 	"github.com/paydesk/paydesk/merchant"
 )
 
-// visibleTo reports whether an order is in the caller's scope: a cashier
-// sees their own orders, a manager their store's, an owner the merchant's.
+// visibleTo reports whether an order is in the caller's scope, by the one
+// rule of merchant.SeesOrder: a cashier sees their own orders and their
+// store's static-QR ones, a manager their store's, an owner the merchant's.
 func visibleTo(c Cashier, o Order) bool {
-	if o.MerchantID != c.MerchantID {
-		return false
-	}
-	switch c.Role {
-	case merchant.Owner:
-		return true
-	case merchant.Manager:
-		return o.StoreID == c.StoreID
-	}
-	return o.CashierID == c.StaffID
+	return o.MerchantID == c.MerchantID && merchant.SeesOrder(c.Role, c.StaffID, c.StoreID, o.StoreID, o.CashierID)
 }
 
 // OrderFor returns one of the orders in the caller's scope. An order

@@ -49,6 +49,9 @@ const (
 	ScopeMerchant ScopeKind = "m"
 	ScopeStore    ScopeKind = "s"
 	ScopeCashier  ScopeKind = "c"
+	// ScopeStoreQR counts a store's static-QR orders, which no cashier
+	// took and every cashier of the store sees (merchant.SeesOrder).
+	ScopeStoreQR ScopeKind = "q"
 )
 
 // Scope is a merchant, one of its stores or one of its cashiers.
@@ -59,14 +62,16 @@ type Scope struct {
 
 // scopeOf is what the caller's figures cover: SPEC §1's cashier (own),
 // manager (store) and owner (merchant).
-func scopeOf(c Cashier) Scope {
+// A cashier's figures are their own orders' and their store's static-QR
+// orders', the orders merchant.SeesOrder shows them.
+func scopesOf(c Cashier) []Scope {
 	switch c.Role {
 	case merchant.Owner:
-		return Scope{ScopeMerchant, c.MerchantID}
+		return []Scope{{ScopeMerchant, c.MerchantID}}
 	case merchant.Manager:
-		return Scope{ScopeStore, c.StoreID}
+		return []Scope{{ScopeStore, c.StoreID}}
 	}
-	return Scope{ScopeCashier, c.StaffID}
+	return []Scope{{ScopeCashier, c.StaffID}, {ScopeStoreQR, c.StoreID}}
 }
 
 // orderScopes are the rollups an order counts in.
@@ -74,6 +79,8 @@ func orderScopes(o Order) []Scope {
 	sc := []Scope{{ScopeMerchant, o.MerchantID}, {ScopeStore, o.StoreID}}
 	if o.CashierID != 0 {
 		sc = append(sc, Scope{ScopeCashier, o.CashierID})
+	} else {
+		sc = append(sc, Scope{ScopeStoreQR, o.StoreID})
 	}
 	return sc
 }
@@ -135,9 +142,13 @@ func (s *Stats) TodayStats(ctx context.Context, c Cashier) (Today, error) {
 		return Today{}, err
 	}
 	now := s.clock().In(z.loc)
-	rows, err := s.store.HourlyStats(ctx, c.MerchantID, scopeOf(c), dayKey(now))
-	if err != nil {
-		return Today{}, err
+	var rows []StatsRow
+	for _, sc := range scopesOf(c) {
+		got, err := s.store.HourlyStats(ctx, c.MerchantID, sc, dayKey(now))
+		if err != nil {
+			return Today{}, err
+		}
+		rows = append(rows, got...)
 	}
 	t := Today{Date: now.Format(time.DateOnly), TimeZone: z.loc.String(), Currency: z.currency, Hours: make([]HourFigures, 24)}
 	for h := range t.Hours {
@@ -164,13 +175,17 @@ func (s *Stats) DailyStats(ctx context.Context, c Cashier, days int) (Daily, err
 	}
 	today := s.clock().In(z.loc)
 	first := time.Date(today.Year(), today.Month(), today.Day()-(days-1), 12, 0, 0, 0, z.loc)
-	rows, err := s.store.DailyStats(ctx, c.MerchantID, scopeOf(c), dayKey(first), dayKey(today))
-	if err != nil {
-		return Daily{}, err
-	}
-	byDay := make(map[int]Figures, len(rows))
-	for _, r := range rows {
-		byDay[r.Day] = r.Figures
+	byDay := map[int]Figures{}
+	for _, sc := range scopesOf(c) {
+		rows, err := s.store.DailyStats(ctx, c.MerchantID, sc, dayKey(first), dayKey(today))
+		if err != nil {
+			return Daily{}, err
+		}
+		for _, r := range rows {
+			f := byDay[r.Day]
+			f.add(r.Figures)
+			byDay[r.Day] = f
+		}
 	}
 	d := Daily{TimeZone: z.loc.String(), Currency: z.currency, Days: make([]DayFigures, days)}
 	for i := range d.Days {

@@ -132,15 +132,8 @@ func Visible(a Audience, e *Event) bool {
 	}
 	switch e.Type {
 	case PaymentPaying, PaymentPaid, PaymentClosed, RefundSucceeded:
-		switch a.Role {
-		case merchant.Owner:
-			return true
-		case merchant.Manager:
-			return e.StoreID == a.StoreID
-		case merchant.Cashier:
-			return e.CashierID == a.StaffID || (e.CashierID == 0 && e.StoreID == a.StoreID)
-		}
-		return false
+		// The same rule as the order queries' (pos/scope.go).
+		return merchant.SeesOrder(a.Role, a.StaffID, a.StoreID, e.StoreID, e.CashierID)
 	case SettlementUpdated:
 		return a.Role == merchant.Owner || a.Role == merchant.Manager
 	case StaffDisabled:

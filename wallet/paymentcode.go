@@ -178,6 +178,56 @@ func (s *Service) PaymentCode(ctx context.Context, id WalletID) (code string, ex
 	return code, time.Unix((codeCounter(now)+codeStepsAfter+1)*step, 0).UTC(), nil
 }
 
+// ShownPaymentCode is the payment code a wallet app shows now.
+type ShownPaymentCode struct {
+	Code string
+	// ExpiresAt is when the code stops being accepted.
+	ExpiresAt time.Time
+	// Used is true when this code paid already: none of the steps the
+	// server accepts now is unspent (two payments in one step). NextAt
+	// then says when a fresh one exists.
+	Used bool
+	// NextAt is when the server will hand out a different code: the app
+	// asks again then (or at once after a payment).
+	NextAt time.Time
+}
+
+// ShowPaymentCode returns the code to show: the current step's, or, once
+// that one paid, the next step's, which is accepted already (a phone clock
+// a step ahead is tolerated), so the code changes as soon as it is used.
+func (s *Service) ShowPaymentCode(ctx context.Context, id WalletID) (ShownPaymentCode, error) {
+	w, err := s.wallet(ctx, id)
+	if err != nil {
+		return ShownPaymentCode{}, err
+	}
+	now := s.clock()
+	c := codeCounter(now)
+	step := int64(PaymentCodeStep / time.Second)
+	at := func(k int64) time.Time { return time.Unix(k*step, 0).UTC() }
+	shown := ShownPaymentCode{Used: true}
+	k := c
+	for ; k <= c+codeStepsAhead; k++ {
+		used, err := s.store.CodeUsed(ctx, id, kindPaymentCode, k)
+		if err != nil {
+			return ShownPaymentCode{}, fmt.Errorf("payment code: %w", err)
+		}
+		if !used {
+			shown.Used = false
+			break
+		}
+	}
+	k = min(k, c+codeStepsAhead)
+	if shown.Code, err = GeneratePaymentCode(w.CodeSecret, w.CodeID, at(k)); err != nil {
+		return ShownPaymentCode{}, err
+	}
+	shown.ExpiresAt = at(k + codeStepsAfter + 1)
+	shown.NextAt = at(c + 1)
+	if shown.Used {
+		shown.NextAt = at(c + 2) // the first step no payment spent yet is then accepted
+	}
+	return shown, nil
+}
+
 // ConsumePaymentCode checks a scanned payment code and spends it, returning
 // the wallet it belongs to. The use commits here, on its own, so it must not
 // run inside a transaction; a payment that wants the use to commit with it
