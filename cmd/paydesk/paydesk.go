@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
+	"github.com/paydesk/paydesk/mobile-api/webapp"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 )
@@ -122,7 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.server = &http.Server{
-		Handler:           m.API.Handler(),
+		Handler:           webapp.Mount(m.API.Handler()), // the app at /app/, the API everywhere else
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies are at most 1 MiB; a client that cannot send that in a
 		// minute is holding a connection hostage. There is no WriteTimeout:
