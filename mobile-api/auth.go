@@ -66,7 +66,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		p.MerchantID, p.StoreID, p.Role = st.MerchantID, st.StoreID, rbac.Role(st.Role)
 	}
 	if !s.cfg.Enforcer.Allowed(p.Role, c.FullPath(), c.Request.Method) {
-		writeError(c, paydesk.ErrForbidden.WithMessage("a %s may not call %s %s", p.Role, c.Request.Method, c.FullPath()))
+		writeError(c, paydesk.ErrForbidden.WithMessage("%s may not call %s %s", withArticle(string(p.Role)), c.Request.Method, documentedPath(c.FullPath())))
 		return
 	}
 	c.Set(ctxPrincipal, p)
@@ -87,4 +87,24 @@ func actor(c *gin.Context) merchant.Actor {
 		return apikey.ActorFor(p.MerchantID, p.StoreID, c.ClientIP())
 	}
 	return merchant.Actor{StaffID: p.ID, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: merchant.Role(p.Role), IP: c.ClientIP()}
+}
+
+// withArticle is "a cashier", "an owner".
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}
+
+// documentedPath writes a gin route template as the OpenAPI document does:
+// /v1/orders/:id is /v1/orders/{id}.
+func documentedPath(route string) string {
+	parts := strings.Split(route, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") || strings.HasPrefix(p, "*") {
+			parts[i] = "{" + p[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
 }

@@ -21,7 +21,7 @@ type staffJSON struct {
 	ID         int64     `json:"id"`
 	Role       string    `json:"role"`
 	MerchantID int64     `json:"merchant_id"`
-	StoreID    int64     `json:"store_id"`
+	StoreID    *int64    `json:"store_id"` // null for an owner, who has no store
 	Name       string    `json:"name"`
 	Phone      string    `json:"phone"`
 	Status     string    `json:"status"`
@@ -29,7 +29,7 @@ type staffJSON struct {
 }
 
 func staffView(s merchant.Staff) staffJSON {
-	return staffJSON{ID: s.ID, Role: string(s.Role), MerchantID: s.MerchantID, StoreID: s.StoreID, Name: s.Name,
+	return staffJSON{ID: s.ID, Role: string(s.Role), MerchantID: s.MerchantID, StoreID: optionalID(s.StoreID), Name: s.Name,
 		Phone: s.Phone, Status: s.Status, CreatedAt: s.CreatedAt}
 }
 
@@ -103,11 +103,9 @@ func (s *Server) listStaff(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := make([]staffJSON, len(list))
-	for i, st := range list {
-		out[i] = staffView(st)
-	}
-	c.JSON(http.StatusOK, gin.H{"staff": out})
+	// One page: a merchant's staff is a short list, but it has the shape of
+	// every list, {items, next_cursor}.
+	c.JSON(http.StatusOK, pageOf(list, staffView, ""))
 }
 
 type addStaffRequest struct {
@@ -200,4 +198,12 @@ func (s *Server) resetPassword(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// optionalID is an id that may be absent: 0 is null.
+func optionalID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }

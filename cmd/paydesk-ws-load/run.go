@@ -452,16 +452,16 @@ func (c *client) login(ctx context.Context, phone, password string) (string, err
 // merchant's first store is the store of the first staff member).
 func (c *client) firstStore(ctx context.Context, owner string) (int64, error) {
 	var out struct {
-		Staff []struct {
-			StoreID int64 `json:"store_id"`
-		} `json:"staff"`
+		Items []struct {
+			StoreID *int64 `json:"store_id"` // null for the owner
+		} `json:"items"`
 	}
 	if err := c.call(ctx, "GET", "/v1/staff", owner, nil, &out); err != nil {
 		return 0, err
 	}
-	for _, s := range out.Staff {
-		if s.StoreID != 0 {
-			return s.StoreID, nil
+	for _, s := range out.Items {
+		if s.StoreID != nil {
+			return *s.StoreID, nil
 		}
 	}
 	return 0, errors.New("with --addr, the owner's merchant needs a staff member in a store, so the tool knows a store to add cashiers to")

@@ -85,11 +85,11 @@ func TestServeTakesPayments(t *testing.T) {
 			}
 			_, code := call(t, "GET", base+"/v1/wallet/payment-code", customer, nil)
 			status, paid := call(t, "POST", base+"/v1/payments/scan", owner, map[string]any{"out_trade_no": "o-1", "amount": 2500, "payment_code": code["code"]})
-			if status != http.StatusOK || paid["state"] != "PAID" || paid["fee"] != float64(10) {
+			if status != http.StatusCreated || paid["state"] != "PAID" || paid["fee"] != float64(10) {
 				t.Fatalf("scan: %d %v", status, paid)
 			}
 			status, qr := call(t, "POST", base+"/v1/payments/qr", owner, map[string]any{"out_trade_no": "o-2", "amount": 100})
-			if payload, _ := qr["qr_payload"].(string); status != http.StatusOK || !strings.HasPrefix(payload, "https://pay.example.com/p/o/") {
+			if payload, _ := qr["qr_payload"].(string); status != http.StatusCreated || !strings.HasPrefix(payload, "https://pay.example.com/p/o/") {
 				t.Fatalf("qr: %d %v", status, qr)
 			}
 			status, w := call(t, "GET", base+"/v1/wallet", customer, nil)
