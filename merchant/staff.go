@@ -198,10 +198,17 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 		key = phone
 	}
 	phoneKey, ipKey := "login:phone:"+truncate(key, 40), "login:ip:"+ip
-	for _, k := range []string{ipKey, phoneKey} {
-		if err := s.attempts.Check(ctx, k); err != nil {
-			return Staff{}, err
+	// Both budgets are claimed before the password is checked, so a burst
+	// of guesses checks at most the rule's max of them. A phone refused
+	// after its IP's claim gives the IP's claim back.
+	if err := s.attempts.Claim(ctx, ipKey, ipRule); err != nil {
+		return Staff{}, err
+	}
+	if err := s.attempts.Claim(ctx, phoneKey, phoneRule); err != nil {
+		if rerr := s.attempts.Release(ctx, ipKey); rerr != nil {
+			return Staff{}, errors.Join(err, rerr)
 		}
+		return Staff{}, err
 	}
 	var (
 		st   Staff
@@ -222,19 +229,24 @@ func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff,
 	}
 	if !ok {
 		s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginFailed, Detail: phone, IP: ip, CreatedAt: s.clock()})
-		if _, err := s.attempts.Fail(ctx, phoneKey, phoneRule); err != nil {
+		if _, err := s.attempts.Failed(ctx, phoneKey, phoneRule); err != nil {
 			return Staff{}, err
 		}
-		if _, err := s.attempts.Fail(ctx, ipKey, ipRule); err != nil {
+		if _, err := s.attempts.Failed(ctx, ipKey, ipRule); err != nil {
 			return Staff{}, err
 		}
 		return Staff{}, ErrInvalidCredentials
 	}
-	if st.Status != Active {
-		return Staff{}, ErrStaffDisabled
-	}
+	// A right password proves the phone's owner: the phone's budget starts
+	// again, and the IP's claim is given back.
 	if err := s.attempts.Reset(ctx, phoneKey); err != nil {
 		return Staff{}, err
+	}
+	if err := s.attempts.Release(ctx, ipKey); err != nil {
+		return Staff{}, err
+	}
+	if st.Status != Active {
+		return Staff{}, ErrStaffDisabled
 	}
 	s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginSucceeded, TargetID: st.ID, IP: ip, CreatedAt: s.clock()})
 	return st, nil

@@ -67,7 +67,9 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 		return 0, ErrDynamicPasswordWrong
 	}
 	key := "dynpw:" + norm
-	if err := s.attempts.Check(ctx, key); err != nil {
+	// Claimed before the password is checked: a burst for one phone checks
+	// at most the rule's max of them.
+	if err := s.attempts.Claim(ctx, key, s.dynamicRule); err != nil {
 		return 0, err
 	}
 	w, err := s.store.WalletByPhone(ctx, norm)
@@ -103,7 +105,7 @@ func (s *Service) VerifyDynamicPassword(ctx context.Context, phone, password str
 			return w.ID, nil
 		}
 	}
-	locked, err := s.attempts.Fail(ctx, key, s.dynamicRule)
+	locked, err := s.attempts.Failed(ctx, key, s.dynamicRule)
 	if err != nil {
 		return 0, fmt.Errorf("verify dynamic password: %w", err)
 	}

@@ -246,7 +246,9 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
 	key := "paycode:" + pc.CodeID
-	if err := s.attempts.Check(ctx, key); err != nil {
+	// The attempt is claimed before the code is checked, so a burst of
+	// guesses for one code id checks at most the rule's max of them.
+	if err := s.attempts.Claim(ctx, key, s.codeRule); err != nil {
 		return CodeUse{}, err
 	}
 	now := s.clock()
@@ -257,19 +259,26 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 		if !match(k) {
 			continue
 		}
+		// A right code is no guess: its claim is given back.
+		if err := s.attempts.Release(ctx, key); err != nil {
+			return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
+		}
 		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: k, at: now, payer: w}, nil
 	}
 	// Only the secret's holder can produce an expired code, so it is not a
 	// guess and does not count against the code id.
 	for k := c - codeStepsAfter - 1; k >= c-codeStepsExpired; k-- {
 		if match(k) {
+			if err := s.attempts.Release(ctx, key); err != nil {
+				return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
+			}
 			return CodeUse{}, ErrPaymentCodeExpired
 		}
 	}
 	if err := s.outsideTx(ctx, "VerifyPaymentCode"); err != nil {
 		return CodeUse{}, err
 	}
-	locked, err := s.attempts.Fail(ctx, key, s.codeRule)
+	locked, err := s.attempts.Failed(ctx, key, s.codeRule)
 	if err != nil {
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}

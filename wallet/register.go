@@ -91,7 +91,9 @@ func (s *Service) Authenticate(ctx context.Context, phone, password string) (Wal
 	norm, perr := paydesk.NormalizePhone(phone)
 	key := "wallet-login:" + norm
 	if perr == nil {
-		if err := s.attempts.Check(ctx, key); err != nil {
+		// Claimed before the password is checked, so a burst of guesses
+		// checks at most the rule's max of them.
+		if err := s.attempts.Claim(ctx, key, s.loginRule); err != nil {
 			return 0, err
 		}
 	}
@@ -116,7 +118,7 @@ func (s *Service) Authenticate(ctx context.Context, phone, password string) (Wal
 		if perr != nil {
 			return 0, ErrInvalidCredentials
 		}
-		locked, err := s.attempts.Fail(ctx, key, s.loginRule)
+		locked, err := s.attempts.Failed(ctx, key, s.loginRule)
 		if err != nil {
 			return 0, fmt.Errorf("authenticate: %w", err)
 		}
