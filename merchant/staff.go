@@ -43,6 +43,15 @@ func (s *Service) AddStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff
 	if !mayManage(actor, ns.Role, ns.StoreID) {
 		return Staff{}, paydesk.ErrForbidden.WithMessage("a %s may not add a %s to this store", actor.Role, ns.Role)
 	}
+	// A staff phone is unique across paydesk, because staff log in with
+	// the phone alone. PHONE_TAKEN therefore tells an owner a number is in
+	// use somewhere, but never where (the answer is the same for their own
+	// staff), and each such answer counts against the merchant, so numbers
+	// cannot be probed in bulk: the claim is taken before the insert.
+	key := fmt.Sprintf("staff-phone:merchant:%d", actor.MerchantID)
+	if err := s.attempts.Claim(ctx, key, phoneProbeRule); err != nil {
+		return Staff{}, err
+	}
 	var st Staff
 	err := s.store.InTx(ctx, func(ctx context.Context) (err error) {
 		if st, err = s.createStaff(ctx, actor, ns); err != nil {
@@ -50,8 +59,20 @@ func (s *Service) AddStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff
 		}
 		return s.audit(ctx, actor, AuditStaffCreated, st.ID, string(st.Role)+" "+st.Phone)
 	})
+	if errors.Is(err, ErrPhoneTaken) {
+		if _, ferr := s.attempts.Failed(ctx, key, phoneProbeRule); ferr != nil {
+			return Staff{}, errors.Join(err, ferr)
+		}
+		return st, err
+	}
+	if rerr := s.attempts.Release(ctx, key); rerr != nil && err == nil {
+		return st, rerr
+	}
 	return st, err
 }
+
+// phoneProbeRule bounds the PHONE_TAKEN answers one merchant can get.
+var phoneProbeRule = storage.AttemptRule{Max: 10, Window: time.Hour, Lockout: time.Hour}
 
 func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff, error) {
 	name, err := validName(ns.Name, "name")

@@ -98,15 +98,13 @@ func (a *Attempts) Claim(ctx context.Context, key string, rule AttemptRule) erro
 	if res.RowsAffected == 1 {
 		return nil
 	}
-	// Refused: the key is locked already, or this attempt is one too many,
-	// which locks it now.
-	if _, err := a.lock(ctx, key, rule, now); err != nil {
-		return fmt.Errorf("claim attempt: %w", err)
-	}
+	// Refused: the key is locked, or the window's attempts are all taken.
+	// Only failures lock (Failed): attempts still being checked may turn
+	// out right (one code shown to many cashiers at once), so a refusal
+	// here locks nothing and asks to retry in a moment.
 	if err := a.Check(ctx, key); err != nil {
 		return err
 	}
-	// The lock ended between the two statements: refuse this one anyway.
 	e := *ErrTooManyAttempts
 	e.RetryAfter = 1
 	return &e
@@ -123,7 +121,8 @@ func (a *Attempts) Failed(ctx context.Context, key string, rule AttemptRule) (lo
 }
 
 // lock locks key if its attempts reached rule.Max within the window and it
-// is not locked already, in one statement.
+// is not locked already, in one statement. Attempts still in flight count:
+// a burst of wrong guesses is locked by the first of them to fail.
 func (a *Attempts) lock(ctx context.Context, key string, rule AttemptRule, now time.Time) (bool, error) {
 	res := a.db.Writer(ctx).Exec(`UPDATE attempts SET locked_until = ?, failures = 0, window_start = ?
 	  WHERE attempt_key = ? AND failures >= ? AND window_start > ? AND (locked_until IS NULL OR locked_until <= ?)`,

@@ -86,8 +86,8 @@ func TestAttemptsCountConcurrentFailures(t *testing.T) {
 	})
 }
 
-// 100 claims of one key at once: exactly Max are granted, the rest refused
-// with the key locked, on both databases.
+// 100 claims of one key at once: exactly Max are granted, the rest refused,
+// and the granted ones failing lock the key, on both databases.
 func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
@@ -102,6 +102,12 @@ func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 		for range 100 {
 			wg.Go(func() {
 				err := a.Claim(ctx, "burst", rule)
+				if err == nil {
+					// Every granted guess is wrong.
+					if _, ferr := a.Failed(ctx, "burst", rule); ferr != nil {
+						t.Errorf("failed: %v", ferr)
+					}
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				switch paydesk.ErrorCode(err) {
