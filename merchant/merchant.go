@@ -108,11 +108,11 @@ var (
 	// ErrPhoneTaken says only that the number cannot be used: the same for
 	// a phone on the merchant's own staff and one on another merchant's, so
 	// it tells nobody where the number works (see AddStaff).
-	ErrPhoneTaken = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
-	ErrLastOwner          = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
-	ErrStaffNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
-	ErrStoreNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
-	ErrMerchantNotFound   = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
+	ErrPhoneTaken       = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
+	ErrLastOwner        = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
+	ErrStaffNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
+	ErrStoreNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
+	ErrMerchantNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
 )
 
 func validName(s string, field string) (string, error) {
