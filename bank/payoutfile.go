@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -30,16 +30,19 @@ func PayoutFileName(day string) string { return "payouts-" + day + ".csv" }
 
 // PaidPayouts lists what the Simulator paid on day (in FileLocation), in
 // the order it paid them: the in-memory twin of the daily file.
+// It panics if the store cannot be read: it is for tests and tools.
 func (s *Simulator) PaidPayouts(day string) []Payout {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	all, err := s.store.Payouts(context.Background())
+	if err != nil {
+		panic(err)
+	}
 	var out []Payout
-	for _, r := range s.payouts {
-		if r.p.Status == PayoutPaid && r.p.UpdatedAt.In(s.cfg.FileLocation).Format(time.DateOnly) == day {
-			out = append(out, r.p)
+	for _, r := range all {
+		if r.P.Status == PayoutPaid && r.P.UpdatedAt.In(s.cfg.FileLocation).Format(time.DateOnly) == day {
+			out = append(out, r.P)
 		}
 	}
-	slices.SortFunc(out, func(a, b Payout) int { return strings.Compare(a.BankReference, b.BankReference) })
+	slices.SortFunc(out, func(a, b Payout) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
 	return out
 }
 

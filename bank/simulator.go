@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,40 +68,36 @@ type SimulatorConfig struct {
 	// FileLocation is the time zone of the bank's business day, which
 	// names the daily files; UTC if nil.
 	FileLocation *time.Location
+	// Store keeps the bank's side; in memory if nil. With NewGormSimStore
+	// cards, debits, refunds and payouts survive restarts, and every
+	// instance (and operator command) on the database shares one bank.
+	Store SimStore
+	// SweepInterval is how often the simulator settles payouts that no
+	// goroutine of its own is settling: submitted before a restart, or by
+	// another process on the same Store. Default: PayoutDelay, at least 1s.
+	// Without ManualPayouts, the first sweep runs at once.
+	SweepInterval time.Duration
 }
 
-// Simulator is the built-in bank: it keeps its cards, debits and payouts in
-// memory, as an outside bank would keep them out of paydesk's database.
-// It is safe for concurrent use.
+// Simulator is the built-in bank. It keeps its cards, debits, refunds and
+// payouts in its Store (see SimStore): in paydesk's database in a server,
+// in tables of its own, as an outside bank would keep them on its side.
+// It is safe for concurrent use, and several Simulators on one Store act
+// as one bank.
 type Simulator struct {
-	cfg SimulatorConfig
+	cfg   SimulatorConfig
+	store SimStore
 
-	mu      sync.Mutex
-	rng     *mrand.Rand
-	cards   map[string]string // token -> card number
-	debits  map[string]*debitRecord
-	refunds map[string]*refundRecord
-	payouts map[string]*payoutRecord
-	seq     int64
+	mu  sync.Mutex
+	rng *mrand.Rand
+	// settling are the payouts a goroutine of this simulator settles.
+	settling map[string]bool
 	// fileMu serialises appends to the daily payout files.
 	fileMu sync.Mutex
 
 	stop   chan struct{}
 	closed bool
 	wg     sync.WaitGroup
-}
-
-type debitRecord struct {
-	req DebitRequest
-	res DebitResult
-	err error // a recorded decline, replayed to retries
-	// refunded is how much of the debit went back to the card.
-	refunded paydesk.Amount
-}
-
-type payoutRecord struct {
-	req PayoutRequest
-	p   Payout
 }
 
 var _ Channel = (*Simulator)(nil)
@@ -120,15 +115,21 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 	if seed == 0 {
 		seed = mrand.Uint64()
 	}
-	return &Simulator{
-		cfg:     cfg,
-		rng:     mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		cards:   map[string]string{},
-		debits:  map[string]*debitRecord{},
-		refunds: map[string]*refundRecord{},
-		payouts: map[string]*payoutRecord{},
-		stop:    make(chan struct{}),
+	s := &Simulator{
+		cfg:      cfg,
+		store:    cfg.Store,
+		rng:      mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		settling: map[string]bool{},
+		stop:     make(chan struct{}),
 	}
+	if s.store == nil {
+		s.store = newMemStore()
+	}
+	if cfg.Store != nil && !cfg.ManualPayouts {
+		s.wg.Add(1)
+		go s.sweepLoop()
+	}
+	return s
 }
 
 // Close stops the payouts still pending (they stay SUBMITTED) and waits for
@@ -161,10 +162,10 @@ func (s *Simulator) wait(ctx context.Context) error {
 // roll reports whether an event of probability p happens. Callers hold mu.
 func (s *Simulator) roll(p float64) bool { return p > 0 && s.rng.Float64() < p }
 
-// nextRef returns a new bank-side reference. Callers hold mu.
+// nextRef returns a new bank-side reference, unique across instances and
+// restarts: the prefix, the time in microseconds, and random digits.
 func (s *Simulator) nextRef(prefix string) string {
-	s.seq++
-	return fmt.Sprintf("%s%010d", prefix, s.seq)
+	return fmt.Sprintf("%s%016d%s", prefix, time.Now().UnixMicro(), randomHex(4))
 }
 
 // BindCard checks the card and returns a new token for it.
@@ -179,41 +180,14 @@ func (s *Simulator) BindCard(ctx context.Context, card CardDetails) (Card, error
 	if number == SimCardBlocked {
 		return Card{}, ErrCardDeclined.WithMessage("the bank refused to bind this card")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.roll(s.cfg.FailureRate) {
+	if s.rolls(s.cfg.FailureRate) {
 		return Card{}, ErrUnavailable
 	}
-	token := simCardToken(number)
-	s.cards[token] = number
+	token := "card_" + randomHex(12)
+	if err := s.store.AddCard(ctx, token, number, s.cfg.Clock()); err != nil {
+		return Card{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
 	return Card{Token: token, Last4: number[len(number)-4:], BankName: bankName(number)}, nil
-}
-
-// The simulator's card tokens name how the card behaves, not its number,
-// so that a card bound in one process can be debited by another (the demo
-// binds its customers' cards before the server runs) and after a restart,
-// the way a real bank's tokens outlive any one connection.
-var simTokenKinds = map[string]string{"ok": SimCardOK, "declined": SimCardDeclined, "unavailable": SimCardUnavailable}
-
-func simCardToken(number string) string {
-	kind := "ok"
-	switch number {
-	case SimCardDeclined:
-		kind = "declined"
-	case SimCardUnavailable:
-		kind = "unavailable"
-	}
-	return "card_" + kind + "_" + randomHex(12)
-}
-
-func simCardFromToken(token string) (string, bool) {
-	rest, ok := strings.CutPrefix(token, "card_")
-	kind, random, ok2 := strings.Cut(rest, "_")
-	number, known := simTokenKinds[kind]
-	if !ok || !ok2 || !known || len(random) != 24 || strings.Trim(random, "0123456789abcdef") != "" {
-		return "", false
-	}
-	return number, true
 }
 
 // bankName names the issuer from the card's first digits, as a card BIN table would.
@@ -240,58 +214,70 @@ func (s *Simulator) Debit(ctx context.Context, req DebitRequest) (DebitResult, e
 	if err := validMoney(req.Amount, req.Currency); err != nil {
 		return DebitResult{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.roll(s.cfg.FailureRate) {
+	if s.rolls(s.cfg.FailureRate) {
 		return DebitResult{}, ErrUnavailable
 	}
-	if r, ok := s.debits[req.Reference]; ok {
-		if r.req != req {
+	replay := func(d SimDebit) (DebitResult, error) {
+		if d.Req != req {
 			return DebitResult{}, paydesk.ErrIdempotencyConflict.WithMessage("debit %s was made before with another card or amount", req.Reference)
 		}
-		return r.res, r.err
-	}
-	number, ok := s.cards[req.CardToken]
-	if !ok {
-		// A card bound by another process (`paydesk demo`) or before a
-		// restart: its token says how it behaves.
-		if number, ok = simCardFromToken(req.CardToken); !ok {
-			return DebitResult{}, ErrCardNotFound
+		if d.Declined {
+			return DebitResult{}, ErrCardDeclined
 		}
+		return d.Res, nil
 	}
+	if d, found, err := s.store.Debit(ctx, req.Reference); err != nil {
+		return DebitResult{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	} else if found {
+		return replay(d)
+	}
+	number, found, err := s.store.CardNumber(ctx, req.CardToken)
+	if err != nil {
+		return DebitResult{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
+	if !found {
+		return DebitResult{}, ErrCardNotFound
+	}
+	d := SimDebit{Req: req}
 	switch number {
 	case SimCardUnavailable:
 		return DebitResult{}, ErrUnavailable
 	case SimCardDeclined:
 		// A decline is the bank's final word on this reference.
-		s.debits[req.Reference] = &debitRecord{req: req, err: ErrCardDeclined}
-		return DebitResult{}, ErrCardDeclined
+		d.Declined = true
+	default:
+		d.Res = DebitResult{Reference: req.Reference, BankReference: s.nextRef("D"), Amount: req.Amount, Currency: req.Currency, At: s.cfg.Clock()}
 	}
-	res := DebitResult{Reference: req.Reference, BankReference: s.nextRef("D"), Amount: req.Amount, Currency: req.Currency, At: s.cfg.Clock()}
-	s.debits[req.Reference] = &debitRecord{req: req, res: res}
-	if s.roll(s.cfg.LostReplyRate) {
+	stored, created, err := s.store.AddDebit(ctx, d)
+	if err != nil {
+		return DebitResult{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
+	res, err := replay(stored)
+	if err == nil && created && s.rolls(s.cfg.LostReplyRate) {
 		return DebitResult{}, ErrUnavailable
 	}
-	return res, nil
+	return res, err
+}
+
+// rolls is roll taking mu.
+func (s *Simulator) rolls(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.roll(p)
 }
 
 // Debits lists the debits the bank carried out, in the order it did them:
 // the bank's side of a reconciliation, and a test's view of what was charged.
+// It panics if the store cannot be read: it is for tests and tools.
 func (s *Simulator) Debits() []DebitResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []DebitResult
-	for _, r := range s.debits {
-		if r.err == nil {
-			out = append(out, r.res)
-		}
+	out, err := s.store.Debits(context.Background())
+	if err != nil {
+		panic(err)
 	}
-	slices.SortFunc(out, func(a, b DebitResult) int { return strings.Compare(a.BankReference, b.BankReference) })
 	return out
-}
-
-func sortByBankRef(rs []RefundResult) {
-	slices.SortFunc(rs, func(a, b RefundResult) int { return strings.Compare(a.BankReference, b.BankReference) })
 }
 
 func randomHex(n int) string {

@@ -2,6 +2,7 @@ package bank
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -18,51 +19,64 @@ func (s *Simulator) Payout(ctx context.Context, req PayoutRequest) (Payout, erro
 	if err := req.validate(); err != nil {
 		return Payout{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.roll(s.cfg.FailureRate) {
+	if s.rolls(s.cfg.FailureRate) {
 		return Payout{}, ErrUnavailable
 	}
-	if r, ok := s.payouts[req.Reference]; ok {
-		if r.req != req {
+	replay := func(r SimPayout) (Payout, error) {
+		if r.Req != req {
 			return Payout{}, paydesk.ErrIdempotencyConflict.WithMessage("payout %s was submitted before with another account or amount", req.Reference)
 		}
 		if req.Account.Number == SimAccountNoReply {
 			return Payout{}, ErrUnavailable
 		}
-		return r.p, nil
+		return r.P, nil
 	}
-	if s.closed {
+	if r, found, err := s.store.Payout(ctx, req.Reference); err != nil {
+		return Payout{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	} else if found {
+		return replay(r)
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return Payout{}, ErrUnavailable
 	}
-	r := &payoutRecord{req: req, p: Payout{Reference: req.Reference, BankReference: s.nextRef("P"), Amount: req.Amount,
-		Currency: req.Currency, Status: PayoutSubmitted, UpdatedAt: s.cfg.Clock()}}
-	s.payouts[req.Reference] = r
+	stored, created, err := s.store.AddPayout(ctx, SimPayout{Req: req, P: Payout{Reference: req.Reference, BankReference: s.nextRef("P"),
+		Amount: req.Amount, Currency: req.Currency, Status: PayoutSubmitted, UpdatedAt: s.cfg.Clock()}})
+	if err != nil {
+		return Payout{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
+	if !created {
+		return replay(stored)
+	}
 	if !s.cfg.ManualPayouts {
-		s.wg.Add(1)
-		go s.settle(r)
+		s.startSettling(req.Reference, s.cfg.PayoutDelay)
 	}
-	if req.Account.Number == SimAccountNoReply || s.roll(s.cfg.LostReplyRate) {
+	if req.Account.Number == SimAccountNoReply || s.rolls(s.cfg.LostReplyRate) {
 		return Payout{}, ErrUnavailable
 	}
-	return r.p, nil
+	return stored.P, nil
 }
 
-// PayoutStatus reports a payout's current state.
+// PayoutStatus reports a payout's current state. It answers for every
+// reference the bank ever accepted, whichever instance took it and across
+// restarts, when the Store is the database.
 func (s *Simulator) PayoutStatus(ctx context.Context, reference string) (Payout, error) {
 	if err := s.wait(ctx); err != nil {
 		return Payout{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.roll(s.cfg.FailureRate) {
+	if s.rolls(s.cfg.FailureRate) {
 		return Payout{}, ErrUnavailable
 	}
-	r, ok := s.payouts[reference]
-	if !ok {
+	r, found, err := s.store.Payout(ctx, reference)
+	if err != nil {
+		return Payout{}, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
+	if !found {
 		return Payout{}, ErrPayoutNotFound
 	}
-	return r.p, nil
+	return r.P, nil
 }
 
 // Complete decides a SUBMITTED payout (PAID, or FAILED for reason) and
@@ -72,44 +86,102 @@ func (s *Simulator) Complete(reference string, status PayoutStatus, reason strin
 	if !status.Final() {
 		return paydesk.ErrInvalid.WithMessage("a payout completes PAID or FAILED, not %s", status)
 	}
-	s.mu.Lock()
-	r, ok := s.payouts[reference]
-	if !ok {
-		s.mu.Unlock()
-		return ErrPayoutNotFound
+	p, decided, err := s.store.DecidePayout(context.Background(), reference, status, reason, s.cfg.Clock())
+	if err != nil {
+		return err
 	}
-	if r.p.Status.Final() {
-		s.mu.Unlock()
-		return paydesk.ErrConflict.WithMessage("payout %s is already %s", reference, r.p.Status)
+	if !decided {
+		return paydesk.ErrConflict.WithMessage("payout %s is already %s", reference, p.P.Status)
 	}
-	r.p.Status, r.p.Reason, r.p.UpdatedAt = status, reason, s.cfg.Clock()
-	p := r.p
-	s.mu.Unlock()
-	s.finish(p)
+	s.finish(p.P)
 	return nil
 }
 
-// settle waits PayoutDelay, decides the payout and delivers its callback.
-func (s *Simulator) settle(r *payoutRecord) {
-	defer s.wg.Done()
-	if !s.pause(s.cfg.PayoutDelay) {
-		return
-	}
+// startSettling settles reference in a goroutine after delay, unless one
+// of this simulator's goroutines settles it already or it closed.
+func (s *Simulator) startSettling(reference string, delay time.Duration) {
 	s.mu.Lock()
-	if r.p.Status.Final() { // decided by Complete meanwhile
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.closed || s.settling[reference] {
 		return
 	}
-	r.p.Status, r.p.UpdatedAt = PayoutPaid, s.cfg.Clock()
-	switch {
-	case r.req.Account.Number == SimAccountClosed:
-		r.p.Status, r.p.Reason = PayoutFailed, "account closed"
-	case s.roll(s.cfg.PayoutFailureRate):
-		r.p.Status, r.p.Reason = PayoutFailed, "rejected by the beneficiary bank"
+	s.settling[reference] = true
+	s.wg.Add(1)
+	go s.settle(reference, delay)
+}
+
+// settle waits delay, decides the payout and delivers its callback. Of
+// several simulators settling one payout (instances sharing the Store), the
+// store's conditional update lets exactly one decide and call back.
+func (s *Simulator) settle(reference string, delay time.Duration) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.settling, reference)
+		s.mu.Unlock()
+	}()
+	if !s.pause(delay) {
+		return
 	}
-	p := r.p
-	s.mu.Unlock()
-	s.finish(p)
+	ctx := context.Background()
+	r, found, err := s.store.Payout(ctx, reference)
+	if err != nil || !found || r.P.Status.Final() { // decided by Complete or another instance meanwhile
+		return
+	}
+	status, reason := PayoutPaid, ""
+	switch {
+	case r.Req.Account.Number == SimAccountClosed:
+		status, reason = PayoutFailed, "account closed"
+	case s.rolls(s.cfg.PayoutFailureRate):
+		status, reason = PayoutFailed, "rejected by the beneficiary bank"
+	}
+	p, decided, err := s.store.DecidePayout(ctx, reference, status, reason, s.cfg.Clock())
+	if err != nil || !decided {
+		return
+	}
+	s.finish(p.P)
+}
+
+// sweepLoop settles, every SweepInterval, the SUBMITTED payouts in the
+// Store that no goroutine of this simulator is settling: those submitted
+// before a restart, or by another process (an operator command, another
+// instance) that may have exited since. The first sweep runs at once.
+func (s *Simulator) sweepLoop() {
+	defer s.wg.Done()
+	every := s.cfg.SweepInterval
+	if every <= 0 {
+		every = max(s.cfg.PayoutDelay, time.Second)
+	}
+	for {
+		s.Sweep(context.Background())
+		if !s.pause(every) {
+			return
+		}
+	}
+}
+
+// Sweep starts settling every SUBMITTED payout of the Store that this
+// simulator is not settling yet (after PayoutDelay); it returns how many.
+// It is what the sweep loop runs, exported for tests and tools.
+func (s *Simulator) Sweep(ctx context.Context) (int, error) {
+	if s.cfg.ManualPayouts {
+		return 0, nil
+	}
+	refs, err := s.store.SubmittedPayouts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ref := range refs {
+		s.mu.Lock()
+		busy := s.settling[ref]
+		s.mu.Unlock()
+		if !busy {
+			s.startSettling(ref, s.cfg.PayoutDelay)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // finish records a decided payout in the daily file and delivers its callback.

@@ -26,7 +26,9 @@ var confirmRule = storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout:
 // live session is not enough. Wrong passwords are audited and throttled.
 func (s *Service) ConfirmPassword(ctx context.Context, actor Actor, password string) error {
 	key := fmt.Sprintf("confirm:staff:%d", actor.StaffID)
-	if err := s.attempts.Check(ctx, key); err != nil {
+	// Claimed before the password is checked, so a burst of guesses checks
+	// at most the rule's max of them.
+	if err := s.attempts.Claim(ctx, key, confirmRule); err != nil {
 		return err
 	}
 	st, err := s.store.Staff(ctx, actor.StaffID)
@@ -40,7 +42,7 @@ func (s *Service) ConfirmPassword(ctx context.Context, actor Actor, password str
 	if !s.passwords.Check(hash, password) {
 		s.store.Audit(ctx, AuditEvent{MerchantID: actor.MerchantID, ActorID: actor.StaffID, Action: AuditLoginFailed,
 			TargetID: actor.StaffID, Detail: "password confirmation", IP: actor.IP, CreatedAt: s.clock()})
-		if _, err := s.attempts.Fail(ctx, key, confirmRule); err != nil {
+		if _, err := s.attempts.Failed(ctx, key, confirmRule); err != nil {
 			return err
 		}
 		return ErrPasswordIncorrect

@@ -109,11 +109,14 @@ type Actor struct {
 var (
 	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone number or password"}
 	ErrStaffDisabled      = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
-	ErrPhoneTaken         = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "a staff account with this phone number exists"}
-	ErrLastOwner          = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
-	ErrStaffNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
-	ErrStoreNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
-	ErrMerchantNotFound   = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
+	// ErrPhoneTaken says only that the number cannot be used: the same for
+	// a phone on the merchant's own staff and one on another merchant's, so
+	// it tells nobody where the number works (see AddStaff).
+	ErrPhoneTaken       = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
+	ErrLastOwner        = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
+	ErrStaffNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
+	ErrStoreNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
+	ErrMerchantNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
 )
 
 func validName(s string, field string) (string, error) {

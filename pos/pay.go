@@ -91,8 +91,20 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 		switch {
 		case errors.Is(err, wallet.ErrFundingChanged) && attempt < 3:
 			continue
-		case errors.Is(err, errStateMoved) || paydeskIs(err, ErrDuplicateOrder) || (err == nil && t.Replayed):
-			return s.afterRace(ctx, o, w)
+		// IDEMPOTENCY_CONFLICT on the payment's reference: another payer's
+		// transfer for this order committed first (the reference is the
+		// order's, not the payer's), which is a race lost like the others.
+		case errors.Is(err, errStateMoved) || paydeskIs(err, ErrDuplicateOrder) || paydeskIs(err, paydesk.ErrIdempotencyConflict) || (err == nil && t.Replayed):
+			now, err := s.afterRace(ctx, o, w)
+			final := now.State == Closed || now.State == Paid && now.WalletID != w
+			if err != nil && final && p.Funding.Card > 0 {
+				// Another payer, or the closer, won the order while the card
+				// was charged for it: the card money goes back to the card.
+				if rerr := s.wallets.ReturnShortfall(ctx, w, p.Funding); rerr != nil {
+					return now, errors.Join(err, rerr)
+				}
+			}
+			return now, err
 		case err != nil:
 			return o, err
 		}

@@ -63,43 +63,100 @@ func (a *Attempts) Check(ctx context.Context, key string) error {
 	return nil
 }
 
-// Fail records a failure of key under rule and reports whether the key is
-// now locked.
-func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (locked bool, err error) {
+// Claim counts one attempt of key under rule before the caller checks the
+// secret, and refuses it (ErrTooManyAttempts, with RetryAfter) when key is
+// locked or has used up its rule.Max attempts of the window. The count is
+// taken by one conditional UPDATE (increment and compare in the same
+// statement), so a burst of concurrent attempts gets at most rule.Max
+// through between them, on SQLite and MySQL alike; a check that reads the
+// counter and writes it later would let the whole burst through.
+//
+// After a granted claim the caller reports the outcome: Failed for a wrong
+// secret (which locks the key once its attempts reached the max), Reset for
+// a success that proves the key's owner, or Release for an attempt that
+// must not count (a right code that is not a login, an expired code).
+//
+// Claim is the primitive any throttle can build on (per account, per IP,
+// token buckets): it never reads before it writes.
+func (a *Attempts) Claim(ctx context.Context, key string, rule AttemptRule) error {
 	now := a.clock()
-	// Make sure the row exists first, outside the transaction: a locking
-	// read of a missing row takes a gap lock on MySQL, and concurrent first
-	// failures would then deadlock on their inserts.
-	seed := attemptRow{AttemptKey: key, WindowStart: now}
-	if err := a.db.Writer(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error; err != nil {
-		return false, fmt.Errorf("record failed attempt: %w", err)
+	if err := a.seed(ctx, key, now); err != nil {
+		return fmt.Errorf("claim attempt: %w", err)
 	}
-	for try := 0; try < 5; try++ {
-		err = a.db.InTx(ctx, func(ctx context.Context) error {
-			old, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ?"+a.db.ForUpdate(), key)
-			if err != nil {
-				return err
-			}
-			r := attemptRow{AttemptKey: key, Failures: 1, WindowStart: now}
-			if found && now.Sub(old.WindowStart) < rule.Window {
-				r = old
-				r.Failures++
-			}
-			if r.Failures >= rule.Max {
-				until := now.Add(rule.Lockout)
-				r.LockedUntil, r.Failures, r.WindowStart, locked = &until, 0, now, true
-			}
-			return a.db.Writer(ctx).Model(&attemptRow{}).Where("attempt_key = ?", key).
-				Updates(map[string]any{"failures": r.Failures, "window_start": r.WindowStart, "locked_until": r.LockedUntil}).Error
-		})
-		if !IsRetryable(err) {
-			break
-		}
+	windowStart := now.Add(-rule.Window)
+	// MySQL assigns left to right and sees the new values of columns set
+	// before; failures is set first, so both CASEs read the old window_start.
+	res := a.db.Writer(ctx).Exec(`UPDATE attempts SET
+	    failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
+	    window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END
+	  WHERE attempt_key = ? AND (locked_until IS NULL OR locked_until <= ?)
+	    AND (window_start <= ? OR failures < ?)`,
+		windowStart, windowStart, now, key, now, windowStart, rule.Max)
+	if res.Error != nil {
+		return fmt.Errorf("claim attempt: %w", res.Error)
 	}
-	if err != nil {
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	// Refused: the key is locked, or the window's attempts are all taken.
+	// Only failures lock (Failed): attempts still being checked may turn
+	// out right (one code shown to many cashiers at once), so a refusal
+	// here locks nothing and asks to retry in a moment.
+	if err := a.Check(ctx, key); err != nil {
+		return err
+	}
+	e := *ErrTooManyAttempts
+	e.RetryAfter = 1
+	return &e
+}
+
+// Failed reports that a claimed attempt of key was wrong: once the key's
+// attempts in the window reached rule.Max it is locked for rule.Lockout,
+// with a fresh budget after. It reports whether this failure locked it.
+func (a *Attempts) Failed(ctx context.Context, key string, rule AttemptRule) (locked bool, err error) {
+	if locked, err = a.lock(ctx, key, rule, a.clock()); err != nil {
 		return false, fmt.Errorf("record failed attempt: %w", err)
 	}
 	return locked, nil
+}
+
+// lock locks key if its attempts reached rule.Max within the window and it
+// is not locked already, in one statement. Attempts still in flight count:
+// a burst of wrong guesses is locked by the first of them to fail.
+func (a *Attempts) lock(ctx context.Context, key string, rule AttemptRule, now time.Time) (bool, error) {
+	res := a.db.Writer(ctx).Exec(`UPDATE attempts SET locked_until = ?, failures = 0, window_start = ?
+	  WHERE attempt_key = ? AND failures >= ? AND window_start > ? AND (locked_until IS NULL OR locked_until <= ?)`,
+		now.Add(rule.Lockout), now, key, rule.Max, now.Add(-rule.Window), now)
+	return res.RowsAffected == 1, res.Error
+}
+
+// Release gives back a claimed attempt that must not count against key.
+func (a *Attempts) Release(ctx context.Context, key string) error {
+	if err := a.db.Writer(ctx).Exec("UPDATE attempts SET failures = failures - 1 WHERE attempt_key = ? AND failures > 0", key).Error; err != nil {
+		return fmt.Errorf("release attempt: %w", err)
+	}
+	return nil
+}
+
+// Fail records a failure of key that was not claimed in advance (Claim,
+// then Failed) and reports whether the key is now locked. Only for
+// failures that cannot race with a check of the secret.
+func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (locked bool, err error) {
+	if err := a.Claim(ctx, key, rule); err != nil {
+		if paydesk.ErrorCode(err) == ErrTooManyAttempts.Code {
+			return true, nil
+		}
+		return false, err
+	}
+	return a.Failed(ctx, key, rule)
+}
+
+// seed makes sure key's row exists, in a statement of its own: a locking
+// read of a missing row takes a gap lock on MySQL, and concurrent first
+// attempts would then deadlock on their inserts.
+func (a *Attempts) seed(ctx context.Context, key string, now time.Time) error {
+	seed := attemptRow{AttemptKey: key, WindowStart: now}
+	return a.db.Writer(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error
 }
 
 // Reset forgets key's failures, after a success.

@@ -85,3 +85,57 @@ func TestAttemptsCountConcurrentFailures(t *testing.T) {
 		}
 	})
 }
+
+// 100 claims of one key at once: exactly Max are granted, the rest refused,
+// and the granted ones failing lock the key, on both databases.
+func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+		a := storage.NewAttempts(db, func() time.Time { return now })
+		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+		var (
+			wg              sync.WaitGroup
+			mu              sync.Mutex
+			granted, refuse int
+		)
+		for range 100 {
+			wg.Go(func() {
+				err := a.Claim(ctx, "burst", rule)
+				if err == nil {
+					// Every granted guess is wrong.
+					if _, ferr := a.Failed(ctx, "burst", rule); ferr != nil {
+						t.Errorf("failed: %v", ferr)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch paydesk.ErrorCode(err) {
+				case "":
+					granted++
+				case "TOO_MANY_ATTEMPTS":
+					refuse++
+				default:
+					t.Errorf("claim: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if granted != rule.Max || refuse != 100-rule.Max {
+			t.Fatalf("100 claims: %d granted, %d refused; want %d granted", granted, refuse, rule.Max)
+		}
+		if err := a.Check(ctx, "burst"); paydesk.ErrorCode(err) != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("after the burst the key is not locked: %v", err)
+		}
+		// Released claims do not count; after the lock-out the budget is fresh.
+		now = now.Add(rule.Lockout)
+		for range 10 {
+			if err := a.Claim(ctx, "burst", rule); err != nil {
+				t.Fatalf("claim after the lock-out: %v", err)
+			}
+			if err := a.Release(ctx, "burst"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -12,6 +12,10 @@ import (
 // and instances.
 type AttemptCounter interface {
 	Check(ctx context.Context, key string) error
+	// Claim counts an attempt before its secret is checked, refusing it
+	// once the key's budget is spent; Failed then says it was wrong.
+	Claim(ctx context.Context, key string, rule AttemptRule) error
+	Failed(ctx context.Context, key string, rule AttemptRule) (locked bool, err error)
 	Fail(ctx context.Context, key string, rule AttemptRule) (locked bool, err error)
 	Reset(ctx context.Context, key string) error
 }
@@ -44,28 +48,35 @@ func (g Guard) keys(account, place string) (pair, acct string) {
 	return g.Prefix + ":pair:" + account + "|" + place, g.Prefix + ":acct:" + account
 }
 
-// Check refuses (ErrTooManyAttempts with RetryAfter) while place is locked
-// out of account. The account's own state never refuses.
+// Check claims an attempt of account from place before its secret is
+// checked, and refuses (ErrTooManyAttempts with RetryAfter) while place is
+// locked out of account or its budget is spent: the claim is counted at
+// once, so a burst of guesses sent together checks at most the budget.
+// The account's own state never refuses; over its ceiling, each place's
+// budget shrinks to Guarded.
 func (g Guard) Check(ctx context.Context, account, place string) error {
-	pair, _ := g.keys(account, place)
-	return g.Counter.Check(ctx, pair)
+	pair, acct := g.keys(account, place)
+	return g.Counter.Claim(ctx, pair, g.pairRule(ctx, acct))
 }
 
-// Fail records a wrong secret for account from place and reports whether
-// place is now locked out of it.
+// pairRule is the budget of one place: Pair, or Guarded while the account
+// is over its ceiling.
+func (g Guard) pairRule(ctx context.Context, acct string) AttemptRule {
+	if errors.Is(g.Counter.Check(ctx, acct), ErrTooManyAttempts) {
+		return g.Guarded
+	}
+	return g.Pair
+}
+
+// Fail records that the attempt Check claimed was a wrong secret, and
+// reports whether place is now locked out of account.
 func (g Guard) Fail(ctx context.Context, account, place string) (locked bool, err error) {
 	pair, acct := g.keys(account, place)
-	rule := g.Pair
-	switch err := g.Counter.Check(ctx, acct); {
-	case errors.Is(err, ErrTooManyAttempts):
-		rule = g.Guarded
-	case err != nil:
-		return false, err
-	}
+	rule := g.pairRule(ctx, acct)
 	if _, err := g.Counter.Fail(ctx, acct, g.Account); err != nil {
 		return false, err
 	}
-	return g.Counter.Fail(ctx, pair, rule)
+	return g.Counter.Failed(ctx, pair, rule)
 }
 
 // Succeed forgets place's failures on account, after the right secret.

@@ -24,7 +24,10 @@ type PaymentRequest struct {
 	To MerchantAccounts
 	// Code, when the payer showed a payment code, is its use: the wallet
 	// read to verify it is taken as the payer's, saving a read. The
-	// funding is still planned from fresh balances.
+	// funding is still planned from fresh balances. When the payment needs
+	// the card, PreparePayment spends the code before charging it and
+	// marks *Code so, and the SpendCode in the payment's transaction is then
+	// a no-op.
 	Code *CodeUse
 }
 
@@ -139,10 +142,16 @@ func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payme
 		return Payment{}, fmt.Errorf("payment %s: %w", req.Reference, err)
 	}
 	if f.Card > 0 {
-		if req.Code != nil {
-			if err := s.used(ctx, *req.Code); err != nil {
+		// The card is charged only for a code that will pay: its single use
+		// is claimed (committed) first, so of many cashiers presenting one
+		// code at once exactly one gets to the card, and the others are
+		// PAYMENT_CODE_USED with nothing charged. A look that only reads
+		// would let them all through to the bank.
+		if c := req.Code; c != nil && !c.claimed {
+			if err := s.SpendCode(ctx, *c); err != nil {
 				return Payment{}, err
 			}
+			c.claimed = true
 		}
 		// The amount is part of the name: if the shortfall differs on a retry
 		// (the wallet changed meanwhile), that is a new debit, not a conflict.

@@ -246,18 +246,6 @@ func (s *Service) ConsumePaymentCode(ctx context.Context, code string) (WalletID
 	return use.Wallet, nil
 }
 
-// used looks whether u's code was spent already.
-func (s *Service) used(ctx context.Context, u CodeUse) error {
-	used, err := s.store.CodeUsed(ctx, u.Wallet, kindPaymentCode, u.counter)
-	switch {
-	case err != nil:
-		return fmt.Errorf("payment code: %w", err)
-	case used:
-		return ErrPaymentCodeUsed
-	}
-	return nil
-}
-
 // CodeUse is a payment code that was checked and not yet spent.
 type CodeUse struct {
 	Wallet WalletID
@@ -269,6 +257,9 @@ type CodeUse struct {
 	// payer is the wallet as read to check the code: PreparePayment uses
 	// it instead of reading the row again (two reads fewer per payment).
 	payer Wallet
+	// claimed is set once PreparePayment spent the code on its own, before
+	// charging the card for the payment.
+	claimed bool
 }
 
 // VerifyPaymentCode checks a scanned payment code without spending it.
@@ -276,8 +267,9 @@ type CodeUse struct {
 // the code id is locked after repeated wrong codes. A wrong code counts
 // against its code id at once, outside any transaction. Whether the code
 // was used already (PAYMENT_CODE_USED) is SpendCode's to say, by a unique
-// key in the payment's transaction; PreparePayment looks earlier only when
-// the payment would charge the bound card, which a used code must never do.
+// key in the payment's transaction; when the payment would charge the bound
+// card, PreparePayment spends it before the card is charged instead, so a
+// used code never charges it.
 func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, error) {
 	pc, err := ParsePaymentCode(code)
 	if err != nil {
@@ -296,7 +288,9 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
 	key := "paycode:" + pc.CodeID
-	if err := s.attempts.Check(ctx, key); err != nil {
+	// The attempt is claimed before the code is checked, so a burst of
+	// guesses for one code id checks at most the rule's max of them.
+	if err := s.attempts.Claim(ctx, key, s.codeRule); err != nil {
 		return CodeUse{}, err
 	}
 	now := s.clock()
@@ -307,19 +301,26 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 		if !match(k) {
 			continue
 		}
+		// A right code is no guess: its claim is given back.
+		if err := s.attempts.Release(ctx, key); err != nil {
+			return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
+		}
 		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: k, at: now, payer: w}, nil
 	}
 	// Only the secret's holder can produce an expired code, so it is not a
 	// guess and does not count against the code id.
 	for k := c - codeStepsAfter - 1; k >= c-codeStepsExpired; k-- {
 		if match(k) {
+			if err := s.attempts.Release(ctx, key); err != nil {
+				return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
+			}
 			return CodeUse{}, ErrPaymentCodeExpired
 		}
 	}
 	if err := s.outsideTx(ctx, "VerifyPaymentCode"); err != nil {
 		return CodeUse{}, err
 	}
-	locked, err := s.attempts.Fail(ctx, key, s.codeRule)
+	locked, err := s.attempts.Failed(ctx, key, s.codeRule)
 	if err != nil {
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
@@ -334,6 +335,9 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 // together. A second spend of the same code is ErrPaymentCodeUsed: of two
 // payments racing with one code, exactly one gets through.
 func (s *Service) SpendCode(ctx context.Context, u CodeUse) error {
+	if u.claimed {
+		return nil // spent by PreparePayment before it charged the card
+	}
 	err := s.store.UseCode(ctx, u.Wallet, kindPaymentCode, u.counter, u.at)
 	if errors.Is(err, errCodeUsed) {
 		return ErrPaymentCodeUsed

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/paydesk/paydesk"
@@ -84,4 +85,39 @@ func (s *Service) cardToCash(ctx context.Context, w Wallet, amount paydesk.Amoun
 		return bank.DebitResult{}, ledger.Transfer{}, err
 	}
 	return d, t, nil
+}
+
+// ReturnShortfall gives the card shortfall of a payment that will not
+// happen (the order went to another payer, or closed, while the card was
+// being charged) back to the card it came from, so card money the customer
+// did not spend is never parked in the wallet's cash. It books the money
+// out of the wallet's cash to the card-refunds account, then asks the bank
+// to refund the debit (RefundCard), all under references derived from the
+// debit's, so a retry does it once. If the cash was spent meanwhile there
+// is nothing parked to return. It must not run inside a transaction.
+func (s *Service) ReturnShortfall(ctx context.Context, id WalletID, f Funding) error {
+	if f.Card <= 0 || f.CardDebit == "" {
+		return nil
+	}
+	if err := s.outsideTx(ctx, "ReturnShortfall"); err != nil {
+		return err
+	}
+	w, err := s.wallet(ctx, id)
+	if err != nil {
+		return err
+	}
+	ref := f.CardDebit + ":unwind"
+	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: "autotopup_return", Memo: "card shortfall of a payment that did not happen",
+		Postings: []ledger.Posting{{Source: w.CashAccount, Destination: s.platform.CardRefunds.ID, Amount: f.Card}}}, nil)
+	var short *ledger.InsufficientFunds
+	if errors.As(err, &short) {
+		return nil // spent by another payment meanwhile: nothing is parked
+	}
+	if err != nil {
+		return fmt.Errorf("return card shortfall %s: %w", f.CardDebit, err)
+	}
+	if _, err := s.RefundCard(ctx, id, ref+":card", f.CardDebit, f.Card); err != nil {
+		return fmt.Errorf("return card shortfall %s: %w", f.CardDebit, err)
+	}
+	return nil
 }

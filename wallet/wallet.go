@@ -57,9 +57,17 @@ type Wallet struct {
 // Attempts counts failures per key and locks a key that fails too often;
 // *storage.Attempts is the implementation, kept in the database so a lock
 // holds across restarts and instances.
+//
+// Every check of a secret claims its attempt first (Claim), so that a burst
+// of concurrent guesses is cut at the limit before any is checked, then
+// reports the outcome: Failed, Reset (the owner proved the secret) or
+// Release (the attempt must not count).
 type Attempts interface {
 	Check(ctx context.Context, key string) error
+	Claim(ctx context.Context, key string, rule storage.AttemptRule) error
+	Failed(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
 	Fail(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
+	Release(ctx context.Context, key string) error
 	Reset(ctx context.Context, key string) error
 }
 

@@ -127,7 +127,12 @@ func (m *Main) bankConfig(clock paydesk.Clock) bank.SimulatorConfig {
 	client := &http.Client{Timeout: 10 * time.Second}
 	return bank.SimulatorConfig{Clock: clock, CallbackSecret: []byte(s.bankSecretOrDevDefault), PayoutDelay: s.bankDelay,
 		PayoutFailureRate: s.bankFailureRate, PayoutFileDir: s.bankDirOrDefault, FileLocation: m.Config.Location,
-		Deliver: bank.PostCallbacks(client, m.callbackURL)}
+		Deliver: bank.PostCallbacks(client, m.callbackURL),
+		// The bank's side lives in the database: bound cards and payouts
+		// survive a restart, and every instance and operator command
+		// (payout retry) acts on one bank, whose sweep settles what a
+		// process that exited left SUBMITTED.
+		Store: bank.NewGormSimStore(m.DB)}
 }
 
 // callbackURL is where the simulated bank reaches this server.
