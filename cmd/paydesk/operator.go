@@ -12,6 +12,9 @@ import (
 
 // merchantCmd is the platform operator's: `paydesk merchant create ...`.
 func merchantCmd(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 0 && args[0] == "set" {
+		return merchantSetPayoutModeCmd(ctx, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "create" {
 		err := errors.New("usage: paydesk merchant create --name NAME --owner-phone PHONE [--owner-name NAME] [--store NAME] [--fee-rate PPM] [--settlement-days N] [--merchant-tz ZONE]; the owner's password is read from PAYDESK_OWNER_PASSWORD")
 		fmt.Fprintln(c.stderr, err)
