@@ -12,17 +12,53 @@ type balanceJSON struct {
 	Frozen    int64  `json:"frozen"`
 	Book      int64  `json:"book"`
 	Currency  string `json:"currency"`
+	// PayoutMode is auto (batches paid to the bank at their due date) or
+	// manual (batches settle into available; the owner withdraws).
+	PayoutMode string `json:"payout_mode"`
+	// Withdrawable is what a withdrawal may take now; ReservedForRetry the
+	// part of it FAILED batches hold for their retry.
+	Withdrawable     int64 `json:"withdrawable"`
+	ReservedForRetry int64 `json:"reserved_for_retry"`
+	// Upcoming: batches still in pending, soonest due first.
+	Upcoming []settlementJSON `json:"upcoming"`
+	// Failed: FAILED batches, their money reserved for the retry.
+	Failed []settlementJSON `json:"failed"`
+	// InFlight: batches and withdrawals with the bank, their money frozen.
+	InFlight inFlightJSON `json:"in_flight"`
+}
+
+type inFlightJSON struct {
+	Settlements []settlementJSON `json:"settlements"`
+	Withdrawals []withdrawalJSON `json:"withdrawals"`
 }
 
 // balance is GET /v1/balance: the merchant's cleared balances, straight
-// from its ledger accounts, read at one moment. book = pending + available
-// + frozen; voucher and coupon money is in none of them (seed 004, FAQ 5).
+// from its ledger accounts, read at one moment, with what they are made
+// of: what can be withdrawn now, the batches to come with their due
+// dates, and what is with the bank. book = pending + available + frozen;
+// voucher and coupon money is in none of them (seed 004, FAQ 5).
 func (s *Server) balance(c *gin.Context) {
-	b, err := s.cfg.Settlement.Balance(c.Request.Context(), actor(c).MerchantID)
+	o, err := s.cfg.Settlement.Overview(c.Request.Context(), actor(c).MerchantID)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, balanceJSON{Pending: int64(b.Pending), Available: int64(b.Available), Frozen: int64(b.Frozen),
-		Book: int64(b.Book), Currency: string(b.Currency)})
+	out := balanceJSON{Pending: int64(o.Pending), Available: int64(o.Available), Frozen: int64(o.Frozen),
+		Book: int64(o.Book), Currency: string(o.Currency), PayoutMode: string(o.Mode),
+		Withdrawable: int64(o.Withdrawable), ReservedForRetry: int64(o.Reserved),
+		Upcoming: []settlementJSON{}, Failed: []settlementJSON{},
+		InFlight: inFlightJSON{Settlements: []settlementJSON{}, Withdrawals: []withdrawalJSON{}}}
+	for _, b := range o.Upcoming {
+		out.Upcoming = append(out.Upcoming, settlementView(b))
+	}
+	for _, b := range o.Failed {
+		out.Failed = append(out.Failed, settlementView(b))
+	}
+	for _, b := range o.InFlightBatches {
+		out.InFlight.Settlements = append(out.InFlight.Settlements, settlementView(b))
+	}
+	for _, w := range o.InFlightWithdrawals {
+		out.InFlight.Withdrawals = append(out.InFlight.Withdrawals, withdrawalView(w))
+	}
+	c.JSON(http.StatusOK, out)
 }

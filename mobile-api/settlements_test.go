@@ -197,9 +197,10 @@ func TestMoneyRoutes(t *testing.T) {
 			b, _ := api.Settlement.Batch(ctx, w.Merchant.ID, bs[0].ID)
 			return b.State == settlement.Failed
 		})
-		avail := num(t, api.balances(t, owner), "available")
-		if avail != int64(bs[0].Amount) {
-			t.Fatalf("available %d after the failed payout of %s", avail, bs[0].Amount)
+		bal := api.balances(t, owner)
+		avail := num(t, bal, "available")
+		if avail != int64(bs[0].Amount) || num(t, bal, "reserved_for_retry") != avail || num(t, bal, "withdrawable") != avail || len(bal["failed"].([]any)) != 1 {
+			t.Fatalf("balance %v after the failed payout of %s", bal, bs[0].Amount)
 		}
 
 		// The owner withdraws part of it to a working account.
@@ -223,8 +224,13 @@ func TestMoneyRoutes(t *testing.T) {
 			http.StatusUnprocessableEntity, "MERCHANT_INSUFFICIENT_BALANCE")
 		wantError(t, api.request(t, "POST", "/v1/withdrawals", owner.Access, map[string]any{"request_no": "wd-3", "amount": 99}),
 			http.StatusBadRequest, "WITHDRAWAL_BELOW_MINIMUM")
-		if b := api.balances(t, owner); num(t, b, "available") != avail-20_000 || num(t, b, "frozen") != 20_000 {
+		if b := api.balances(t, owner); num(t, b, "available") != avail-20_000 || num(t, b, "frozen") != 20_000 || num(t, b, "reserved_for_retry") != 0 ||
+			len(b["failed"].([]any)) != 0 || len(b["in_flight"].(map[string]any)["withdrawals"].([]any)) != 1 {
 			t.Fatalf("balance during the withdrawal: %v", b)
+		}
+		// Withdrawing from the failed batch's money closed it: it says so.
+		if b, _ := api.Settlement.Batch(ctx, w.Merchant.ID, bs[0].ID); b.State != settlement.Settled || !strings.Contains(b.Reason, "wd-1") {
+			t.Fatalf("the failed batch after the withdrawal: %+v", b)
 		}
 
 		// The bank's callback for it: a forged one is refused and changes
@@ -287,7 +293,7 @@ func TestMoneyRoutes(t *testing.T) {
 		}
 		want := "settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:PAID " +
 			"settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:FAILED " +
-			"withdrawal.updated:SUBMITTED withdrawal.updated:PAID"
+			"settlement.updated:SETTLED withdrawal.updated:SUBMITTED withdrawal.updated:PAID"
 		if strings.Join(got, " ") != want {
 			t.Fatalf("events:\n%s\nwant\n%s", strings.Join(got, " "), want)
 		}
@@ -340,4 +346,77 @@ func checkStatement(t testing.TB, raw []byte) map[string]int64 {
 		t.Fatalf("statement has sections %v", closing)
 	}
 	return closing
+}
+
+// TestManualPayoutRoutes: a merchant the operator put in manual payout
+// mode sees it on GET /v1/balance with what arrives when; at the due date
+// the batch settles into available and the owner withdraws part of it.
+func TestManualPayoutRoutes(t *testing.T) {
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		ctx := context.Background()
+		w := api.newWorld(t)
+		owner := w.Owner
+		c := api.newCustomer(t)
+		api.fund(t, c, 200_000)
+		if _, err := api.Settlement.SetBankAccount(ctx, w.Merchant.ID, bank.BankAccount{Number: "6222020200112233", Holder: "Lotus Ltd"}); err != nil {
+			t.Fatal(err)
+		}
+		if b := api.balances(t, owner); str(t, b, "payout_mode") != "auto" {
+			t.Fatalf("default payout mode: %v", b)
+		}
+		if err := api.Settlement.SetPayoutMode(ctx, w.Merchant.ID, settlement.PayoutManual); err != nil {
+			t.Fatal(err)
+		}
+		o := api.scan(t, w.Cashiers[0], c, 30_000)
+		net := 30_000 - num(t, o, "fee")
+		if b := api.balances(t, owner); str(t, b, "payout_mode") != "manual" || num(t, b, "withdrawable") != 0 || num(t, b, "pending") != net {
+			t.Fatalf("balance before the cut-off: %v", b)
+		}
+		// T+1: cut-off and due date come together; the batch settles.
+		api.nextDay(t, owner, w.Rival.Owner, w.Cashiers[0])
+		b := api.balances(t, owner)
+		if num(t, b, "available") != net || num(t, b, "withdrawable") != net || num(t, b, "pending") != 0 || len(b["upcoming"].([]any)) != 0 {
+			t.Fatalf("balance after settling: %v", b)
+		}
+		r := api.request(t, "GET", "/v1/settlements", owner.Access, nil)
+		wantStatus(t, r, http.StatusOK)
+		if items := r.JSON["items"].([]any); len(items) != 1 || items[0].(map[string]any)["state"] != "SETTLED" {
+			t.Fatalf("settlements %s", r.Raw)
+		}
+		// A sale of the new day is upcoming with its due date.
+		api.scan(t, w.Cashiers[0], c, 5_000)
+		api.Clock.Advance(24 * time.Hour)
+		if err := api.Settlement.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		api.relogIn(t, owner, w.Rival.Owner)
+		if b := api.balances(t, owner); len(b["upcoming"].([]any)) > 1 {
+			t.Fatalf("upcoming %v", b["upcoming"])
+		}
+		// The owner withdraws part of it; the same request_no is the same withdrawal.
+		req := map[string]any{"request_no": "man-1", "amount": 10_000}
+		r = api.request(t, "POST", "/v1/withdrawals", owner.Access, req)
+		wantStatus(t, r, http.StatusOK)
+		if again := api.request(t, "POST", "/v1/withdrawals", owner.Access, req); num(t, again.JSON, "id") != num(t, r.JSON, "id") {
+			t.Fatalf("the same request_no again: %s", again.Raw)
+		}
+		b = api.balances(t, owner)
+		if num(t, b, "frozen") != 10_000 || len(b["in_flight"].(map[string]any)["withdrawals"].([]any)) != 1 {
+			t.Fatalf("balance during the withdrawal: %v", b)
+		}
+		if rb := api.balances(t, w.Rival.Owner); num(t, rb, "book") != 0 || str(t, rb, "payout_mode") != "auto" {
+			t.Fatalf("the rival's balance: %v", rb)
+		}
+		rep, err := api.Settlement.Check(ctx, w.Merchant.ID)
+		if err != nil || !rep.OK() {
+			t.Fatalf("check: %s %v", rep, err)
+		}
+		today := settlement.DayOf(api.Clock.Now().In(w.Merchant.Location()))
+		r = api.request(t, "GET", "/v1/statements.csv?from="+today.AddDays(-3).String()+"&to="+today.String(), owner.Access, nil)
+		wantStatus(t, r, http.StatusOK)
+		closing := checkStatement(t, r.Raw)
+		if closing["pending"] != num(t, b, "pending") || closing["available"] != num(t, b, "available") || closing["frozen"] != num(t, b, "frozen") {
+			t.Fatalf("statement closes at %v, balance %v", closing, b)
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/paydesk/paydesk/ledger"
 )
 
 // tickBatch bounds how many batches or payouts one tick handles per step;
@@ -82,12 +84,26 @@ func (s *Service) advance(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	modes := map[int64]PayoutMode{}
 	for _, b := range awaiting {
-		if b.Amount == 0 {
+		mode, ok := modes[b.MerchantID]
+		if !ok {
+			if mode, err = s.PayoutMode(ctx, b.MerchantID); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			modes[b.MerchantID] = mode
+		}
+		switch {
+		case b.Amount == 0:
 			err = s.transition(ctx, b, Paid, map[string]any{"paid_at": now, "reason": "nothing to pay: netted against refunds"})
-		} else {
+		case mode == PayoutManual:
+			_, err = s.settleBatch(ctx, b)
+		default:
 			_, err = s.submitBatch(ctx, b)
 		}
+		// A batch that must wait (no bank account, pending short) has
+		// its reason noted on it, where the apps show it.
 		if err != nil && !errors.Is(err, ErrNoBankAccount) && !errors.Is(err, ErrInsufficientBalance) {
 			errs = append(errs, err)
 		}
@@ -101,6 +117,8 @@ func (s *Service) advance(ctx context.Context) error {
 		if err != nil || b.FailedAt == nil || !acct.UpdatedAt.After(*b.FailedAt) {
 			continue // retried by hand, or once the account is changed
 		}
+		// A retry available cannot cover is noted on the batch (see
+		// submitBatch) and tried again at the next tick.
 		if _, err := s.submitBatch(ctx, b); err != nil && !errors.Is(err, ErrInsufficientBalance) {
 			errs = append(errs, err)
 		}
@@ -153,6 +171,17 @@ func (s *Service) submitBatch(ctx context.Context, b Batch) (Batch, error) {
 		return s.store.batch(ctx, false, "id = ?", b.ID)
 	case errors.Is(err, ErrInsufficientBalance) && b.State == AwaitingPayment:
 		return b, errors.Join(err, s.note(ctx, b, "waiting: pending is short of the batch until later refunds are netted"))
+	case errors.Is(err, ErrInsufficientBalance) && b.State == Failed:
+		// Refunds took from available after the payout failed: the retry
+		// cannot be paid in full. Say so on the batch rather than keep the
+		// bank's stale reason; the owner may withdraw what is left.
+		bal, berr := s.store.balances(ctx, m.Accounts.Available)
+		if berr != nil {
+			return b, errors.Join(err, berr)
+		}
+		reason := fmt.Sprintf("retry impossible: the available balance %s is short of the batch's %s (refunds were taken from it); withdraw what is left, or the retry is made once it is covered",
+			bal[m.Accounts.Available], b.Amount)
+		return b, errors.Join(err, s.note(ctx, b, truncate(reason, 255)))
 	case err != nil:
 		return b, fmt.Errorf("submit batch %d: %w", b.ID, err)
 	}
@@ -185,3 +214,44 @@ func (s *Service) checkOpen(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// settleBatch settles a due batch of a manual-payout merchant: its money
+// moves from pending to available, where the owner withdraws it, and the
+// batch is SETTLED. With too little money in pending it waits, the reason
+// noted, like a batch paid automatically.
+func (s *Service) settleBatch(ctx context.Context, b Batch) (Batch, error) {
+	if err := move(b.State, Settled); err != nil {
+		return b, err
+	}
+	m, err := s.merchants.Merchant(ctx, b.MerchantID)
+	if err != nil {
+		return b, err
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, map[string]any{"state": string(Settled),
+			"reason": "settled to the available balance (manual payout mode)", "updated_at": s.clock()})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errChanged
+		}
+		p := ledger.Posting{Source: m.Accounts.Pending, Destination: m.Accounts.Available, Amount: b.Amount}
+		if err := s.post(ctx, KindSettlement, settleRef(b.ID), "settlement of "+b.BusinessDay.String()+" to available", p); err != nil {
+			return err
+		}
+		return s.emitSubject(ctx, KindSettlement, b.ID)
+	})
+	switch {
+	case errors.Is(err, errChanged):
+		return s.store.batch(ctx, false, "id = ?", b.ID)
+	case errors.Is(err, ErrInsufficientBalance):
+		return b, errors.Join(err, s.note(ctx, b, "waiting: pending is short of the batch until later refunds are netted"))
+	case err != nil:
+		return b, fmt.Errorf("settle batch %d: %w", b.ID, err)
+	}
+	return s.store.batch(ctx, false, "id = ?", b.ID)
+}
+
+// settleRef is the ledger reference of a batch settled to available.
+func settleRef(id int64) string { return fmt.Sprintf("settle:stl-%d", id) }

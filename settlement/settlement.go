@@ -24,14 +24,21 @@
 //	retry            available ──▶ frozen     FAILED → SUBMITTED
 //	offline paid     pending or available ──▶ bank:clearing        → PAID
 //	offline failed   pending ──▶ available                         → FAILED
+//	settle (manual)  pending ──▶ available    AWAITING_PAYMENT → SETTLED
+//	withdraw from a  nothing moves            FAILED → SETTLED
+//	  failed batch's money
 //	withdrawal       available ──▶ frozen (+ fee to platform:fees)  SUBMITTED
 //	  paid           frozen ──▶ bank:clearing                       PAID
 //	  failed         frozen ──▶ available (and the fee comes back)  FAILED
 //
-// Settlement money never passes through available on its way to the bank:
-// moving it to available at the due date would let the owner withdraw the
-// same money the batch is about to pay. It reaches available only when a
-// payout fails, where the owner may withdraw it or the batch may be retried.
+// A merchant's payout mode (mode.go) chooses what the due date does: auto
+// pays the batch to the bank, manual settles it into available for the
+// owner to withdraw. In auto mode settlement money never passes through
+// available on its way to the bank: moving it to available at the due
+// date would let the owner withdraw the same money the batch is about to
+// pay. It reaches available when a payout fails, reserved for the batch's
+// retry; a withdrawal that needs it closes the batch as SETTLED (see
+// Withdraw), so the batch is never retried and its reason stays true.
 //
 // # Batches add up to pending, to the cent
 //

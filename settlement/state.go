@@ -13,7 +13,12 @@ const (
 	AwaitingPayment State = "AWAITING_PAYMENT" // 等待付款: due, not yet sent to the bank
 	Submitted       State = "SUBMITTED"        // 付款已提交: the money is frozen and the payout is with the bank
 	Paid            State = "PAID"             // the money arrived (by the channel, or recorded as paid offline)
-	Failed          State = "FAILED"           // 付款失败: the bank refused; the money is back in available
+	Failed          State = "FAILED"           // 付款失败: the bank refused; the money is back in available, reserved for the retry
+	// Settled (已结算): the batch's money moved from pending to available,
+	// where the owner withdraws it. A manual-payout merchant's batch
+	// settles at its due date; a FAILED batch settles when the owner
+	// withdraws from its money (Reason says which withdrawal).
+	Settled State = "SETTLED"
 )
 
 // transitions lists every allowed move; nothing else changes a state.
@@ -28,11 +33,16 @@ const (
 //     may be recorded over SUBMITTED: the bank has the payout and will say.
 //   - AWAITING_PAYMENT → PAID for a batch with nothing to pay (its day's
 //     refunds ate its money): no bank payout, no money moves.
+//   - AWAITING_PAYMENT → SETTLED for a merchant in manual payout mode:
+//     pending → available, no bank payout.
+//   - FAILED → SETTLED when the owner withdraws from the failed batch's
+//     money: the batch gives up its reservation (and its retry) and its
+//     money is the owner's to withdraw.
 var transitions = map[State][]State{
 	NotDue:          {AwaitingPayment, Paid, Failed},
-	AwaitingPayment: {Submitted, Paid, Failed},
+	AwaitingPayment: {Submitted, Paid, Failed, Settled},
 	Submitted:       {Paid, Failed},
-	Failed:          {Submitted, Paid},
+	Failed:          {Submitted, Paid, Settled},
 }
 
 // CanMove reports whether a payout may go from one state to another.
@@ -45,10 +55,10 @@ func CanMove(from, to State) bool {
 	return false
 }
 
-// Valid reports whether s is one of the five states.
+// Valid reports whether s is one of the six states.
 func (s State) Valid() bool {
 	switch s {
-	case NotDue, AwaitingPayment, Submitted, Paid, Failed:
+	case NotDue, AwaitingPayment, Submitted, Paid, Failed, Settled:
 		return true
 	}
 	return false

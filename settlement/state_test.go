@@ -16,6 +16,7 @@ func TestStateMachine(t *testing.T) {
 		S = settlement.Submitted
 		P = settlement.Paid
 		F = settlement.Failed
+		D = settlement.Settled
 	)
 	allowed := map[[2]settlement.State]string{
 		{N, A}: "the due date came",
@@ -28,8 +29,10 @@ func TestStateMachine(t *testing.T) {
 		{S, F}: "the bank refused",
 		{F, S}: "retried",
 		{F, P}: "paid offline after the channel failed",
+		{A, D}: "manual payout mode: settled to available",
+		{F, D}: "the owner withdrew from the failed batch's money",
 	}
-	all := []settlement.State{N, A, S, P, F}
+	all := []settlement.State{N, A, S, P, F, D}
 	for _, from := range all {
 		for _, to := range all {
 			why, want := allowed[[2]settlement.State{from, to}]
@@ -41,7 +44,7 @@ func TestStateMachine(t *testing.T) {
 		}
 	}
 	for _, s := range all {
-		if !s.Valid() || s.Final() != (s == P) {
+		if !s.Valid() || s.Final() != (s == P || s == D) {
 			t.Errorf("%s: Valid %v, Final %v", s, s.Valid(), s.Final())
 		}
 	}

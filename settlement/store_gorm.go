@@ -363,3 +363,29 @@ func (st *gormStore) batchesLimit(ctx context.Context, limit int, where string, 
 	}
 	return out, nil
 }
+
+// lockFailed reads the merchant's FAILED batches, oldest first, for update.
+func (st *gormStore) lockFailed(ctx context.Context, merchantID int64) ([]Batch, error) {
+	var rows []batchRow
+	if err := st.db.Writer(ctx).Raw("SELECT * FROM settlement_batches WHERE merchant_id = ? AND state = ? ORDER BY id"+st.db.ForUpdate(),
+		merchantID, string(Failed)).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("lock failed batches: %w", err)
+	}
+	out := make([]Batch, len(rows))
+	for i, r := range rows {
+		out[i] = r.batch()
+	}
+	return out, nil
+}
+
+// lockBalance reads one ledger account's balance for update.
+func (st *gormStore) lockBalance(ctx context.Context, id ledger.AccountID) (paydesk.Amount, error) {
+	var bal []int64
+	if err := st.db.Writer(ctx).Raw("SELECT balance FROM ledger_accounts WHERE id = ?"+st.db.ForUpdate(), int64(id)).Scan(&bal).Error; err != nil {
+		return 0, fmt.Errorf("lock balance: %w", err)
+	}
+	if len(bal) != 1 {
+		return 0, errors.New("lock balance: no such account")
+	}
+	return paydesk.Amount(bal[0]), nil
+}

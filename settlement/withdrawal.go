@@ -17,6 +17,12 @@ import (
 // FAILED if the bank answered at once). requestNo makes it idempotent: the
 // same number with the same amount is the same withdrawal, with another
 // amount IDEMPOTENCY_CONFLICT.
+//
+// The money of a FAILED batch is in available, reserved for the batch's
+// retry. A withdrawal takes the unreserved part first; should it need
+// more, it takes the owner's reserved money out explicitly: the FAILED
+// batches it dips into, oldest first, are closed as SETTLED ("withdrawn by
+// the owner"), so they are never retried and their reason stays true.
 func (s *Service) Withdraw(ctx context.Context, actor merchant.Actor, requestNo string, amount paydesk.Amount) (Withdrawal, error) {
 	if actor.Role != merchant.Owner {
 		return Withdrawal{}, paydesk.ErrForbidden.WithMessage("only an owner may withdraw")
@@ -41,7 +47,7 @@ func (s *Service) Withdraw(ctx context.Context, actor merchant.Actor, requestNo 
 	}
 	var a attempt
 	var id int64
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	tx := func(ctx context.Context) error {
 		now := s.clock()
 		// Every withdrawal of the merchant locks this row first, so the
 		// daily limit is checked by one of them at a time.
@@ -64,9 +70,18 @@ func (s *Service) Withdraw(ctx context.Context, actor merchant.Actor, requestNo 
 			return fmt.Errorf("create withdrawal: %w", err)
 		}
 		id = row.ID
+		if err := s.releaseFailed(ctx, m, row.withdrawal()); err != nil {
+			return err
+		}
 		a, err = s.startAttempt(ctx, withdrawalSubject(row.withdrawal()), AwaitingPayment, m.Accounts.Available, m, acct)
 		return err
-	})
+	}
+	// A FAILED batch retried while we settled it: look again.
+	for range 3 {
+		if err = s.db.InTx(ctx, tx); !errors.Is(err, errChanged) {
+			break
+		}
+	}
 	if storage.IsDuplicate(err) {
 		// The same request_no raced us and won: answer as its retry.
 		w, rerr := s.store.withdrawal(ctx, "merchant_id = ? AND request_no = ?", actor.MerchantID, requestNo)
@@ -171,4 +186,45 @@ func pageLimit(n int) int {
 		return 20
 	}
 	return min(n, 100)
+}
+
+// releaseFailed makes room in available for withdrawal w (amount and fee)
+// in the transaction ctx carries: if the part of available not reserved for
+// FAILED batches is short, it settles FAILED batches, oldest first, until
+// it is not. It locks the batches and reads the balance for update, so a
+// retry or another withdrawal racing it waits, and the batches it settles
+// can no longer be retried. A shortfall that settling every FAILED batch
+// does not cover is left to the ledger, which refuses it.
+func (s *Service) releaseFailed(ctx context.Context, m merchant.Merchant, w Withdrawal) error {
+	failed, err := s.store.lockFailed(ctx, m.ID)
+	if err != nil || len(failed) == 0 {
+		return err
+	}
+	avail, err := s.store.lockBalance(ctx, m.Accounts.Available)
+	if err != nil {
+		return err
+	}
+	var reserved paydesk.Amount
+	for _, b := range failed {
+		reserved += b.Amount
+	}
+	need := w.Amount + w.Fee
+	for _, b := range failed {
+		if avail-reserved >= need {
+			return nil
+		}
+		reason := fmt.Sprintf("withdrawn by the owner: withdrawal %s took this batch's money out of the available balance; it will not be retried", w.RequestNo)
+		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, map[string]any{"state": string(Settled), "reason": truncate(reason, 255), "updated_at": s.clock()})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errChanged
+		}
+		if err := s.emitSubject(ctx, KindSettlement, b.ID); err != nil {
+			return err
+		}
+		reserved -= b.Amount
+	}
+	return nil
 }

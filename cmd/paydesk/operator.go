@@ -9,6 +9,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/settlement"
 )
 
 // merchantUsage is what `paydesk merchant` takes.
@@ -16,7 +17,7 @@ const merchantUsage = `usage:
   paydesk merchant create --name NAME --owner-phone PHONE [--owner-name NAME] [--store NAME] [--fee-rate PPM] [--settlement-days N] [--merchant-tz ZONE]
       (the owner's password is read from PAYDESK_OWNER_PASSWORD)
   paydesk merchant list [--after ID] [--limit N]
-  paydesk merchant set --id ID [--fee-rate PPM] [--settlement-days N]`
+  paydesk merchant set --id ID [--fee-rate PPM] [--settlement-days N] [--payout-mode auto|manual]`
 
 // merchantCmd is the platform operator's `paydesk merchant create|list|set`.
 func merchantCmd(ctx context.Context, c *cli, args []string) error {
@@ -122,11 +123,15 @@ func merchantSet(ctx context.Context, c *cli, args []string) error {
 	id := fs.Int64("id", 0, "merchant `id` (required)")
 	feeRate := fs.Int64("fee-rate", 0, "fee rate in parts per `million` (3800 = 0.38%)")
 	days := fs.Int("settlement-days", 0, "settlement cycle T+`N` (0 for T+0)")
+	mode := fs.String("payout-mode", "", "`auto` (batches paid to the bank at their due date) or manual (batches settle into available; the owner withdraws)")
 	if err := c.noMore(fs, args); err != nil {
 		return err
 	}
 	if *id <= 0 {
 		return c.usageErr(fs, "--id is required")
+	}
+	if *mode != "" && *mode != string(settlement.PayoutAuto) && *mode != string(settlement.PayoutManual) {
+		return c.usageErr(fs, "--payout-mode must be auto or manual")
 	}
 	var t merchant.Terms
 	fs.Visit(func(f *flag.Flag) {
@@ -137,19 +142,31 @@ func merchantSet(ctx context.Context, c *cli, args []string) error {
 			t.SettlementDays = days
 		}
 	})
-	if t == (merchant.Terms{}) {
-		return c.usageErr(fs, "nothing to set: give --fee-rate or --settlement-days")
+	if t == (merchant.Terms{}) && *mode == "" {
+		return c.usageErr(fs, "nothing to set: give --fee-rate, --settlement-days or --payout-mode")
 	}
 	m, err := c.openMain(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	mer, err := m.Services.Merchants.SetTerms(ctx, *id, t)
+	mer, err := m.Services.Merchants.Merchant(ctx, *id)
+	if t != (merchant.Terms{}) && err == nil {
+		mer, err = m.Services.Merchants.SetTerms(ctx, *id, t)
+	}
 	if err != nil {
 		return err
 	}
-	return printJSON(c, merchantJSON(mer))
+	if *mode != "" {
+		if err := m.Services.Settlement.SetPayoutMode(ctx, *id, settlement.PayoutMode(*mode)); err != nil {
+			return err
+		}
+	}
+	out := merchantJSON(mer)
+	if out["payout_mode"], err = m.Services.Settlement.PayoutMode(ctx, *id); err != nil {
+		return err
+	}
+	return printJSON(c, out)
 }
 
 // storeCmd is the operator's `paydesk store add --merchant ID --name NAME [--address TEXT]`.

@@ -39,6 +39,13 @@ func TestSettlementCommands(t *testing.T) {
 	}
 	cli(0, "merchant", "create", "--name", "Tea House", "--owner-phone", "13800000001")
 	cli(2, "bank-account", "set", "--merchant", "1")
+	cli(2, "merchant", "set", "--id", "1", "--payout-mode", "weekly")
+	if out := cli(0, "merchant", "set", "--id", "1", "--payout-mode", "manual"); !strings.Contains(out, `"payout_mode": "manual"`) {
+		t.Fatalf("merchant set --payout-mode manual: %s", out)
+	}
+	if out := cli(0, "merchant", "set", "--id", "1", "--payout-mode", "auto"); !strings.Contains(out, `"payout_mode": "auto"`) {
+		t.Fatalf("merchant set --payout-mode auto: %s", out)
+	}
 	if out := cli(1, "bank-account", "set", "--merchant", "1", "--number", "12", "--holder", "Tea House Ltd"); !strings.Contains(out, "BANK_ACCOUNT_INVALID") {
 		t.Fatalf("short account number: %s", out)
 	}
