@@ -60,7 +60,7 @@ function drawHeader() {
     h("span", { class: "who" }, who),
     s && h("span", { class: `live ${liveState}`, role: "status", "aria-label": t(liveState), title: t(liveState) }),
     h("select", { "aria-label": t("language"), onchange: (e) => { setLang(e.target.value); drawHeader(); route(); } },
-      languages.map(([v, l]) => h("option", { value: v, selected: v === getLang() }, l))),
+      languages.map(([v, short, long]) => h("option", { value: v, selected: v === getLang(), "aria-label": long }, short))),
     s && h("button", { type: "button", class: "ghost", onclick: () => api.logout() }, t("logout")));
 }
 

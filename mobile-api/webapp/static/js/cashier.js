@@ -138,8 +138,9 @@ export function qrScreen(main, id) {
   // Live: the order turns PAID on the websocket; after a reconnect (or a
   // resync) the order is read again, so nothing that happened meanwhile is missed.
   return onLive((ev) => {
+    // The event carries the order as it is now (its id as order_id).
     if (String(ev.order_id) === id && ev.type.startsWith("payment.")) {
-      if (ev.data && ev.data.state) show(ev.data); else refresh();
+      if (ev.data && ev.data.state) show({ ...(r ? r.order : {}), ...ev.data, id: ev.order_id }); else refresh();
     }
   }, refresh);
 }
@@ -169,8 +170,10 @@ export function orderScreen(main, id) {
       h("a", { href: "#/cashier", class: "button primary" }, t("new_sale")));
   };
   const load = () => api.order(id).then(render).catch((e) => replace(box, errorBox(e, load)));
-  if (state.lastOrder && String(state.lastOrder.id) === id) render(state.lastOrder); else load();
-  return onLive((ev) => { if (String(ev.order_id) === id) { if (ev.data && ev.data.state) render(ev.data); else load(); } }, load);
+  // What the last screen knew is shown at once, then the server's full order.
+  if (state.lastOrder && String(state.lastOrder.id) === id) render(state.lastOrder);
+  load();
+  return onLive((ev) => { if (String(ev.order_id) === id) load(); }, load);
 }
 
 export function refusedScreen(main) {

@@ -135,7 +135,7 @@ const errors = {
 
 const dicts = { en, zh, vi: { ...en, ...vi } };
 const LANG_KEY = "paydesk.lang";
-export const languages = [["zh", "中文"], ["en", "English"], ["vi", "Tiếng Việt"]];
+export const languages = [["zh", "中文", "中文"], ["en", "EN", "English"], ["vi", "VI", "Tiếng Việt"]];
 let lang = localStorage.getItem(LANG_KEY) || (navigator.language || "en").slice(0, 2);
 if (!dicts[lang]) lang = "en";
 document.documentElement.lang = lang;

@@ -27,7 +27,7 @@ function home(body) {
         h("p", { class: "muted" }, t("no_password_limit", { amount: money(w.no_password_limit, w.currency) }))),
       h("div", { class: "card" }, h("h2", {}, t("vouchers")), list(w.vouchers, (v) => `${money(v.amount, v.currency)} · ${when(v.expires_at)}`)),
       h("div", { class: "card" }, h("h2", {}, t("coupons")), list(w.coupon_list, (c) => `${money(c.remaining, c.currency)} / ${money(c.amount, c.currency)} · ${when(c.expires_at)}`)),
-      h("div", { class: "card" }, h("h2", {}, t("card")), w.card ? h("p", {}, `${w.card.bank_name || ""} •••• ${w.card.last4}`) : [h("p", { class: "muted" }, t("no_card")), cardForm(load)]));
+      h("div", { class: "card" }, h("h2", {}, t("card")), w.card ? [h("p", {}, `${w.card.bank_name || ""} •••• ${w.card.last4}`), topUpForm(w.currency, load)] : [h("p", { class: "muted" }, t("no_card")), cardForm(load)]));
   }).catch((e) => replace(box, errorBox(e, load)));
   load();
   replace(body, box);
@@ -37,6 +37,19 @@ function home(body) {
 function list(xs, text) {
   xs = xs || [];
   return h("ul", { class: "list plain" }, xs.length ? xs.map((x) => h("li", {}, text(x))) : h("li", { class: "muted" }, t("none")));
+}
+
+function topUpForm(currency, done) {
+  return form({ "aria-label": t("topup") }, [
+    field(t("amount"), { name: "amount", inputmode: "decimal", required: true, autocomplete: "off" }),
+    h("button", { type: "submit", class: "secondary" }, t("topup")),
+  ], async (v) => {
+    const a = parseMoney(v.amount, currency);
+    if (!a) throw new api.ApiError("INVALID_AMOUNT", 400);
+    await api.topUp("T" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), a);
+    toast(`${t("topup")} ${money(a, currency)} ✓`);
+    done();
+  });
 }
 
 function cardForm(done) {
@@ -145,7 +158,7 @@ function history(body) {
 const asked = new Set();
 export function askConfirmation(ev) {
   const o = ev.data || {};
-  const id = o.id || ev.order_id;
+  const id = ev.order_id || o.order_id || o.id;
   if (!id || asked.has(id) || (o.state && o.state !== "PAYING")) return;
   asked.add(id);
   const cur = o.currency || state.currency;
