@@ -114,6 +114,8 @@ type apiOptions struct {
 	db     *storage.DB // nil: a fresh database
 	push   push.Config
 	tokens rbac.TokenOptions
+	// sockets bound the websockets per token and login; zero: the defaults.
+	sockets SocketLimits
 }
 
 // apiOption changes how newTestAPI builds the API.
@@ -192,6 +194,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Idempotency: storage.NewIdempotencyKeys(api.DB, clock),
 		Clock:       clock,
 		Push:        api.Push,
+		Sockets:     o.sockets,
 		Settlement:  api.Settlement,
 		Stats:       stats,
 		Members:     members,
