@@ -16,8 +16,8 @@ import (
 // The websockets (ws.go) are counted here too: how many are open, and
 // how many ended, by why.
 type httpMetrics struct {
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
 	sockets        prometheus.Gauge
 	socketsClosed  *prometheus.CounterVec
 	socketsRefused *prometheus.CounterVec
