@@ -131,6 +131,8 @@ type apiOptions struct {
 	// limiter is called with the test's clock.
 	proxies []string
 	limiter func(paydesk.Clock) throttle.Limiter
+	// sockets bound the websockets per token and login; zero: the defaults.
+	sockets SocketLimits
 }
 
 // withTrustedProxies believes the X-Forwarded-For of these proxies (the
@@ -247,6 +249,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		APIKeys:        api.APIKeys,
 		Webhooks:       api.Webhooks,
 		Checkout:       checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
+		Sockets:        o.sockets,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()

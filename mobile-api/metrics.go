@@ -17,11 +17,12 @@ import (
 // The websockets (ws.go) are counted here too: how many are open, and
 // how many ended, by why.
 type httpMetrics struct {
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	sockets       prometheus.Gauge
-	socketsClosed *prometheus.CounterVec
-	rateLimited   *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	sockets        prometheus.Gauge
+	socketsClosed  *prometheus.CounterVec
+	rateLimited    *prometheus.CounterVec
+	socketsRefused *prometheus.CounterVec
 }
 
 // newMetrics makes the Server's own registry, so that two servers in one
@@ -52,9 +53,17 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 			Help:      "Websockets ended, by reason: slow_consumer, staff_disabled, token_expired, logged_out, server_closing, peer_closed, peer_timeout, write_failed, error.",
 		}, []string{"reason"}),
 		rateLimited: newRateLimitedCounter(),
+		socketsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "paydesk",
+			Name:      "websockets_refused_total",
+			Help:      "Websockets refused at the upgrade (429 TOO_MANY_SOCKETS), by the limit they met: token (per access token) or login (per login session).",
+		}, []string{"limit"}),
 	}
 	for _, r := range socketEndReasons {
 		m.socketsClosed.WithLabelValues(r)
+	}
+	for _, l := range []string{limitToken, limitLogin} {
+		m.socketsRefused.WithLabelValues(l)
 	}
 	version := cfg.Version
 	if version == "" {
@@ -68,7 +77,7 @@ func newMetrics(cfg Config) (*prometheus.Registry, *httpMetrics) {
 	})
 	buildInfo.Set(1)
 	reg.MustRegister(
-		m.requests, m.duration, m.sockets, m.socketsClosed, m.rateLimited, buildInfo,
+		m.requests, m.duration, m.sockets, m.socketsClosed, m.rateLimited, m.socketsRefused, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -53,6 +53,8 @@ type Config struct {
 	OnStaffDisabled []func(merchantID, staffID int64)
 	// Push delivers events to the websocket at /v1/ws; nil answers 503 there.
 	Push *push.Hub
+	// Sockets bound the websockets per access token and per login (ws_limits.go).
+	Sockets SocketLimits
 
 	// Wallets carries out what customers do with their wallets.
 	Wallets *wallet.Service
@@ -117,6 +119,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	running  runningKeys
+	sockets  socketCounts
 }
 
 // New builds the API with every route registered. Routes must not be added

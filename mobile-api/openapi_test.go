@@ -134,3 +134,45 @@ func TestServeOpenAPI(t *testing.T) {
 		t.Fatal("served document differs from the embedded one")
 	}
 }
+
+// TestOpenAPIMoneyRoutesRetrySafe: every operation that takes an
+// Idempotency-Key (the money-moving ones, which s.idempotent marks)
+// documents its faults as 503 RetrySafe, with the retry advice, and no
+// 500, which it never answers (ErrRetrySafe).
+func TestOpenAPIMoneyRoutesRetrySafe(t *testing.T) {
+	doc := loadOpenAPI(t)
+	money := 0
+	for path, item := range doc.Paths {
+		for m, raw := range item {
+			var op struct {
+				Parameters []struct {
+					Ref string `json:"$ref"`
+				} `json:"parameters"`
+				Responses map[string]struct {
+					Ref string `json:"$ref"`
+				} `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				continue
+			}
+			takesKey := false
+			for _, p := range op.Parameters {
+				takesKey = takesKey || p.Ref == "#/components/parameters/IdempotencyKey"
+			}
+			if !takesKey {
+				continue
+			}
+			money++
+			where := strings.ToUpper(m) + " " + path
+			if _, ok := op.Responses["500"]; ok {
+				t.Errorf("%s documents a 500, which a money-moving route never answers", where)
+			}
+			if op.Responses["503"].Ref != "#/components/responses/RetrySafe" {
+				t.Errorf("%s does not document its faults as 503 RetrySafe", where)
+			}
+		}
+	}
+	if money < 12 {
+		t.Fatalf("only %d operations take an Idempotency-Key", money)
+	}
+}

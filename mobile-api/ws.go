@@ -47,6 +47,10 @@ import (
 //     until their token expires; tokens signed before they named their
 //     login are not closed by a logout either. A logged-out access token
 //     opens no new socket (401 SESSION_ENDED).
+//   - At most Config.Sockets.PerToken sockets (default 8) are open at once
+//     with one access token on an instance, and PerLogin (16) with the
+//     tokens of one login; one more is refused before the upgrade with 429
+//     TOO_MANY_SOCKETS and Retry-After.
 //   - Close codes: 1001 the server is going away and 1013 the client fell
 //     too far behind: reconnect with last_seq, nothing is lost; 4001 the
 //     staff member was disabled: do not reconnect; 4002 the access token
@@ -201,10 +205,21 @@ func (s *Server) websocket(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	// Counted from before the upgrade to the socket's end, so a refusal is
+	// a JSON 429; every way out below releases it.
+	release, refused := s.sockets.acquire(s.cfg.Sockets, bearerToken(c), grant.Session)
+	if refused != "" {
+		s.metrics.socketsRefused.WithLabelValues(refused).Inc()
+		e := *ErrTooManySockets
+		e.RetryAfter = max(1, int(wsTiming.Load().pong.Seconds()))
+		writeError(c, &e)
+		return
+	}
 	// Subscribe before upgrading: a refusal can still be a JSON error, and
 	// nothing that happens during the handshake is missed.
 	stream, err := s.cfg.Push.Subscribe(c.Request.Context(), Audience(principal(c), grant.Session), after, resume)
 	if err != nil {
+		release()
 		writeError(c, err)
 		return
 	}
@@ -213,6 +228,7 @@ func (s *Server) websocket(c *gin.Context) {
 	// reaches the stream through the hub.
 	if err := s.cfg.Tokens.CheckSession(c.Request.Context(), grant.Session); err != nil {
 		stream.Close()
+		release()
 		writeError(c, err)
 		return
 	}
@@ -225,25 +241,30 @@ func (s *Server) websocket(c *gin.Context) {
 	conn, err := up.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		stream.Close()
+		release()
 		return // Error has answered
 	}
 	// The socket outlives the request: the handler returns (its context
 	// ends, gin recycles c, and net/http's goroutine with its deep stack
 	// goes), and two goroutines with small stacks carry the socket.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request.Context()))
-	go s.serveSocket(ctx, cancel, conn, stream, expires)
+	go s.serveSocket(ctx, cancel, conn, stream, expires, release)
 }
 
 // serveSocket runs one socket until either side ends it, or its access
 // token expires: the writer sends the stream and the pings and watches the
 // expiry, the reader (this goroutine) sees pongs, closes and dead peers.
-func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, stream *push.Stream, expires time.Time) {
+// release gives the socket's place under the limits back (before the
+// gauge of open sockets drops, so a client that sees it drop finds the
+// place free).
+func (s *Server) serveSocket(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, stream *push.Stream, expires time.Time, release func()) {
 	defer cancel()
 	defer stream.Close()
 	defer conn.Close()
 	s.metrics.sockets.Inc()
 	var end socketEnd
 	defer func() {
+		release()
 		s.metrics.sockets.Dec()
 		s.metrics.socketsClosed.WithLabelValues(end.reason).Inc()
 	}()

@@ -60,7 +60,7 @@ func main() {
 	flag.IntVar(&c.Cashiers, "cashiers", 200, "cashiers to spread the sockets and payments over")
 	flag.IntVar(&c.Payers, "payers", 50, "customer wallets that pay")
 	flag.IntVar(&c.Dialers, "dialers", 100, "connections opened concurrently")
-	flag.StringVar(&c.Addr, "addr", "", "`host:port` of a running server (default: start one on a temporary SQLite database)")
+	flag.StringVar(&c.Addr, "addr", "", "`host:port` of a running server, started with --ws-per-token and --ws-per-login of at least conns/cashiers (default: start one on a temporary SQLite database)")
 	flag.StringVar(&c.OwnerPhone, "owner-phone", "", "with --addr: an owner's `phone` (the merchant gets the load's cashiers)")
 	flag.StringVar(&c.OwnerPassword, "owner-password", os.Getenv("PAYDESK_LOAD_OWNER_PASSWORD"), "with --addr: that owner's password (or PAYDESK_LOAD_OWNER_PASSWORD)")
 	flag.IntVar(&c.ServerPID, "server-pid", 0, "with --addr: the server's `pid`, to report its memory")

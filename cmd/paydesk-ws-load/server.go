@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/paydesk/paydesk/cmd/internal/spawn"
@@ -56,7 +57,12 @@ func startServer(ctx context.Context, c *Config) (*server, error) {
 	s.storeID = opened.Store.ID
 	c.OwnerPassword = loadOwnerPassword
 
-	if s.Server, err = p.Serve(ctx, filepath.Join(dir, "server.log"), false, "--log-format", "json"); err != nil {
+	// The tool holds Conns sockets with Cashiers tokens, one login each:
+	// many more per token than an app needs, so the server's limits are
+	// raised to fit (a server under --addr must be started so too).
+	perToken := strconv.Itoa((c.Conns + c.Cashiers - 1) / max(1, c.Cashiers))
+	if s.Server, err = p.Serve(ctx, filepath.Join(dir, "server.log"), false, "--log-format", "json",
+		"--ws-per-token", perToken, "--ws-per-login", perToken); err != nil {
 		s.stop()
 		return nil, err
 	}

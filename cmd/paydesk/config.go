@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // PAYDESK_TZ must resolve on a machine (or image) without zoneinfo
 
+	mobileapi "github.com/paydesk/paydesk/mobile-api"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -65,6 +68,11 @@ type Config struct {
 	// WebhookAllowPrivate ("true" or "false") lets webhook deliveries
 	// reach loopback and private addresses; off unless set.
 	WebhookAllowPrivate string
+	// SQLiteSync is SQLite's synchronous setting: FULL or NORMAL.
+	SQLiteSync string
+	// WSPerToken and WSPerLogin bound the websockets open at once per
+	// access token and per login, whole numbers.
+	WSPerToken, WSPerLogin string
 	// Settle holds settlement, withdrawal and bank simulator settings (settle.go).
 	Settle SettleConfig
 
@@ -76,6 +84,9 @@ type Config struct {
 	// devDataKeyInForce says which. validate sets them.
 	dataKey           string
 	devDataKeyInForce bool
+	// sqliteSync and sockets are SQLiteSync and WSPer* parsed; validate sets them.
+	sqliteSync storage.Sync
+	sockets    mobileapi.SocketLimits
 }
 
 // setting is one configuration value and the two ways to give it. A flag
@@ -103,6 +114,9 @@ var settings = append([]setting{
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
 	{"webhook-allow-private", "PAYDESK_WEBHOOK_ALLOW_PRIVATE", "", "`true` lets webhook deliveries reach loopback, private and link-local addresses (a merchant's endpoint URL must not become a way into this network; for tests and single-machine setups only)", func(c *Config) *string { return &c.WebhookAllowPrivate }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
+	{"sqlite-synchronous", "PAYDESK_SQLITE_SYNCHRONOUS", "", "when an SQLite commit reaches the disk, a `mode`: FULL, at every commit (a payment answered PAID survives a power loss), or NORMAL, at checkpoints (faster; a power loss or a crash of the machine can lose the last payments already answered PAID) (default FULL)", func(c *Config) *string { return &c.SQLiteSync }},
+	{"ws-per-token", "PAYDESK_WS_PER_TOKEN", "", "websockets one access token may hold open at once on an instance, a `number`; one more is refused with 429 TOO_MANY_SOCKETS (default " + strconv.Itoa(mobileapi.DefaultSocketsPerToken) + ")", func(c *Config) *string { return &c.WSPerToken }},
+	{"ws-per-login", "PAYDESK_WS_PER_LOGIN", "", "websockets the access tokens of one login may hold open at once on an instance, a `number` (default " + strconv.Itoa(mobileapi.DefaultSocketsPerLogin) + ")", func(c *Config) *string { return &c.WSPerLogin }},
 }, settleSettings...)
 
 // DefaultConfig returns the configuration with every default applied.
@@ -187,6 +201,23 @@ func (c *Config) validate() error {
 		}
 		c.eventRetention = d
 	}
+	sync, err := storage.ParseSync(c.SQLiteSync)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("PAYDESK_SQLITE_SYNCHRONOUS (--sqlite-synchronous) is %q; want FULL or NORMAL", c.SQLiteSync))
+	}
+	c.sqliteSync = sync
+	count := func(name, v string, def int, into *int) {
+		if v == "" {
+			v = strconv.Itoa(def)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 100_000 {
+			errs = append(errs, fmt.Errorf("%s is %q; want a whole number from 1 to 100000", name, v))
+		}
+		*into = n
+	}
+	count("PAYDESK_WS_PER_TOKEN (--ws-per-token)", c.WSPerToken, mobileapi.DefaultSocketsPerToken, &c.sockets.PerToken)
+	count("PAYDESK_WS_PER_LOGIN (--ws-per-login)", c.WSPerLogin, mobileapi.DefaultSocketsPerLogin, &c.sockets.PerLogin)
 	errs = append(errs, c.Settle.validate(c.Env))
 	return errors.Join(errs...)
 }

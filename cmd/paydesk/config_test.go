@@ -81,6 +81,11 @@ func TestConfigValidate(t *testing.T) {
 		{"event retention", func(c *Config) { c.EventRetention = "720h" }, ""},
 		{"event retention too short", func(c *Config) { c.EventRetention = "10m" }, "PAYDESK_EVENT_RETENTION"},
 		{"event retention not a duration", func(c *Config) { c.EventRetention = "7d" }, "PAYDESK_EVENT_RETENTION"},
+		{"sqlite normal", func(c *Config) { c.SQLiteSync = "normal" }, ""},
+		{"sqlite off", func(c *Config) { c.SQLiteSync = "OFF" }, "PAYDESK_SQLITE_SYNCHRONOUS"},
+		{"websocket limits", func(c *Config) { c.WSPerToken, c.WSPerLogin = "50", "200" }, ""},
+		{"no websockets", func(c *Config) { c.WSPerToken = "0" }, "PAYDESK_WS_PER_TOKEN"},
+		{"websocket limit not a number", func(c *Config) { c.WSPerLogin = "many" }, "PAYDESK_WS_PER_LOGIN"},
 		{"bad settlement settings", func(c *Config) { c.Settle.Cutoff = "13h"; c.Settle.WithdrawMin = "0.001" }, "PAYDESK_CUTOFF"},
 	}
 	for _, tt := range tests {

@@ -435,3 +435,25 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Fatalf("healthcheck of nothing: status %d, %s", status, stderr.String())
 	}
 }
+
+// TestDurabilityLogged: the server says at start-up what a payment it
+// answers survives, and warns, without refusing to start, when a setting
+// lets an answered payment be lost (SQLite here; MySQL's warnings are
+// storage's TestMySQLDurabilityWarnings).
+func TestDurabilityLogged(t *testing.T) {
+	for _, c := range []struct {
+		sync, settings string
+		warned         bool
+	}{{"", "synchronous=FULL", false}, {"NORMAL", "synchronous=NORMAL", true}} {
+		logs := &syncBuffer{}
+		cfg := testConfig(filepath.Join(t.TempDir(), "paydesk.db"))
+		cfg.SQLiteSync = c.sync
+		startMain(t, NewMain(cfg, logs))
+		if !strings.Contains(logs.String(), `"msg":"database durability","settings":"`+c.settings+`"`) {
+			t.Errorf("SQLiteSync %q: no durability line with %s:\n%s", c.sync, c.settings, logs)
+		}
+		if warned := strings.Contains(logs.String(), "answered payments can be lost"); warned != c.warned {
+			t.Errorf("SQLiteSync %q: warned %v, want %v:\n%s", c.sync, warned, c.warned, logs)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,7 +81,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Logger.Info("paydesk configuration", "version", buildVersion(), "env", c.Env,
 		"db", redactDSN(c.DB), "tz", c.TZ, "redis", redactURL(c.Redis))
 
-	db, err := storage.Open(c.DB, storage.Options{})
+	db, err := storage.Open(c.DB, storage.Options{Synchronous: c.sqliteSync})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", redactDSN(c.DB), err)
 	}
@@ -94,7 +95,29 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	m.Logger.Info("database ready", "dialect", db.Dialect, "schema_version", v)
+	if err := m.checkDurability(ctx); err != nil {
+		return err
+	}
 	return m.wire(ctx)
+}
+
+// checkDurability logs what the database promises about a payment it has
+// answered, and warns (it does not refuse: the operator may have chosen
+// so) about each setting that lets such a payment be lost.
+func (m *Main) checkDurability(ctx context.Context) error {
+	d, err := m.DB.Durability(ctx)
+	if err != nil {
+		return err
+	}
+	m.Logger.Info("database durability", "settings", strings.Join(d.Settings, " "))
+	fix := "set it in the MySQL server's configuration"
+	if m.DB.Dialect == storage.SQLite {
+		fix = "set PAYDESK_SQLITE_SYNCHRONOUS=FULL (--sqlite-synchronous), the default"
+	}
+	for _, w := range d.Warnings {
+		m.Logger.Warn("database durability: answered payments can be lost", "setting", w, "fix", fix)
+	}
+	return nil
 }
 
 // Run opens everything and starts serving the API on Config.Addr. It
@@ -109,7 +132,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	sv := m.Services
 	m.API = mobileapi.New(mobileapi.Config{DB: m.DB, Logger: m.Logger, Version: buildVersion(),
-		Push: m.Push, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
+		Push: m.Push, Sockets: m.Config.sockets, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
 		Merchants: sv.Merchants, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
 		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout,
