@@ -61,7 +61,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		}
 
 		qr := api.request(t, "POST", "/v1/payments/qr", secret, map[string]any{"out_trade_no": "web-1", "amount": 990, "subject": "Tea"})
-		wantStatus(t, qr, http.StatusOK)
+		wantStatus(t, qr, http.StatusCreated)
 		orderID := num(t, qr.JSON["order"].(map[string]any), "id")
 		wantStatus(t, api.request(t, "GET", fmt.Sprintf("/v1/orders/%d", orderID), secret, nil), http.StatusOK)
 		// The owner sees what the key made.
@@ -126,7 +126,7 @@ func TestAPIKeyScopedToItsMerchant(t *testing.T) {
 		keyB, _ := api.newKey(t, w.Rival.Owner, 0, allScopes()...)
 		paidA := api.payQR(t, w.Cashiers[0], w.Customer, 700)
 		rb := api.request(t, "POST", "/v1/payments/qr", keyB, map[string]any{"out_trade_no": "b-1", "amount": 100})
-		wantStatus(t, rb, http.StatusOK)
+		wantStatus(t, rb, http.StatusCreated)
 		orderB := num(t, rb.JSON["order"].(map[string]any), "id")
 
 		for _, path := range []string{fmt.Sprintf("/v1/orders/%d", orderB), fmt.Sprintf("/v1/orders/%d/refunds", orderB), fmt.Sprintf("/v1/orders/%d/qr.png", orderB)} {
@@ -152,7 +152,7 @@ func TestAPIKeyScopedToItsMerchant(t *testing.T) {
 		store2, _ := api.newKey(t, w.Owner, w.Stores[1].ID, "payments:write", "orders:read")
 		wantError(t, api.request(t, "GET", fmt.Sprintf("/v1/orders/%d", paidA), store2, nil), http.StatusNotFound, "ORDER_NOT_FOUND")
 		r := api.request(t, "POST", "/v1/payment-links", store2, map[string]any{"out_trade_no": "s2-1", "amount": 100, "subject": "Cake"})
-		wantStatus(t, r, http.StatusOK)
+		wantStatus(t, r, http.StatusCreated)
 		if o := r.JSON["order"].(map[string]any); num(t, o, "store_id") != w.Stores[1].ID {
 			t.Fatalf("the store key's order: %v", o)
 		}

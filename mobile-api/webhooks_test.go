@@ -138,7 +138,7 @@ func TestWebhookEndToEnd(t *testing.T) {
 
 		key, _ := api.newKey(t, w.Owner, 0, "payments:write", "orders:read")
 		link := api.request(t, "POST", "/v1/payment-links", key, map[string]any{"out_trade_no": "shop-1001", "amount": 4200, "subject": "Invoice 1001"})
-		wantStatus(t, link, http.StatusOK)
+		wantStatus(t, link, http.StatusCreated)
 		orderID := num(t, link.JSON["order"].(map[string]any), "id")
 		paid := api.request(t, "POST", "/v1/wallet/pay", w.Customer.Access, map[string]any{"qr_payload": str(t, link.JSON, "url")})
 		wantStatus(t, paid, http.StatusOK)

@@ -78,7 +78,7 @@ func TestDemoWalletsPayWithEverySource(t *testing.T) {
 			_, code := call(t, "GET", base+"/v1/wallet/payment-code", token, nil)
 			amount := int64(*rich.Funds.Voucher+*rich.Funds.Coupon+rich.Funds.Cash) + 2500 // 25.00 from the card
 			status, paid := call(t, "POST", base+"/v1/payments/scan", cashier, map[string]any{"out_trade_no": "every-source", "amount": amount, "payment_code": code["code"]})
-			if status != http.StatusOK || paid["state"] != "PAID" {
+			if status != http.StatusCreated || paid["state"] != "PAID" {
 				t.Fatalf("scan: %d %v", status, paid)
 			}
 			wantFunds(t, "funding", paid["funding"], map[string]int64{"voucher": int64(*rich.Funds.Voucher), "coupon": int64(*rich.Funds.Coupon), "cash": int64(rich.Funds.Cash), "card": 2500})
