@@ -20,6 +20,7 @@ func TestOperatorCommandsShareTheServersBank(t *testing.T) {
 	dsn := storagetest.DSN(t, "sqlite")
 	cfg := testConfig(dsn)
 	cfg.Settle.BankDelay = "1h" // the command's process would take an hour: it exits first
+	cfg.Settle.BankDir = t.TempDir()
 
 	cmd := NewMain(cfg, os.Stderr)
 	if err := cmd.Open(ctx); err != nil {
@@ -35,6 +36,7 @@ func TestOperatorCommandsShareTheServersBank(t *testing.T) {
 
 	scfg := testConfig(dsn)
 	scfg.Settle.BankDelay = "10ms"
+	scfg.Settle.BankDir = t.TempDir() // the bank's daily file goes nowhere shared
 	server := NewMain(scfg, os.Stderr)
 	startMain(t, server)
 	// The server's bank sweeps at start; the payout settles within its delay.
