@@ -156,28 +156,3 @@ func TestSimulatorCloseLeavesSlowPayoutsSubmitted(t *testing.T) {
 	}
 }
 
-// A card bound by one simulator is debited by another, as the demo's cards
-// are (bound by `paydesk demo`, debited by the server) and every card is
-// after a restart; it keeps how it behaves. A made-up token is still unknown.
-func TestSimulatorCardOutlivesTheProcess(t *testing.T) {
-	ctx := context.Background()
-	binder, debiter := newSimulator(t, bank.SimulatorConfig{}), newSimulator(t, bank.SimulatorConfig{})
-	for _, tc := range []struct {
-		number string
-		want   error
-	}{{bank.SimCardOK, nil}, {bank.SimCardDeclined, bank.ErrCardDeclined}} {
-		card, err := binder.BindCard(ctx, bank.CardDetails{Number: tc.number, Holder: "Li", ExpiryMonth: 12, ExpiryYear: 2099})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = debiter.Debit(ctx, bank.DebitRequest{Reference: "d-" + tc.number, CardToken: card.Token, Amount: 100, Currency: "CNY"})
-		if !errors.Is(err, tc.want) {
-			t.Errorf("card %s bound elsewhere: debit = %v, want %v", tc.number, err, tc.want)
-		}
-	}
-	for _, token := range []string{"card_ok_", "card_ok_zzzzzzzzzzzzzzzzzzzzzzzz", "card_gold_0123456789abcdef01234567", "nonsense"} {
-		if _, err := debiter.Debit(ctx, bank.DebitRequest{Reference: "x-" + token, CardToken: token, Amount: 100, Currency: "CNY"}); !errors.Is(err, bank.ErrCardNotFound) {
-			t.Errorf("token %q: debit = %v, want CARD_NOT_FOUND", token, err)
-		}
-	}
-}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,6 +39,7 @@ type Main struct {
 
 	stderr   io.Writer
 	ln       net.Listener
+	addr     atomic.Value // ln's address as a string, for Addr
 	server   *http.Server
 	debug    *http.Server // pprof and /metrics on Config.DebugAddr (debug.go)
 	debugLn  net.Listener
@@ -145,6 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.ln = ln
+	m.addr.Store(ln.Addr().String())
 	m.server = &http.Server{
 		Handler:           webapp.Mount(m.API.Handler()), // the app at /app/, the API everywhere else
 		ReadHeaderTimeout: 10 * time.Second,
@@ -176,10 +179,10 @@ func (m *Main) Run(ctx context.Context) error {
 // Addr is the address the API listens on, with the real port when
 // Config.Addr asked for port 0; "" before Run.
 func (m *Main) Addr() string {
-	if m.ln == nil {
-		return ""
-	}
-	return m.ln.Addr().String()
+	// Read by background jobs (the bank simulator's callbacks) that may
+	// start before Run has listened.
+	a, _ := m.addr.Load().(string)
+	return a
 }
 
 // Wait blocks until ctx is done (nil) or the server fails (its error).
