@@ -155,4 +155,3 @@ func TestSimulatorCloseLeavesSlowPayoutsSubmitted(t *testing.T) {
 		t.Fatalf("payout after close: %v", err)
 	}
 }
-
