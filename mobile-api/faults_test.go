@@ -150,13 +150,13 @@ func TestPaymentsWhenCommitsDie(t *testing.T) {
 				for _, p := range list {
 					order := api.orderState(t, m.ID, p.outTradeNo)
 					switch {
-					case p.first.Status == http.StatusOK:
+					case paidStatus(p.first.Status):
 						answeredPaid++
 						if got := paidOrder(p.first); got.state != "PAID" || order.State != pos.Paid || got.id != order.ID {
 							t.Errorf("%s answered %s; the order is %+v", p.outTradeNo, p.first.Raw, order)
 						}
 					case p.first.Status != http.StatusServiceUnavailable || p.first.errorCode(t) != "UNAVAILABLE" || p.first.Header.Get("Retry-After") == "":
-						t.Errorf("%s answered %d %s (Retry-After %q): want 200 PAID, or 503 UNAVAILABLE with Retry-After",
+						t.Errorf("%s answered %d %s (Retry-After %q): want 201 (scan) or 200 (wallet pay) PAID, or 503 UNAVAILABLE with Retry-After",
 							p.outTradeNo, p.first.Status, p.first.Raw, p.first.Header.Get("Retry-After"))
 						continue
 					default:
@@ -172,10 +172,10 @@ func TestPaymentsWhenCommitsDie(t *testing.T) {
 					}
 					got := paidOrder(r)
 					want := p.order
-					if p.first.Status == http.StatusOK {
+					if paidStatus(p.first.Status) {
 						want = paidOrder(p.first).id
 					}
-					if r.Status != http.StatusOK || got.state != "PAID" || (want != 0 && got.id != want) {
+					if !paidStatus(r.Status) || got.state != "PAID" || (want != 0 && got.id != want) {
 						t.Errorf("%s sent again (first answered %d): %d %s, want PAID order %d", p.outTradeNo, p.first.Status, r.Status, r.Raw, want)
 						continue
 					}
@@ -252,3 +252,7 @@ func paidOrder(r *response) struct {
 		state string
 	}{int64(id), s}
 }
+
+// paidStatus is the status of a payment that happened: 201 for the
+// cashier's creations (a new order), 200 for the wallet paying one.
+func paidStatus(status int) bool { return status == http.StatusCreated || status == http.StatusOK }

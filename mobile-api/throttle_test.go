@@ -173,7 +173,7 @@ func TestDynamicPasswordFloodAtOneMerchantCannotStopAnother(t *testing.T) {
 		// The rival merchant's cashier takes the customer's payment.
 		api.logIn(t, w.Rival.Owner)
 		r := pay(w.Rival.Owner.Access, "rival-1", api.freshPassword(t, victim))
-		wantStatus(t, r, http.StatusOK)
+		wantStatus(t, r, http.StatusCreated)
 		if st := order(t, r)["state"]; st != "PAID" {
 			t.Fatalf("the rival's payment: %v", st)
 		}
