@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,7 +104,10 @@ func (s *Service) post(ctx context.Context, kind, ref, memo string, ps ...ledger
 	_, err := s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: kind, Memo: truncate(memo, 255), Postings: kept}, nil)
 	var short *ledger.InsufficientFunds
 	if errors.As(err, &short) {
-		return ErrInsufficientBalance.WithMessage("%s has %s, needs %s", short.Code, short.Balance, short.Requested)
+		// Named as the owner's screen names it ("available"), never by the
+		// ledger's internal account code.
+		name := short.Code[strings.LastIndex(short.Code, ":")+1:]
+		return ErrInsufficientBalance.WithMessage("the %s balance is %s; this needs %s", name, short.Balance, short.Requested)
 	}
 	return err
 }
