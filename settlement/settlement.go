@@ -264,7 +264,6 @@ type Service struct {
 	clock     paydesk.Clock
 	log       *slog.Logger
 	cfg       Config
-	plat      platform
 }
 
 // Deps are what the Service is built on.

@@ -60,6 +60,10 @@ func (s *Service) SeedLoadWallets(ctx context.Context, prefix string, n int, pas
 		if err != nil {
 			return nil, fmt.Errorf("seed wallets: %w", err)
 		}
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seed wallets: %w", err)
+		}
 		// Funded concurrently, so the ledger's poster groups the top-ups.
 		funded := make([]error, len(made))
 		var wg sync.WaitGroup
@@ -69,7 +73,7 @@ func (s *Service) SeedLoadWallets(ctx context.Context, prefix string, n int, pas
 			wg.Go(func() {
 				defer func() { <-sem }()
 				_, funded[i] = s.ledger.Post(ctx, ledger.Transfer{Reference: "seed:" + w.Phone, Kind: "topup", Memo: "load-test seed",
-					Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: cash}}}, nil)
+					Postings: []ledger.Posting{{Source: plat.Clearing, Destination: w.CashAccount, Amount: cash}}}, nil)
 			})
 		}
 		wg.Wait()
@@ -146,8 +150,12 @@ func (s *Service) SeedWallet(ctx context.Context, phone, password string, cash p
 	if err != nil {
 		return 0, err
 	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return 0, err
+	}
 	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: "seed:" + w.Phone, Kind: "topup", Memo: "demo seed",
-		Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: cash}}}, nil)
+		Postings: []ledger.Posting{{Source: plat.Clearing, Destination: w.CashAccount, Amount: cash}}}, nil)
 	if err != nil {
 		return 0, fmt.Errorf("seed wallet %s: fund: %w", phone, err)
 	}
