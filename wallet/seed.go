@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pquerna/otp/totp"
@@ -127,7 +128,29 @@ func (s *Service) newLoadWallet(ctx context.Context, phone, hash string) (*Walle
 // CashByPhonePrefix returns the cash balance of every wallet whose phone
 // starts with prefix, for a load test checking its books.
 func (s *Service) CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error) {
-	return s.store.CashByPhonePrefix(ctx, prefix)
+	accounts, err := s.store.CashAccountsByPhonePrefix(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	phones := make([]string, 0, len(accounts))
+	for p := range accounts {
+		phones = append(phones, p)
+	}
+	out := make(map[string]paydesk.Amount, len(accounts))
+	for chunk := range slices.Chunk(phones, 1000) {
+		ids := make([]ledger.AccountID, len(chunk))
+		for i, p := range chunk {
+			ids[i] = accounts[p]
+		}
+		bal, err := s.ledger.Balances(ctx, ids...)
+		if err != nil {
+			return nil, fmt.Errorf("cash by phone: %w", err)
+		}
+		for _, p := range chunk {
+			out[p] = bal[accounts[p]]
+		}
+	}
+	return out, nil
 }
 
 // SeedWallet opens the wallet of phone, or finds it if it exists, and
