@@ -47,8 +47,10 @@ func (s *Service) BindBankAccount(ctx context.Context, actor merchant.Actor, a b
 	return out, err
 }
 
-// Masked is the account number as screens and logs show it: its last four
-// characters.
+// Masked is the account number as every screen, log and operator command
+// shows it: four stars and its last four characters. The stars are fixed,
+// not one per hidden digit, so the mask does not tell the number's length,
+// and a number of four characters or fewer shows no digit at all.
 func (a BankAccount) Masked() string {
 	n := a.Number
 	if len(n) <= 4 {
