@@ -14,8 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -187,7 +187,7 @@ func (s *Server) fillCheckout(ctx context.Context, c *gin.Context, data *checkou
 		data.ReturnURL = template.URL(s.cfg.Checkout.ResultURL(sess, o, checkout.ResultClosed))
 		return false
 	}
-	if png, err := cashier.QR(s.cfg.POS.PayURL(o), 256); err == nil {
+	if png, err := codepng.QR(s.cfg.POS.PayURL(o), 256); err == nil {
 		data.QR = base64.StdEncoding.EncodeToString(png)
 	}
 	return false

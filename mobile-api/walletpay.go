@@ -8,8 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // The wallet paying (SPEC §3.2, 3.4, 3.5 and payer confirmation): the
@@ -40,7 +41,7 @@ func (s *Server) payeeOf(ctx context.Context, merchantID, storeID int64) (payee,
 	if storeID == 0 {
 		return payee{MerchantName: m.Name, Currency: m.Currency}, nil
 	}
-	st, err := s.cfg.Merchants.Store(ctx, merchant.Actor{MerchantID: merchantID, Role: merchant.Owner}, storeID)
+	st, err := s.cfg.Merchants.Store(ctx, cashier.Actor{MerchantID: merchantID, Role: rbac.Owner}, storeID)
 	if err != nil {
 		return payee{}, err
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -14,8 +14,8 @@ import (
 // StaffDisabled inside the transaction of the change, so the event commits
 // or rolls back with it.
 var (
-	_ pos.Observer           = (*Outbox)(nil)
-	_ merchant.StaffObserver = (*Outbox)(nil)
+	_ pos.Observer     = (*Outbox)(nil)
+	_ cashier.Observer = (*Outbox)(nil)
 )
 
 // orderData is the payload of payment and refund events: what the apps
@@ -81,7 +81,7 @@ func (o *Outbox) OrderChanged(ctx context.Context, ord pos.Order, c pos.Change) 
 // StaffDisabled writes staff.disabled. Every instance that receives it
 // closes the person's sockets, and the owners and the person's managers
 // are told.
-func (o *Outbox) StaffDisabled(ctx context.Context, st merchant.Staff) error {
+func (o *Outbox) StaffDisabled(ctx context.Context, st cashier.Staff) error {
 	data, err := json.Marshal(struct {
 		StaffID int64  `json:"staff_id"`
 		Role    string `json:"role"`
