@@ -6,13 +6,13 @@ import "context"
 // re-reading it inside the transaction so the event shows the change.
 func (s *Service) emitSubject(ctx context.Context, kind string, id int64) error {
 	if kind == KindWithdrawal {
-		w, err := s.store.withdrawal(ctx, "id = ?", id)
+		w, err := s.store.Withdrawal(ctx, 0, id)
 		if err != nil {
 			return err
 		}
 		return s.emitWithdrawal(ctx, w)
 	}
-	b, err := s.store.batch(ctx, false, "id = ?", id)
+	b, err := s.store.Batch(ctx, 0, id)
 	if err != nil {
 		return err
 	}
