@@ -190,6 +190,8 @@ type Store interface {
 	Entries(ctx context.Context, f EntryFilter) ([]Entry, error)
 	TransferByReference(ctx context.Context, ref string) (Transfer, error)
 	Check(ctx context.Context) (CheckReport, error)
+	// ReadStore serves the reads of reads.go.
+	ReadStore
 }
 
 // RecordedTransfer is what the store remembers of a transfer for idempotency.

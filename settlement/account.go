@@ -76,7 +76,7 @@ func (s *Service) Balance(ctx context.Context, merchantID int64) (Balance, error
 	if err != nil {
 		return Balance{}, err
 	}
-	bs, err := s.store.balances(ctx, m.Accounts.Pending, m.Accounts.Available, m.Accounts.Frozen)
+	bs, err := s.ledger.Balances(ctx, m.Accounts.Pending, m.Accounts.Available, m.Accounts.Frozen)
 	if err != nil {
 		return Balance{}, err
 	}

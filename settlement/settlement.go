@@ -155,6 +155,23 @@ type Balance struct {
 	Currency                         paydesk.Currency
 }
 
+// KindSettlement and KindWithdrawal are the ledger transfer kinds this
+// package posts. Settlement's own movements of pending are left out of the
+// day's totals.
+const (
+	KindSettlement = "settlement"
+	KindWithdrawal = "withdrawal"
+	kindPayment    = "payment"
+)
+
+// dayTotals sums the entries on a pending account posted in [from, to),
+// settlement's own transfers left out: KindIn are the payments' credits,
+// KindOut the payments' debits (the fees), OtherIn the other credits (fees
+// given back with refunds), OtherOut the other debits (refunds).
+func (s *Service) dayTotals(ctx context.Context, account ledger.AccountID, from, to time.Time) (ledger.Totals, error) {
+	return s.ledger.Totals(ctx, ledger.TotalsFilter{AccountID: account, From: from, To: to, Kind: kindPayment, Except: KindSettlement})
+}
+
 // Event types pushed to the merchant's apps.
 const (
 	EventSettlementUpdated = "settlement.updated"
@@ -265,7 +282,6 @@ type Service struct {
 	clock     paydesk.Clock
 	log       *slog.Logger
 	cfg       Config
-	plat      platform
 }
 
 // Deps are what the Service is built on.
