@@ -15,6 +15,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 )
@@ -44,12 +45,12 @@ type checkoutSessionRequest struct {
 }
 
 type checkoutSessionJSON struct {
-	ID           string    `json:"id"`
-	URL          string    `json:"url"`
-	ReturnURL    string    `json:"return_url"`
-	ReturnSecret string    `json:"return_secret"`
-	ExpiresAt    time.Time `json:"expires_at"`
-	Order        orderJSON `json:"order"`
+	ID           string     `json:"id"`
+	URL          string     `json:"url"`
+	ReturnURL    string     `json:"return_url"`
+	ReturnSecret string     `json:"return_secret"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	Order        view.Order `json:"order"`
 }
 
 // ErrNotifyURLUnsupported: per-session notify URLs are not served; the
