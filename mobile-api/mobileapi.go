@@ -20,9 +20,11 @@ import (
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -42,8 +44,11 @@ type Config struct {
 	// Version is reported in the paydesk_build_info metric.
 	Version string
 
-	// Merchants carries out staff log-in and management.
+	// Merchants carries out what staff do with their merchant and stores.
 	Merchants *merchant.Service
+	// Staff carries out staff sign-in and management; Merchants.Staff()
+	// if nil.
+	Staff *cashier.Service
 	// Tokens issues and checks access and refresh tokens.
 	Tokens *rbac.Tokens
 	// Enforcer decides which role may call which route.
@@ -83,6 +88,9 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Checkout creates hosted checkout sessions; nil answers 503.
 	Checkout *checkout.Service
+	// Sandbox is test mode: test API keys act on it; nil refuses them
+	// (403 TEST_MODE_UNAVAILABLE).
+	Sandbox *sandbox.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -132,6 +140,9 @@ func New(cfg Config) *Server {
 
 	if cfg.Clock == nil {
 		cfg.Clock = paydesk.SystemClock
+	}
+	if cfg.Staff == nil && cfg.Merchants != nil {
+		cfg.Staff = cfg.Merchants.Staff()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
@@ -219,8 +230,8 @@ func (s *Server) routes() {
 	auth.POST("/wallet/topups", s.idempotent, s.topUp)
 	auth.GET("/wallet/transactions", s.transactions)
 	auth.GET("/wallet/payment-code", s.paymentCode)
-	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(cashier.Barcode))
-	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(cashier.QR))
+	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(codepng.Barcode))
+	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(codepng.QR))
 	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
 	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
 	auth.POST("/wallet/scan", s.limit(classScan), s.scanQR)
@@ -252,7 +263,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
-	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, // the customer's, by the session's token
+	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, "POST /checkout/:token/test-pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 

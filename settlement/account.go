@@ -6,7 +6,8 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // SetBankAccount binds the merchant's settlement bank account, replacing
@@ -31,9 +32,9 @@ func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.B
 
 // BindBankAccount is the owner binding the merchant's payout account from
 // the app: the change and its audit record commit together. The caller
-// confirms the owner's password first (merchant.Service.ConfirmPassword).
-func (s *Service) BindBankAccount(ctx context.Context, actor merchant.Actor, a bank.BankAccount) (BankAccount, error) {
-	if actor.Role != merchant.Owner {
+// confirms the owner's password first (cashier.Service.ConfirmPassword).
+func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, a bank.BankAccount) (BankAccount, error) {
+	if actor.Role != rbac.Owner {
 		return BankAccount{}, paydesk.ErrForbidden.WithMessage("only an owner binds the payout bank account")
 	}
 	var out BankAccount
@@ -42,7 +43,7 @@ func (s *Service) BindBankAccount(ctx context.Context, actor merchant.Actor, a b
 		if out, err = s.SetBankAccount(ctx, actor.MerchantID, a); err != nil {
 			return err
 		}
-		return s.merchants.Record(ctx, actor, merchant.AuditBankAccountChanged, actor.MerchantID, out.Masked()+" at "+out.BankName)
+		return s.merchants.Staff().Record(ctx, actor, cashier.AuditBankAccountChanged, actor.MerchantID, out.Masked()+" at "+out.BankName)
 	})
 	return out, err
 }

@@ -182,7 +182,8 @@ const (
 type Event struct {
 	MerchantID int64
 	Type       string
-	// Data is the event's JSON payload.
+	// Data is the event's subject: the Batch of settlement.updated, the
+	// JSON payload of withdrawal.updated.
 	Data any
 }
 

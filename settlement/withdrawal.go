@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Withdraw pays amount of the merchant's available balance to its bound
@@ -22,8 +24,8 @@ import (
 // more, it takes the owner's reserved money out explicitly: the FAILED
 // batches it dips into, oldest first, are closed as SETTLED ("withdrawn by
 // the owner"), so they are never retried and their reason stays true.
-func (s *Service) Withdraw(ctx context.Context, actor merchant.Actor, requestNo string, amount paydesk.Amount) (Withdrawal, error) {
-	if actor.Role != merchant.Owner {
+func (s *Service) Withdraw(ctx context.Context, actor cashier.Actor, requestNo string, amount paydesk.Amount) (Withdrawal, error) {
+	if actor.Role != rbac.Owner {
 		return Withdrawal{}, paydesk.ErrForbidden.WithMessage("only an owner may withdraw")
 	}
 	if err := validRequestNo(requestNo); err != nil {
