@@ -14,8 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/view"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/wallet"
@@ -53,10 +54,10 @@ type checkoutSessionJSON struct {
 	NotifyURL *string `json:"notify_url"`
 	// NotifyEndpointID is the webhook endpoint delivering to notify_url:
 	// its delivery log is GET /v1/webhook-endpoints/{id}/deliveries.
-	NotifyEndpointID *int64    `json:"notify_endpoint_id"`
-	ReturnSecret     string    `json:"return_secret"`
-	ExpiresAt        time.Time `json:"expires_at"`
-	Order            orderJSON `json:"order"`
+	NotifyEndpointID *int64     `json:"notify_endpoint_id"`
+	ReturnSecret     string     `json:"return_secret"`
+	ExpiresAt        time.Time  `json:"expires_at"`
+	Order            view.Order `json:"order"`
 }
 
 // createCheckoutSession is POST /v1/checkout-sessions.
@@ -200,7 +201,7 @@ func (s *Server) fillCheckout(ctx context.Context, c *gin.Context, data *checkou
 		data.Test = true
 		return false
 	}
-	if png, err := cashier.QR(s.cfg.POS.PayURL(o), 256); err == nil {
+	if png, err := codepng.QR(s.cfg.POS.PayURL(o), 256); err == nil {
 		data.QR = base64.StdEncoding.EncodeToString(png)
 	}
 	return false

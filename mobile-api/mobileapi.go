@@ -20,6 +20,7 @@ import (
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
@@ -43,8 +44,11 @@ type Config struct {
 	// Version is reported in the paydesk_build_info metric.
 	Version string
 
-	// Merchants carries out staff log-in and management.
+	// Merchants carries out what staff do with their merchant and stores.
 	Merchants *merchant.Service
+	// Staff carries out staff sign-in and management; Merchants.Staff()
+	// if nil.
+	Staff *cashier.Service
 	// Tokens issues and checks access and refresh tokens.
 	Tokens *rbac.Tokens
 	// Enforcer decides which role may call which route.
@@ -137,6 +141,9 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = paydesk.SystemClock
 	}
+	if cfg.Staff == nil && cfg.Merchants != nil {
+		cfg.Staff = cfg.Merchants.Staff()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -223,8 +230,8 @@ func (s *Server) routes() {
 	auth.POST("/wallet/topups", s.idempotent, s.topUp)
 	auth.GET("/wallet/transactions", s.transactions)
 	auth.GET("/wallet/payment-code", s.paymentCode)
-	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(cashier.Barcode))
-	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(cashier.QR))
+	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(codepng.Barcode))
+	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(codepng.QR))
 	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
 	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
 	auth.POST("/wallet/scan", s.limit(classScan), s.scanQR)

@@ -9,8 +9,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/webhook"
 )
 
@@ -87,7 +88,7 @@ type createWebhookEndpointRequest struct {
 // its sandbox's when mode is "test" (the body's mode on create, ?mode=
 // elsewhere). Endpoints, deliveries and their ids are per merchant, so a
 // live id is not found in test mode and a test id not in live mode.
-func (s *Server) hookActor(c *gin.Context, mode string) (merchant.Actor, bool) {
+func (s *Server) hookActor(c *gin.Context, mode string) (cashier.Actor, bool) {
 	a := actor(c)
 	switch mode {
 	case "", "live":
@@ -97,7 +98,7 @@ func (s *Server) hookActor(c *gin.Context, mode string) (merchant.Actor, bool) {
 			writeError(c, ErrTestModeUnavailable)
 			return a, false
 		}
-		if a.Role != merchant.Owner {
+		if a.Role != rbac.Owner {
 			writeError(c, paydesk.ErrForbidden.WithMessage("only an owner manages webhooks"))
 			return a, false
 		}

@@ -103,9 +103,6 @@ var (
 	ErrMerchantNotActive = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "MERCHANT_NOT_ACTIVE", Message: "the merchant cannot collect payments"}
 )
 
-// Cashier is the staff member taking a payment (the merchant domain's Actor).
-type Cashier = merchant.Actor
-
 func (s *Service) validAmount(a paydesk.Amount) error {
 	if err := a.ValidPayment(); err != nil {
 		return err

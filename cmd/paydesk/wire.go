@@ -11,6 +11,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -31,6 +32,7 @@ import (
 type Services struct {
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
+	Staff     *cashier.Service
 	Tokens    *rbac.Tokens
 	Enforcer  *rbac.Enforcer
 	// Bank is the built-in bank simulator: the only bank channel so far.
@@ -88,7 +90,9 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services = Services{Ledger: l, Tokens: tokens, Enforcer: enf, Bank: bank.NewSimulator(m.bankConfig(clock))}
 	attempts := storage.NewAttempts(m.DB, clock)
 	outbox := push.NewOutbox(m.DB, clock)
-	merchants := merchant.NewService(merchant.NewGormStorage(m.DB), l, attempts, clock, merchant.WithStaffObserver(outbox))
+	merchantStore := merchant.NewGormStorage(m.DB)
+	staff := cashier.NewService(cashier.NewGormStorage(m.DB), merchantStore, attempts, clock, cashier.WithObserver(outbox))
+	merchants := merchant.NewService(merchantStore, l, staff, clock)
 	walletStore, err := m.walletStore(ctx)
 	if err != nil {
 		return err
@@ -98,6 +102,7 @@ func (m *Main) wire(ctx context.Context) error {
 		return fmt.Errorf("wallets: %w", err)
 	}
 	m.Services.Merchants = merchants
+	m.Services.Staff = staff
 	m.Services.Wallets = wallets
 	// Test mode (issue 19): a sandbox merchant is paid only by its test wallet.
 	m.Services.Sandbox = sandbox.NewService(merchants, wallets, l)
