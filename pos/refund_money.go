@@ -38,7 +38,7 @@ func (s *Service) giveBack(ctx context.Context, c Cashier, orderID int64, mb mon
 	if err != nil {
 		return Refund{}, Order{}, err
 	}
-	fees, err := s.feeAccountID(ctx)
+	fees, err := s.feeAccountID(ctx, m.Currency)
 	if err != nil {
 		return Refund{}, Order{}, err
 	}
