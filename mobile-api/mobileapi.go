@@ -8,6 +8,7 @@
 package mobileapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -120,6 +121,22 @@ type Server struct {
 	metrics  *httpMetrics
 	running  runningKeys
 	sockets  socketCounts
+
+	// The hot path's services behind interfaces, so that its benchmark
+	// (bench_test.go) runs the handlers, JSON and JWT without a database:
+	// cfg.POS and cfg.Merchants unless a test puts fakes here.
+	scanPayments scanPayer
+	staff        staffReader
+}
+
+// scanPayer takes scan-code payments (*pos.Service).
+type scanPayer interface {
+	TakeScanPayment(ctx context.Context, c pos.Cashier, req pos.ScanPayment) (pos.Order, error)
+}
+
+// staffReader reads the staff row behind a token (*merchant.Service).
+type staffReader interface {
+	StaffByID(ctx context.Context, id int64) (merchant.Staff, error)
 }
 
 // New builds the API with every route registered. Routes must not be added
@@ -134,6 +151,12 @@ func New(cfg Config) *Server {
 		cfg.Clock = paydesk.SystemClock
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.POS != nil {
+		s.scanPayments = cfg.POS
+	}
+	if cfg.Merchants != nil {
+		s.staff = cfg.Merchants
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
