@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Storage is what the service needs from the database.
@@ -27,7 +29,7 @@ type Storage interface {
 
 // Stores checks that a store is the merchant's (merchant.Service does).
 type Stores interface {
-	Store(ctx context.Context, actor merchant.Actor, id int64) (merchant.Store, error)
+	Store(ctx context.Context, actor cashier.Actor, id int64) (merchant.Store, error)
 }
 
 // Service creates, lists, revokes and recognises API keys.
@@ -57,8 +59,8 @@ type NewKey struct {
 // Create makes a key for the owner's merchant and returns it with its
 // secret, which is never shown again. Only owners create keys: a key
 // acts for the whole merchant (or a store) without a person behind it.
-func (s *Service) Create(ctx context.Context, owner merchant.Actor, req NewKey) (Key, string, error) {
-	if owner.Role != merchant.Owner {
+func (s *Service) Create(ctx context.Context, owner cashier.Actor, req NewKey) (Key, string, error) {
+	if owner.Role != rbac.Owner {
 		return Key{}, "", paydesk.ErrForbidden.WithMessage("only an owner creates API keys")
 	}
 	req.Name = strings.TrimSpace(req.Name)
@@ -86,6 +88,9 @@ func (s *Service) Create(ctx context.Context, owner merchant.Actor, req NewKey) 
 	if req.StoreID < 0 {
 		return Key{}, "", paydesk.ErrInvalid.WithMessage("store_id must be positive")
 	}
+	if req.StoreID > 0 && req.Kind == Test {
+		return Key{}, "", paydesk.ErrInvalid.WithMessage("a test key acts for the merchant's sandbox as a whole: leave store_id out")
+	}
 	if req.StoreID > 0 {
 		if _, err := s.stores.Store(ctx, owner, req.StoreID); err != nil {
 			return Key{}, "", err
@@ -101,14 +106,14 @@ func (s *Service) Create(ctx context.Context, owner merchant.Actor, req NewKey) 
 }
 
 // List returns the merchant's keys, revoked ones included, newest first.
-func (s *Service) List(ctx context.Context, owner merchant.Actor) ([]Key, error) {
+func (s *Service) List(ctx context.Context, owner cashier.Actor) ([]Key, error) {
 	return s.store.Keys(ctx, owner.MerchantID)
 }
 
 // Revoke ends a key at once: the next request with it is refused. Revoking
 // a revoked key answers it as it is.
-func (s *Service) Revoke(ctx context.Context, owner merchant.Actor, id int64) (Key, error) {
-	if owner.Role != merchant.Owner {
+func (s *Service) Revoke(ctx context.Context, owner cashier.Actor, id int64) (Key, error) {
+	if owner.Role != rbac.Owner {
 		return Key{}, paydesk.ErrForbidden.WithMessage("only an owner revokes API keys")
 	}
 	return s.store.RevokeKey(ctx, owner.MerchantID, id, s.clock)
@@ -138,14 +143,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 // (Owner) when the key has no store, one store's (Manager) when it has.
 // StaffID is 0: no person made the request; what it creates (orders,
 // refunds) carries no cashier.
-func (k Key) Actor(ip string) merchant.Actor { return ActorFor(k.MerchantID, k.StoreID, ip) }
+func (k Key) Actor(ip string) cashier.Actor { return ActorFor(k.MerchantID, k.StoreID, ip) }
 
 // ActorFor is Key.Actor from the key's merchant and store alone, as an
 // authenticated request carries them.
-func ActorFor(merchantID, storeID int64, ip string) merchant.Actor {
-	a := merchant.Actor{MerchantID: merchantID, StoreID: storeID, Role: merchant.Owner, IP: ip}
+func ActorFor(merchantID, storeID int64, ip string) cashier.Actor {
+	a := cashier.Actor{MerchantID: merchantID, StoreID: storeID, Role: rbac.Owner, IP: ip}
 	if storeID != 0 {
-		a.Role = merchant.Manager
+		a.Role = rbac.Manager
 	}
 	return a
 }

@@ -1,54 +1,128 @@
-// Package cashier draws what the checkout counter shows: a collection QR
-// for the customer's wallet to scan, a store's static QR sticker, a ticket,
-// and the payment code as the wallet app shows it (a Code 128 barcode and a
-// QR, which the cashier's scanner reads). It knows nothing of orders or
-// HTTP: it turns a payload into a PNG.
+// Package cashier holds the people who work at a merchant's counters and
+// behind them (owners, managers, cashiers): their staff accounts, the acting
+// staff member of a use case (Actor), sign-in, password confirmation, who
+// may manage whom, and the audit trail of every change. The tenancy they
+// belong to (merchants, stores, settings) is package merchant; the roles
+// and what each may call are package rbac.
 package cashier
 
 import (
-	"bytes"
-	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
+	"context"
+	"errors"
+	"strings"
+	"time"
 
-	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/code128"
-	qrcode "github.com/skip2/go-qrcode"
+	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/storage"
 )
 
-// QR draws text as a QR code, size pixels square, with medium (15%) error
-// correction: enough for a phone screen or a printed sticker.
-func QR(text string, size int) ([]byte, error) {
-	pic, err := qrcode.Encode(text, qrcode.Medium, size)
-	if err != nil {
-		return nil, fmt.Errorf("draw qr code: %w", err)
-	}
-	return pic, nil
+// Staff status values.
+const (
+	Active   = "active"
+	Disabled = "disabled"
+)
+
+// Staff is a person who works for a merchant. Owners belong to the whole
+// merchant (StoreID 0); managers and cashiers to one store.
+type Staff struct {
+	ID         int64
+	MerchantID int64
+	StoreID    int64
+	Role       rbac.Role
+	Name       string
+	Phone      string
+	Status     string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
-// Barcode draws text as a Code 128 barcode about width pixels wide and a
-// third of that high, with the quiet zone of ten modules a scanner needs on
-// either side.
-func Barcode(text string, width int) ([]byte, error) {
-	bc, err := code128.Encode(text)
-	if err != nil {
-		return nil, fmt.Errorf("draw barcode: %w", err)
+// Actor is the authenticated staff member calling a use case, and where
+// they called from. Every staff use case (a payment, a refund only owners
+// may make, a change of staff) takes one.
+type Actor struct {
+	StaffID    int64
+	MerchantID int64
+	StoreID    int64
+	Role       rbac.Role
+	IP         string
+}
+
+// OperatorActor is the platform operator acting on merchant id from the
+// command line: an owner's rights, no staff account (StaffID 0 in the
+// audit log).
+func OperatorActor(merchantID int64) Actor {
+	return Actor{MerchantID: merchantID, Role: rbac.Owner, IP: "operator"}
+}
+
+// Errors with stable codes.
+var (
+	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone number or password"}
+	ErrStaffDisabled      = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
+	// ErrPhoneTaken says only that the number cannot be used: the same for
+	// a phone on the merchant's own staff and one on another merchant's, so
+	// it tells nobody where the number works (see Add).
+	ErrPhoneTaken    = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
+	ErrLastOwner     = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
+	ErrStaffNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
+)
+
+// Service carries out the staff use cases.
+type Service struct {
+	store    Storage
+	stores   Stores
+	attempts *storage.Attempts
+	clock    paydesk.Clock
+	// passwords hashes staff passwords; DefaultPasswordParams unless
+	// WithPasswords says otherwise.
+	passwords *paydesk.Passwords
+	observers []Observer
+}
+
+// Observer learns that a staff member was disabled inside the transaction
+// that disables them, so what it writes (the staff.disabled push event)
+// commits or rolls back with the change.
+type Observer interface {
+	StaffDisabled(ctx context.Context, st Staff) error
+}
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithObserver adds an observer of disabled staff.
+func WithObserver(o Observer) Option {
+	return func(s *Service) { s.observers = append(s.observers, o) }
+}
+
+// WithPasswords hashes staff passwords with p instead of
+// paydesk.DefaultPasswordParams; tests pass cheap costs to run fast.
+func WithPasswords(p paydesk.PasswordParams) Option {
+	return func(s *Service) { s.passwords = paydesk.NewPasswords(p) }
+}
+
+// NewService returns a Service. stores answers whether a store is the
+// merchant's (merchant.GormStorage is one), for staff added to a store.
+func NewService(store Storage, stores Stores, attempts *storage.Attempts, clock paydesk.Clock, opts ...Option) *Service {
+	s := &Service{store: store, stores: stores, attempts: attempts, clock: clock, passwords: paydesk.NewPasswords(paydesk.DefaultPasswordParams)}
+	for _, o := range opts {
+		o(s)
 	}
-	modules := bc.Bounds().Dx() + 20
-	scale := max(width/modules, 1)
-	height := max(width/3, 32)
-	scaled, err := barcode.Scale(bc, bc.Bounds().Dx()*scale, height)
-	if err != nil {
-		return nil, fmt.Errorf("draw barcode: %w", err)
+	return s
+}
+
+func validName(s string, field string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len([]rune(s)) > 64 {
+		return "", paydesk.ErrInvalid.WithMessage("%s must be 1 to 64 characters", field)
 	}
-	img := image.NewGray(image.Rect(0, 0, modules*scale, height))
-	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.Draw(img, scaled.Bounds().Add(image.Pt(10*scale, 0)), scaled, image.Point{}, draw.Src)
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("draw barcode: %w", err)
+	return s, nil
+}
+
+// asNotFound turns any not-found from the store into err, so that staff of
+// other merchants are indistinguishable from staff that do not exist.
+func asNotFound(got error, err *paydesk.Error) error {
+	if errors.Is(got, paydesk.ErrNotFound) {
+		return err
 	}
-	return buf.Bytes(), nil
+	return got
 }

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -90,7 +90,7 @@ type NewSession struct {
 // Create opens the order and its session. The same out_trade_no again
 // answers the same session and order (another amount or subject is
 // IDEMPOTENCY_CONFLICT, from the order).
-func (s *Service) Create(ctx context.Context, a merchant.Actor, req NewSession) (Session, pos.Order, error) {
+func (s *Service) Create(ctx context.Context, a cashier.Actor, req NewSession) (Session, pos.Order, error) {
 	if err := checkURL(req.ReturnURL); err != nil {
 		return Session{}, pos.Order{}, err
 	}

@@ -2,23 +2,23 @@ package merchant
 
 import (
 	"context"
+
+	"github.com/paydesk/paydesk/cashier"
 )
 
-// AuditPasswordChanged records a staff member changing their own password.
-const AuditPasswordChanged = "staff.password_changed"
-
 // Me is who a staff member is: themselves, their merchant and, for managers
-// and cashiers, their store.
+// and cashiers, their store. It lives here, not in cashier, because it
+// reads the tenancy the staff member belongs to.
 type Me struct {
-	Staff    Staff
+	Staff    cashier.Staff
 	Merchant Merchant
 	// Store is nil for owners, who belong to the whole merchant.
 	Store *Store
 }
 
 // Me returns the acting staff member, their merchant and their store.
-func (s *Service) Me(ctx context.Context, actor Actor) (Me, error) {
-	st, err := s.StaffByID(ctx, actor.StaffID)
+func (s *Service) Me(ctx context.Context, actor cashier.Actor) (Me, error) {
+	st, err := s.staff.ByID(ctx, actor.StaffID)
 	if err != nil {
 		return Me{}, err
 	}
@@ -35,24 +35,4 @@ func (s *Service) Me(ctx context.Context, actor Actor) (Me, error) {
 		out.Store = &store
 	}
 	return out, nil
-}
-
-// ChangePassword sets the acting staff member's own password, after
-// checking their current one the way ConfirmPassword does (wrong ones are
-// audited and throttled: 5 per 15 minutes). The change is audited; the
-// caller revokes the staff member's other sessions.
-func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next string) error {
-	if err := s.ConfirmPassword(ctx, actor, current); err != nil {
-		return err
-	}
-	hash, err := s.passwords.Hash(next)
-	if err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.UpdateStaffPassword(ctx, actor.StaffID, hash); err != nil {
-			return err
-		}
-		return s.audit(ctx, actor, AuditPasswordChanged, actor.StaffID, "")
-	})
 }

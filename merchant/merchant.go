@@ -1,6 +1,7 @@
-// Package merchant holds the merchants that use paydesk, their stores and
-// their staff (owners, managers, cashiers): who they are, how they log in,
-// who may manage whom, and the audit trail of every change.
+// Package merchant holds the tenancy of paydesk: the merchants that use it,
+// their stores and their settings (fees, settlement cycle, time zone). The
+// people who work there, how they sign in and the audit trail are package
+// cashier.
 package merchant
 
 import (
@@ -64,57 +65,14 @@ type Store struct {
 	CreatedAt time.Time
 }
 
-// Role is what a staff member may do.
-type Role string
-
-const (
-	Owner   Role = "owner"
-	Manager Role = "manager"
-	Cashier Role = "cashier"
-)
-
-// Valid reports whether r is a staff role.
-func (r Role) Valid() bool { return r == Owner || r == Manager || r == Cashier }
-
-// Staff status values.
+// Merchant status values.
 const (
 	Active   = "active"
 	Disabled = "disabled"
 )
 
-// Staff is a person who works for a merchant. Owners belong to the whole
-// merchant (StoreID 0); managers and cashiers to one store.
-type Staff struct {
-	ID         int64
-	MerchantID int64
-	StoreID    int64
-	Role       Role
-	Name       string
-	Phone      string
-	Status     string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-}
-
-// Actor is the authenticated caller of a use case, and where they called from.
-type Actor struct {
-	StaffID    int64
-	MerchantID int64
-	StoreID    int64
-	Role       Role
-	IP         string
-}
-
 // Errors with stable codes.
 var (
-	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone number or password"}
-	ErrStaffDisabled      = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
-	// ErrPhoneTaken says only that the number cannot be used: the same for
-	// a phone on the merchant's own staff and one on another merchant's, so
-	// it tells nobody where the number works (see AddStaff).
-	ErrPhoneTaken       = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
-	ErrLastOwner        = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
-	ErrStaffNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
 	ErrStoreNotFound    = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STORE_NOT_FOUND", Message: "no such store"}
 	ErrMerchantNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "MERCHANT_NOT_FOUND", Message: "no such merchant"}
 )

@@ -3,25 +3,23 @@ package merchant_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
 
 type fixture struct {
-	svc   *merchant.Service
-	store *merchant.GormStorage
-	ldg   *ledger.Ledger
-	now   time.Time
-	open  merchant.Opened
-	owner merchant.Actor
+	svc  *merchant.Service
+	ldg  *ledger.Ledger
+	now  time.Time
+	open merchant.Opened
 }
 
 func newFixture(t *testing.T, db *storage.DB) *fixture {
@@ -30,30 +28,17 @@ func newFixture(t *testing.T, db *storage.DB) *fixture {
 	clock := func() time.Time { return f.now }
 	f.ldg = ledger.New(ledger.NewGormStore(db), ledger.WithClock(clock))
 	t.Cleanup(f.ldg.Close)
-	f.store = merchant.NewGormStorage(db)
-	f.svc = merchant.NewService(f.store, f.ldg, storage.NewAttempts(db, clock), clock,
-		merchant.WithPasswords(paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1})) // cheap hashing keeps tests fast
+	stores := merchant.NewGormStorage(db)
+	staff := cashier.NewService(cashier.NewGormStorage(db), stores, storage.NewAttempts(db, clock), clock,
+		cashier.WithPasswords(paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1})) // cheap hashing keeps tests fast
+	f.svc = merchant.NewService(stores, f.ldg, staff, clock)
 	var err error
 	f.open, err = f.svc.CreateMerchant(context.Background(), merchant.NewMerchant{Name: "Lotus Tea", StoreName: "Nanjing Rd",
 		OwnerName: "Ms Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
 	if err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
-	f.owner = merchant.Actor{StaffID: f.open.Owner.ID, MerchantID: f.open.Merchant.ID, Role: merchant.Owner, IP: "10.1.1.1"}
 	return f
-}
-
-func (f *fixture) add(t *testing.T, actor merchant.Actor, role merchant.Role, storeID int64, phone string) merchant.Staff {
-	t.Helper()
-	st, err := f.svc.AddStaff(context.Background(), actor, merchant.NewStaff{Name: string(role), Phone: phone, Password: "password-1", Role: role, StoreID: storeID})
-	if err != nil {
-		t.Fatalf("add %s: %v", role, err)
-	}
-	return st
-}
-
-func actorOf(s merchant.Staff) merchant.Actor {
-	return merchant.Actor{StaffID: s.ID, MerchantID: s.MerchantID, StoreID: s.StoreID, Role: s.Role}
 }
 
 func TestCreateMerchantOpensAccountsStoreAndOwner(t *testing.T) {
@@ -71,204 +56,11 @@ func TestCreateMerchantOpensAccountsStoreAndOwner(t *testing.T) {
 		if err != nil || acc.AllowNegative || acc.Type != "merchant_pending" {
 			t.Errorf("pending account = %+v, %v", acc, err)
 		}
-		if f.open.Owner.Role != merchant.Owner || f.open.Owner.StoreID != 0 || f.open.Store.QRToken == "" {
+		if f.open.Owner.Role != rbac.Owner || f.open.Owner.StoreID != 0 || f.open.Store.QRToken == "" {
 			t.Errorf("owner %+v store %+v", f.open.Owner, f.open.Store)
 		}
-		if _, err := f.svc.CreateMerchant(context.Background(), merchant.NewMerchant{Name: "Other", OwnerName: "x", OwnerPhone: "13800000001", OwnerPassword: "password-2"}); !errors.Is(err, merchant.ErrPhoneTaken) {
+		if _, err := f.svc.CreateMerchant(context.Background(), merchant.NewMerchant{Name: "Other", OwnerName: "x", OwnerPhone: "13800000001", OwnerPassword: "password-2"}); !errors.Is(err, cashier.ErrPhoneTaken) {
 			t.Errorf("second merchant with a taken owner phone: %v", err)
-		}
-	})
-}
-
-func TestWhoMayManageWhom(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		f := newFixture(t, db)
-		store1 := f.open.Store.ID
-		store2, err := f.svc.AddStore(ctx, f.owner, "Huaihai Rd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		mgr1 := f.add(t, f.owner, merchant.Manager, store1, "13900000001")
-		f.add(t, f.owner, merchant.Manager, store2.ID, "13900000002")
-		cash1 := f.add(t, actorOf(mgr1), merchant.Cashier, store1, "13700000001")
-		cash2 := f.add(t, f.owner, merchant.Cashier, store2.ID, "13700000002")
-
-		// A manager adds cashiers to their own store only.
-		if _, err := f.svc.AddStaff(ctx, actorOf(mgr1), merchant.NewStaff{Name: "x", Phone: "13700000009", Password: "password-1", Role: merchant.Cashier, StoreID: store2.ID}); !errors.Is(err, paydesk.ErrForbidden) {
-			t.Errorf("manager adds a cashier to another store: %v", err)
-		}
-		if _, err := f.svc.AddStaff(ctx, actorOf(mgr1), merchant.NewStaff{Name: "x", Phone: "13700000009", Password: "password-1", Role: merchant.Manager, StoreID: store1}); !errors.Is(err, paydesk.ErrForbidden) {
-			t.Errorf("manager adds a manager: %v", err)
-		}
-		if _, err := f.svc.AddStaff(ctx, actorOf(cash1), merchant.NewStaff{Name: "x", Phone: "13700000009", Password: "password-1", Role: merchant.Cashier, StoreID: store1}); !errors.Is(err, paydesk.ErrForbidden) {
-			t.Errorf("cashier adds a cashier: %v", err)
-		}
-		// A cashier of another store is invisible to the manager: not found.
-		if _, err := f.svc.DisableStaff(ctx, actorOf(mgr1), cash2.ID); !errors.Is(err, merchant.ErrStaffNotFound) {
-			t.Errorf("manager disables another store's cashier: %v", err)
-		}
-		if st, err := f.svc.DisableStaff(ctx, actorOf(mgr1), cash1.ID); err != nil || st.Status != merchant.Disabled {
-			t.Fatalf("manager disables own cashier: %+v, %v", st, err)
-		}
-		if _, err := f.svc.Login(ctx, "13700000001", "password-1", "10.0.0.7"); !errors.Is(err, merchant.ErrStaffDisabled) {
-			t.Errorf("disabled cashier logs in: %v", err)
-		}
-		if _, err := f.svc.EnableStaff(ctx, actorOf(mgr1), cash1.ID); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.svc.ResetPassword(ctx, actorOf(mgr1), cash1.ID, "new-password-1"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.svc.Login(ctx, "13700000001", "new-password-1", "10.0.0.7"); err != nil {
-			t.Errorf("login with the reset password: %v", err)
-		}
-		list, _ := f.svc.ListStaff(ctx, actorOf(mgr1))
-		for _, s := range list {
-			if s.StoreID != store1 {
-				t.Errorf("manager of store %d lists staff %+v of another store", store1, s)
-			}
-		}
-		if all, _ := f.svc.ListStaff(ctx, f.owner); len(all) != 5 {
-			t.Errorf("owner lists %d staff, want 5", len(all))
-		}
-
-		// Another merchant's owner sees none of it.
-		other, err := f.svc.CreateMerchant(ctx, merchant.NewMerchant{Name: "Other", OwnerName: "o", OwnerPhone: "13600000001", OwnerPassword: "password-1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		otherOwner := actorOf(other.Owner)
-		if _, err := f.svc.DisableStaff(ctx, otherOwner, cash1.ID); !errors.Is(err, merchant.ErrStaffNotFound) {
-			t.Errorf("other merchant disables our cashier: %v", err)
-		}
-		if _, err := f.svc.AddStaff(ctx, otherOwner, merchant.NewStaff{Name: "x", Phone: "13600000002", Password: "password-1", Role: merchant.Cashier, StoreID: store1}); !errors.Is(err, merchant.ErrStoreNotFound) {
-			t.Errorf("other merchant adds a cashier to our store: %v", err)
-		}
-		events, _ := f.svc.AuditEvents(ctx, f.owner, 100)
-		if len(events) < 8 {
-			t.Errorf("%d audit events, want every change recorded", len(events))
-		}
-	})
-}
-
-func TestMerchantKeepsAnActiveOwner(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		f := newFixture(t, db)
-		if _, err := f.svc.DisableStaff(ctx, f.owner, f.open.Owner.ID); !errors.Is(err, merchant.ErrLastOwner) {
-			t.Fatalf("disabling the only owner: %v", err)
-		}
-		second := f.add(t, f.owner, merchant.Owner, 0, "13800000002")
-		// Two owners disable each other at the same moment: one must remain.
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		wg.Go(func() { _, errs[0] = f.svc.DisableStaff(ctx, f.owner, second.ID) })
-		wg.Go(func() { _, errs[1] = f.svc.DisableStaff(ctx, actorOf(second), f.open.Owner.ID) })
-		wg.Wait()
-		if (errs[0] == nil) == (errs[1] == nil) {
-			t.Fatalf("owners disabling each other: %v / %v; want exactly one success", errs[0], errs[1])
-		}
-	})
-}
-
-func TestLoginIsThrottledAndAudited(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		f := newFixture(t, db)
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.1"); err != nil {
-			t.Fatalf("right password: %v", err)
-		}
-		if _, err := f.svc.Login(ctx, "13999999999", "whatever-1", "10.0.0.1"); !errors.Is(err, merchant.ErrInvalidCredentials) {
-			t.Fatalf("unknown phone: %v", err)
-		}
-		for i := 0; i < 5; i++ {
-			if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", "10.0.0.2"); !errors.Is(err, merchant.ErrInvalidCredentials) {
-				t.Fatalf("wrong password %d: %v", i, err)
-			}
-		}
-		// The address that guessed is locked out of the phone, even with
-		// the right password; the owner elsewhere is not.
-		_, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.2")
-		if pe := paydesk.AsError(err); pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter <= 0 || pe.RetryAfter > 900 {
-			t.Fatalf("locked (phone, IP), right password: %v", err)
-		}
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.3"); err != nil {
-			t.Fatalf("right password from another IP: %v", err)
-		}
-		f.now = f.now.Add(16 * time.Minute)
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.2"); err != nil {
-			t.Fatalf("after the lock-out: %v", err)
-		}
-		events, _ := f.svc.AuditEvents(ctx, f.owner, 100)
-		failed := 0
-		for _, e := range events {
-			if e.Action == merchant.AuditLoginFailed {
-				failed++
-			}
-		}
-		if failed != 5 {
-			t.Errorf("%d failed logins audited for the merchant, want 5", failed)
-		}
-	})
-}
-
-// TestLoginGuessesFromEverywhereAreGuarded: guesses spread over many
-// addresses put the phone over its ceiling, after which every address is
-// locked out after one failure — but an address that gets the password
-// right the first time still logs in.
-func TestLoginGuessesFromEverywhereAreGuarded(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		f := newFixture(t, db)
-		for i := 0; i < 10; i++ { // 20 failures, 2 per address: below its limit of 5
-			ip := fmt.Sprintf("198.51.100.%d", i)
-			for j := 0; j < 2; j++ {
-				if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", ip); !errors.Is(err, merchant.ErrInvalidCredentials) {
-					t.Fatalf("guess %d from %s: %v", j, ip, err)
-				}
-			}
-		}
-		// Guarded: a fresh address is locked out after its first failure.
-		if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", "203.0.113.1"); !errors.Is(err, merchant.ErrInvalidCredentials) {
-			t.Fatalf("first guess from a fresh address: %v", err)
-		}
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "203.0.113.1"); paydesk.AsError(err).Code != "TOO_MANY_ATTEMPTS" {
-			t.Fatalf("second try from a guarded phone's failing address: %v, want TOO_MANY_ATTEMPTS", err)
-		}
-		if _, err := f.svc.Login(ctx, "13800000001", "owner-pass-1", "203.0.113.2"); err != nil {
-			t.Fatalf("the owner's right password from another address: %v", err)
-		}
-	})
-}
-
-// TestPasswordResetUnlocksTheLogin: a manager's password reset lifts every
-// lock on the staff member's phone, from every address, and only theirs.
-func TestPasswordResetUnlocksTheLogin(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		f := newFixture(t, db)
-		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
-			for range 5 {
-				if _, err := f.svc.Login(ctx, "13800000001", "wrong-pass", ip); !errors.Is(err, merchant.ErrInvalidCredentials) {
-					t.Fatalf("wrong password from %s: %v", ip, err)
-				}
-			}
-		}
-		// A phone sharing the prefix keeps its own lock.
-		for range 5 {
-			f.svc.Login(ctx, "138000000012", "wrong-pass", "10.0.0.1")
-		}
-		if err := f.svc.ResetPassword(ctx, f.owner, f.open.Owner.ID, "new-owner-pass"); err != nil {
-			t.Fatal(err)
-		}
-		for _, ip := range []string{"10.0.0.1", "10.0.0.2"} {
-			if _, err := f.svc.Login(ctx, "13800000001", "new-owner-pass", ip); err != nil {
-				t.Fatalf("the new password from %s after the reset: %v", ip, err)
-			}
-		}
-		if _, err := f.svc.Login(ctx, "138000000012", "whatever-1", "10.0.0.1"); paydesk.AsError(err).Code != "TOO_MANY_ATTEMPTS" {
-			t.Fatalf("another phone's lock after the reset: %v", err)
 		}
 	})
 }

@@ -6,13 +6,11 @@ import (
 	"fmt"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 )
 
 // ErrMarkerTaken refuses a second merchant with the same marker.
 var ErrMarkerTaken = &paydesk.Error{Kind: paydesk.KindConflict, Code: "MARKER_TAKEN", Message: "a merchant with this marker exists"}
-
-// AuditMerchantUpdated records the operator's change of a merchant's terms.
-const AuditMerchantUpdated = "merchant.updated"
 
 // Terms are what the platform operator sets on a merchant after opening
 // it; nil fields stay as they are. A new term is a new field here, checked
@@ -20,13 +18,6 @@ const AuditMerchantUpdated = "merchant.updated"
 type Terms struct {
 	FeeRate        *paydesk.Rate
 	SettlementDays *int
-}
-
-// OperatorActor is the platform operator acting on merchant id from the
-// command line: an owner's rights, no staff account (StaffID 0 in the
-// audit log).
-func OperatorActor(merchantID int64) Actor {
-	return Actor{MerchantID: merchantID, Role: Owner, IP: "operator"}
 }
 
 // MerchantByMarker finds the merchant opened with marker, or
@@ -74,7 +65,7 @@ func (s *Service) SetTerms(ctx context.Context, id int64, t Terms) (Merchant, er
 			return err
 		}
 		detail := fmt.Sprintf("fee_rate %d→%d settlement_days %d→%d", before.FeeRate, out.FeeRate, before.SettlementDays, out.SettlementDays)
-		return s.audit(ctx, OperatorActor(id), AuditMerchantUpdated, id, detail)
+		return s.staff.Record(ctx, cashier.OperatorActor(id), cashier.AuditMerchantUpdated, id, detail)
 	})
 	if errors.Is(err, paydesk.ErrNotFound) {
 		return Merchant{}, ErrMerchantNotFound

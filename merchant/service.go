@@ -9,51 +9,27 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
-	"github.com/paydesk/paydesk/storage"
 )
 
 // Service carries out the merchant use cases.
 type Service struct {
-	store    Storage
-	ledger   *ledger.Ledger
-	attempts *storage.Attempts
-	clock    paydesk.Clock
-	// passwords hashes staff passwords; DefaultPasswordParams unless
-	// WithPasswords says otherwise.
-	passwords *paydesk.Passwords
-	observers []StaffObserver
-}
-
-// StaffObserver learns that a staff member was disabled inside the
-// transaction that disables them, so what it writes (the staff.disabled
-// push event) commits or rolls back with the change.
-type StaffObserver interface {
-	StaffDisabled(ctx context.Context, st Staff) error
-}
-
-// WithStaffObserver adds an observer of disabled staff.
-func WithStaffObserver(o StaffObserver) Option {
-	return func(s *Service) { s.observers = append(s.observers, o) }
-}
-
-// Option tunes a Service.
-type Option func(*Service)
-
-// WithPasswords hashes staff passwords with p instead of
-// paydesk.DefaultPasswordParams; tests pass cheap costs to run fast.
-func WithPasswords(p paydesk.PasswordParams) Option {
-	return func(s *Service) { s.passwords = paydesk.NewPasswords(p) }
+	store  Storage
+	ledger *ledger.Ledger
+	// staff opens a merchant's first owner and keeps the audit trail.
+	staff *cashier.Service
+	clock paydesk.Clock
 }
 
 // NewService returns a Service.
-func NewService(store Storage, l *ledger.Ledger, attempts *storage.Attempts, clock paydesk.Clock, opts ...Option) *Service {
-	s := &Service{store: store, ledger: l, attempts: attempts, clock: clock, passwords: paydesk.NewPasswords(paydesk.DefaultPasswordParams)}
-	for _, o := range opts {
-		o(s)
-	}
-	return s
+func NewService(store Storage, l *ledger.Ledger, staff *cashier.Service, clock paydesk.Clock) *Service {
+	return &Service{store: store, ledger: l, staff: staff, clock: clock}
 }
+
+// Staff returns the staff service the merchant's owners are opened and its
+// changes audited with, for services that hold only a merchant.Service.
+func (s *Service) Staff() *cashier.Service { return s.staff }
 
 // NewMerchant is what the platform operator gives to open a merchant.
 type NewMerchant struct {
@@ -76,7 +52,7 @@ type NewMerchant struct {
 type Opened struct {
 	Merchant Merchant
 	Store    Store
-	Owner    Staff
+	Owner    cashier.Staff
 }
 
 // CreateMerchant opens a merchant with its ledger accounts, a first store
@@ -146,12 +122,12 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 		if err != nil {
 			return err
 		}
-		owner, err := s.createStaff(ctx, Actor{MerchantID: m.ID}, NewStaff{Name: nm.OwnerName, Phone: nm.OwnerPhone, Password: nm.OwnerPassword, Role: Owner})
+		owner, err := s.staff.FirstOwner(ctx, m.ID, cashier.NewStaff{Name: nm.OwnerName, Phone: nm.OwnerPhone, Password: nm.OwnerPassword})
 		if err != nil {
 			return err
 		}
 		out = Opened{Merchant: m, Store: st, Owner: owner}
-		return s.store.Audit(ctx, AuditEvent{MerchantID: m.ID, Action: AuditMerchantCreated, TargetID: m.ID, Detail: name, CreatedAt: now})
+		return s.staff.Record(ctx, cashier.Actor{MerchantID: m.ID}, cashier.AuditMerchantCreated, m.ID, name)
 	})
 	return out, err
 }
@@ -164,22 +140,6 @@ func (s *Service) Merchant(ctx context.Context, id int64) (Merchant, error) {
 // StoreByQRToken finds the store behind a static store QR.
 func (s *Service) StoreByQRToken(ctx context.Context, token string) (Store, error) {
 	return s.store.StoreByQRToken(ctx, token)
-}
-
-func (s *Service) audit(ctx context.Context, actor Actor, action string, target int64, detail string) error {
-	return s.store.Audit(ctx, AuditEvent{MerchantID: actor.MerchantID, ActorID: actor.StaffID, Action: action,
-		TargetID: target, Detail: detail, IP: actor.IP, CreatedAt: s.clock()})
-}
-
-// AuditEvents returns the merchant's newest audit events; owners only.
-func (s *Service) AuditEvents(ctx context.Context, actor Actor, limit int) ([]AuditEvent, error) {
-	if actor.Role != Owner {
-		return nil, paydesk.ErrForbidden
-	}
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	return s.store.AuditEvents(ctx, actor.MerchantID, limit)
 }
 
 func randomToken(n int) string {

@@ -22,19 +22,4 @@ type Storage interface {
 	StoreByQRToken(ctx context.Context, token string) (Store, error)
 	Stores(ctx context.Context, merchantID int64) ([]Store, error)
 	UpdateStore(ctx context.Context, st Store) error
-
-	// CreateStaff inserts s with its password hash; a taken phone is ErrPhoneTaken.
-	CreateStaff(ctx context.Context, s *Staff, passwordHash string) error
-	Staff(ctx context.Context, id int64) (Staff, error)
-	// StaffForUpdate reads a staff row under a row lock.
-	StaffForUpdate(ctx context.Context, merchantID, id int64) (Staff, error)
-	StaffByPhone(ctx context.Context, phone string) (Staff, string, error)
-	ListStaff(ctx context.Context, merchantID, storeID int64) ([]Staff, error)
-	UpdateStaffStatus(ctx context.Context, id int64, status string) error
-	UpdateStaffPassword(ctx context.Context, id int64, passwordHash string) error
-	// LockActiveOwners locks and counts the merchant's active owners.
-	LockActiveOwners(ctx context.Context, merchantID int64) (int, error)
-
-	Audit(ctx context.Context, e AuditEvent) error
-	AuditEvents(ctx context.Context, merchantID int64, limit int) ([]AuditEvent, error)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // NewStore is a store to open.
@@ -19,9 +21,6 @@ type StoreChange struct {
 	Address *string
 }
 
-// AuditStoreUpdated records an edited store.
-const AuditStoreUpdated = "store.updated"
-
 // maxAddress bounds a store's address, in characters.
 const maxAddress = 200
 
@@ -34,14 +33,14 @@ func validAddress(s string) (string, error) {
 }
 
 // AddStore opens another store; owners only (the policy says so, and so do we).
-func (s *Service) AddStore(ctx context.Context, actor Actor, name string) (Store, error) {
+func (s *Service) AddStore(ctx context.Context, actor cashier.Actor, name string) (Store, error) {
 	return s.OpenStore(ctx, actor, NewStore{Name: name})
 }
 
 // OpenStore opens another store with its address; owners only. The change
 // is audited.
-func (s *Service) OpenStore(ctx context.Context, actor Actor, ns NewStore) (Store, error) {
-	if actor.Role != Owner {
+func (s *Service) OpenStore(ctx context.Context, actor cashier.Actor, ns NewStore) (Store, error) {
+	if actor.Role != rbac.Owner {
 		return Store{}, paydesk.ErrForbidden
 	}
 	var st Store
@@ -49,7 +48,7 @@ func (s *Service) OpenStore(ctx context.Context, actor Actor, ns NewStore) (Stor
 		if st, err = s.createStore(ctx, actor.MerchantID, ns); err != nil {
 			return err
 		}
-		return s.audit(ctx, actor, AuditStoreCreated, st.ID, st.Name)
+		return s.staff.Record(ctx, actor, cashier.AuditStoreCreated, st.ID, st.Name)
 	})
 	return st, err
 }
@@ -70,8 +69,8 @@ func (s *Service) createStore(ctx context.Context, merchantID int64, ns NewStore
 // UpdateStore renames a store or changes its address; owners only. A store
 // of another merchant is ErrStoreNotFound. An edit that changes nothing is
 // not audited.
-func (s *Service) UpdateStore(ctx context.Context, actor Actor, id int64, ch StoreChange) (Store, error) {
-	if actor.Role != Owner {
+func (s *Service) UpdateStore(ctx context.Context, actor cashier.Actor, id int64, ch StoreChange) (Store, error) {
+	if actor.Role != rbac.Owner {
 		return Store{}, paydesk.ErrForbidden
 	}
 	var st Store
@@ -96,16 +95,16 @@ func (s *Service) UpdateStore(ctx context.Context, actor Actor, id int64, ch Sto
 		if err := s.store.UpdateStore(ctx, st); err != nil {
 			return err
 		}
-		return s.audit(ctx, actor, AuditStoreUpdated, st.ID, st.Name)
+		return s.staff.Record(ctx, actor, cashier.AuditStoreUpdated, st.ID, st.Name)
 	})
 	return st, err
 }
 
 // Stores lists the stores the actor may see: all of the merchant's for an
 // owner, their own for others.
-func (s *Service) Stores(ctx context.Context, actor Actor) ([]Store, error) {
+func (s *Service) Stores(ctx context.Context, actor cashier.Actor) ([]Store, error) {
 	all, err := s.store.Stores(ctx, actor.MerchantID)
-	if err != nil || actor.Role == Owner {
+	if err != nil || actor.Role == rbac.Owner {
 		return all, err
 	}
 	for _, st := range all {
@@ -118,8 +117,8 @@ func (s *Service) Stores(ctx context.Context, actor Actor) ([]Store, error) {
 
 // Store returns one of the merchant's stores, or ErrStoreNotFound when it
 // is not in the actor's scope.
-func (s *Service) Store(ctx context.Context, actor Actor, id int64) (Store, error) {
-	if actor.Role != Owner && actor.StoreID != id {
+func (s *Service) Store(ctx context.Context, actor cashier.Actor, id int64) (Store, error) {
+	if actor.Role != rbac.Owner && actor.StoreID != id {
 		return Store{}, ErrStoreNotFound
 	}
 	return s.store.Store(ctx, actor.MerchantID, id)

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/paydesk/paydesk/apikey"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/wallet"
@@ -422,7 +421,7 @@ func TestPolicyFileChangesAccess(t *testing.T) {
 			t.Fatalf("the enforcer from %s still lets managers list staff", path)
 		}
 		_, store, owner := api.openMerchant(t, "Lotus")
-		manager := api.addStaff(t, owner, merchant.Manager, store.ID)
+		manager := api.addStaff(t, owner, rbac.Manager, store.ID)
 		api.logIn(t, owner)
 		api.logIn(t, manager)
 		wantError(t, api.request(t, "GET", "/v1/staff", manager.Access, nil), http.StatusForbidden, "FORBIDDEN")

@@ -17,6 +17,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
@@ -24,6 +25,7 @@ import (
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -65,11 +67,13 @@ type testAPI struct {
 	Clock     *testkit.Clock
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
+	Staff     *cashier.Service
 	Tokens    *rbac.Tokens
 	Enforcer  *rbac.Enforcer
 	Bank      *bank.Simulator
 	Wallets   *wallet.Service
 	POS       *pos.Service
+	Sandbox   *sandbox.Service
 	// Outbox and Push are real-time push: the outbox observes the POS and
 	// the merchant service, the hub serves /v1/ws.
 	Outbox *push.Outbox
@@ -180,9 +184,13 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		t.Fatalf("wallets: %v", err)
 	}
 	api.Outbox = push.NewOutbox(api.DB, clock)
-	api.Merchants = merchant.NewService(merchant.NewGormStorage(api.DB), api.Ledger, attempts, clock, merchant.WithPasswords(cheapPasswords),
-		merchant.WithStaffObserver(api.Outbox))
-	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL})
+	merchantStore := merchant.NewGormStorage(api.DB)
+	api.Staff = cashier.NewService(cashier.NewGormStorage(api.DB), merchantStore, attempts, clock, cashier.WithPasswords(cheapPasswords),
+		cashier.WithObserver(api.Outbox))
+	api.Merchants = merchant.NewService(merchantStore, api.Ledger, api.Staff, clock)
+	api.Sandbox = sandbox.NewService(api.Merchants, api.Wallets, api.Ledger)
+	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL,
+		Payable: api.Sandbox.Payable})
 	api.POS.Observe(api.Outbox)
 	// Today's data and the members are kept by observing the POS.
 	stats, members := pos.NewStats(pos.NewGormStats(api.DB), api.Merchants, clock), pos.NewMembers(pos.NewGormMembers(api.DB), api.Wallets)
@@ -215,6 +223,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Phones:         sms.NewConfirmer(sms.NewGormStore(api.DB), api.SMS, clock),
 		DB:             api.DB,
 		Merchants:      api.Merchants,
+		Staff:          api.Staff,
 		Tokens:         api.Tokens,
 		Enforcer:       api.Enforcer,
 		Wallets:        api.Wallets,
@@ -229,6 +238,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		APIKeys:        api.APIKeys,
 		Webhooks:       api.Webhooks,
 		Checkout:       checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
+		Sandbox:        api.Sandbox,
 		Sockets:        o.sockets,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
@@ -418,7 +428,7 @@ func str(t *testing.T, obj map[string]any, key string) string {
 // member is a staff member the harness made: the row, the password it was
 // given and, once logged in, its tokens.
 type member struct {
-	merchant.Staff
+	cashier.Staff
 	Password string
 	Access   string
 	Refresh  string
@@ -426,12 +436,12 @@ type member struct {
 
 // principal is the member as an access token carries it.
 func (m *member) principal() rbac.Principal {
-	return rbac.Principal{Kind: rbac.KindStaff, ID: m.ID, MerchantID: m.MerchantID, StoreID: m.StoreID, Role: rbac.Role(m.Role)}
+	return rbac.Principal{Kind: rbac.KindStaff, ID: m.ID, MerchantID: m.MerchantID, StoreID: m.StoreID, Role: m.Role}
 }
 
 // actor is the member as the merchant service's caller.
-func (m *member) actor() merchant.Actor {
-	return merchant.Actor{StaffID: m.ID, MerchantID: m.MerchantID, StoreID: m.StoreID, Role: m.Role, IP: "127.0.0.1"}
+func (m *member) actor() cashier.Actor {
+	return cashier.Actor{StaffID: m.ID, MerchantID: m.MerchantID, StoreID: m.StoreID, Role: m.Role, IP: "127.0.0.1"}
 }
 
 // login logs phone in through POST /v1/auth/login and returns the answer
@@ -535,11 +545,11 @@ func (api *testAPI) openMerchant(t *testing.T, name string) (merchant.Merchant, 
 }
 
 // addStaff adds a staff member through the service, as by acting.
-func (api *testAPI) addStaff(t *testing.T, by *member, role merchant.Role, storeID int64) *member {
+func (api *testAPI) addStaff(t *testing.T, by *member, role rbac.Role, storeID int64) *member {
 	t.Helper()
 	phone := api.nextPhone()
 	m := &member{Password: string(role) + "-pass-" + phone}
-	st, err := api.Merchants.AddStaff(context.Background(), by.actor(), merchant.NewStaff{Name: string(role), Phone: phone,
+	st, err := api.Staff.Add(context.Background(), by.actor(), cashier.NewStaff{Name: string(role), Phone: phone,
 		Password: m.Password, Role: role, StoreID: storeID})
 	if err != nil {
 		t.Fatalf("add %s to store %d: %v", role, storeID, err)
@@ -560,10 +570,10 @@ func (api *testAPI) newShop(t *testing.T, name string) *shop {
 	}
 	s.Stores[1] = st
 	for i := range s.Managers {
-		s.Managers[i] = api.addStaff(t, s.Owner, merchant.Manager, s.Stores[i].ID)
+		s.Managers[i] = api.addStaff(t, s.Owner, rbac.Manager, s.Stores[i].ID)
 	}
 	for i := range s.Cashiers {
-		s.Cashiers[i] = api.addStaff(t, s.Owner, merchant.Cashier, s.Stores[i/2].ID)
+		s.Cashiers[i] = api.addStaff(t, s.Owner, rbac.Cashier, s.Stores[i/2].ID)
 	}
 	return s
 }

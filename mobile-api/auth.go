@@ -7,6 +7,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 )
@@ -51,7 +52,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		// in its pool for the next request when the handler returns, while
 		// database/sql may still be watching the context it was handed
 		// (a data race under -race, and a wrong cancellation without it).
-		st, err := s.staff.StaffByID(c.Request.Context(), p.ID)
+		st, err := s.staff.ByID(c.Request.Context(), p.ID)
 		switch {
 		case err != nil && paydesk.AsError(err).Kind == paydesk.KindNotFound:
 			writeError(c, rbac.ErrTokenInvalid)
@@ -63,7 +64,7 @@ func (s *Server) authenticate(c *gin.Context) {
 			writeError(c, ErrStaffDisabledToken)
 			return
 		}
-		p.MerchantID, p.StoreID, p.Role = st.MerchantID, st.StoreID, rbac.Role(st.Role)
+		p.MerchantID, p.StoreID, p.Role = st.MerchantID, st.StoreID, st.Role
 	}
 	if !s.cfg.Enforcer.Allowed(p.Role, c.FullPath(), c.Request.Method) {
 		writeError(c, paydesk.ErrForbidden.WithMessage("%s may not call %s %s", withArticle(string(p.Role)), c.Request.Method, documentedPath(c.FullPath())))
@@ -80,13 +81,13 @@ func principal(c *gin.Context) rbac.Principal {
 	return pr
 }
 
-// actor returns the authenticated staff member as the merchant domain's Actor.
-func actor(c *gin.Context) merchant.Actor {
+// actor returns the authenticated staff member as the staff domain's Actor (cashier.Actor).
+func actor(c *gin.Context) cashier.Actor {
 	p := principal(c)
 	if p.Kind == rbac.KindAPIKey {
 		return apikey.ActorFor(p.MerchantID, p.StoreID, c.ClientIP())
 	}
-	return merchant.Actor{StaffID: p.ID, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: merchant.Role(p.Role), IP: c.ClientIP()}
+	return cashier.Actor{StaffID: p.ID, MerchantID: p.MerchantID, StoreID: p.StoreID, Role: p.Role, IP: c.ClientIP()}
 }
 
 // withArticle is "a cashier", "an owner".

@@ -53,7 +53,7 @@ func (s *Server) setBankAccount(c *gin.Context) {
 		return
 	}
 	ctx, who := c.Request.Context(), actor(c)
-	if err := s.cfg.Merchants.ConfirmPassword(ctx, who, req.Password); err != nil {
+	if err := s.cfg.Staff.ConfirmPassword(ctx, who, req.Password); err != nil {
 		writeError(c, err)
 		return
 	}

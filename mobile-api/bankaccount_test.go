@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // The owner binds the payout account from the app, confirming with their
@@ -40,16 +41,16 @@ func TestBindBankAccount(t *testing.T) {
 		if err != nil || a.Number != "6222020200112233" {
 			t.Fatalf("stored account: %+v %v", a, err)
 		}
-		events, err := api.Merchants.AuditEvents(context.Background(), merchant.Actor{MerchantID: w.Merchant.ID, Role: merchant.Owner}, 50)
+		events, err := api.Staff.AuditEvents(context.Background(), cashier.Actor{MerchantID: w.Merchant.ID, Role: rbac.Owner}, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var changed, failed int
 		for _, e := range events {
 			switch {
-			case e.Action == merchant.AuditBankAccountChanged && e.ActorID == w.Owner.ID && e.Detail == "****2233 at ICBC":
+			case e.Action == cashier.AuditBankAccountChanged && e.ActorID == w.Owner.ID && e.Detail == "****2233 at ICBC":
 				changed++
-			case e.Action == merchant.AuditLoginFailed && e.ActorID == w.Owner.ID:
+			case e.Action == cashier.AuditLoginFailed && e.ActorID == w.Owner.ID:
 				failed++
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/rbac"
 )
@@ -22,15 +22,15 @@ type memSessions struct{ rbac.SessionStore }
 func (memSessions) Create(_ context.Context, s *rbac.RefreshSession) error { s.ID = 1; return nil }
 
 // benchStaff is the staff row every request re-reads, without a database.
-type benchStaff struct{ st merchant.Staff }
+type benchStaff struct{ st cashier.Staff }
 
-func (b benchStaff) StaffByID(context.Context, int64) (merchant.Staff, error) { return b.st, nil }
+func (b benchStaff) ByID(context.Context, int64) (cashier.Staff, error) { return b.st, nil }
 
 // benchPOS answers a scan payment as the real service does once the
 // database said yes: a paid order with its fee.
 type benchPOS struct{ now time.Time }
 
-func (b benchPOS) TakeScanPayment(_ context.Context, c pos.Cashier, req pos.ScanPayment) (pos.Order, error) {
+func (b benchPOS) TakeScanPayment(_ context.Context, c cashier.Actor, req pos.ScanPayment) (pos.Order, error) {
 	return pos.Order{ID: 1234567, MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Kind: "SCAN", Method: "WALLET", Amount: req.Amount, Currency: paydesk.DefaultCurrency, State: pos.Paid, WalletID: 42,
 		Fee: paydesk.DefaultFeeRate.Of(req.Amount), ExpiresAt: b.now.Add(time.Hour), PaidAt: b.now, CreatedAt: b.now, UpdatedAt: b.now}, nil
@@ -55,9 +55,9 @@ func BenchmarkScanPaymentHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := New(Config{Tokens: tokens, Enforcer: enforcer})
-	staff := merchant.Staff{ID: 7, MerchantID: 3, StoreID: 5, Role: "cashier", Name: "Cashier", Phone: "13800000000", Status: merchant.Active}
+	staff := cashier.Staff{ID: 7, MerchantID: 3, StoreID: 5, Role: "cashier", Name: "Cashier", Phone: "13800000000", Status: cashier.Active}
 	s.scanPayments, s.staff = benchPOS{now: now}, benchStaff{st: staff}
-	pair, err := tokens.Issue(context.Background(), rbac.Principal{Kind: rbac.KindStaff, ID: staff.ID, MerchantID: staff.MerchantID, StoreID: staff.StoreID, Role: rbac.Role(staff.Role)})
+	pair, err := tokens.Issue(context.Background(), rbac.Principal{Kind: rbac.KindStaff, ID: staff.ID, MerchantID: staff.MerchantID, StoreID: staff.StoreID, Role: staff.Role})
 	if err != nil {
 		b.Fatal(err)
 	}

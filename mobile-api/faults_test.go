@@ -12,7 +12,6 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/ledger"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage/storagetest"
@@ -72,7 +71,7 @@ func TestPaymentsWhenCommitsDie(t *testing.T) {
 			m, store, owner := api.openMerchant(t, "Faults")
 			cashiers := make([]*member, 8)
 			for i := range cashiers {
-				c := api.addStaff(t, owner, merchant.Cashier, store.ID)
+				c := api.addStaff(t, owner, rbac.Cashier, store.ID)
 				pair, err := api.Tokens.Issue(ctx, rbac.Principal{Kind: rbac.KindStaff, ID: c.ID, MerchantID: c.MerchantID, StoreID: c.StoreID, Role: rbac.Cashier})
 				if err != nil {
 					t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 )
 
 // The sizes, in pixels, a PNG route draws at unless ?size= says otherwise.
@@ -46,7 +46,7 @@ func qrOf(payload func(c *gin.Context, id int64) (string, error)) gin.HandlerFun
 			writeError(c, err)
 			return
 		}
-		pic, err := cashier.QR(text, size)
+		pic, err := codepng.QR(text, size)
 		writePNG(c, pic, err)
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/wallet"
 )
@@ -63,8 +63,8 @@ func TestConcurrentCashiers(t *testing.T) {
 		// waiting for its commits, they would take longer than the load.
 		cashiers := make([]string, nCashiers)
 		inParallel(t, nCashiers, func(i int) error {
-			c, err := api.Merchants.AddStaff(ctx, owner.actor(), merchant.NewStaff{Name: "cashier", Phone: api.nextPhone(),
-				Password: "cashier-pass-1", Role: merchant.Cashier, StoreID: store.ID})
+			c, err := api.Staff.Add(ctx, owner.actor(), cashier.NewStaff{Name: "cashier", Phone: api.nextPhone(),
+				Password: "cashier-pass-1", Role: rbac.Cashier, StoreID: store.ID})
 			if err != nil {
 				return err
 			}

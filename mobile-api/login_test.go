@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // The /v1/auth routes through the real server, on SQLite and MySQL.
@@ -15,7 +15,7 @@ import (
 func TestLogin(t *testing.T) {
 	eachAPI(t, func(t *testing.T, api *testAPI) {
 		m, store, owner := api.openMerchant(t, "Lotus")
-		manager := api.addStaff(t, owner, merchant.Manager, store.ID)
+		manager := api.addStaff(t, owner, rbac.Manager, store.ID)
 
 		for _, tt := range []struct {
 			who          *member

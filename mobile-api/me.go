@@ -72,7 +72,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	ctx, who := c.Request.Context(), actor(c)
-	if err := s.cfg.Merchants.ChangePassword(ctx, who, req.CurrentPassword, req.NewPassword); err != nil {
+	if err := s.cfg.Staff.ChangePassword(ctx, who, req.CurrentPassword, req.NewPassword); err != nil {
 		writeError(c, err)
 		return
 	}

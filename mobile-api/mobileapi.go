@@ -21,9 +21,11 @@ import (
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -43,8 +45,11 @@ type Config struct {
 	// Version is reported in the paydesk_build_info metric.
 	Version string
 
-	// Merchants carries out staff log-in and management.
+	// Merchants carries out what staff do with their merchant and stores.
 	Merchants *merchant.Service
+	// Staff carries out staff sign-in and management; Merchants.Staff()
+	// if nil.
+	Staff *cashier.Service
 	// Tokens issues and checks access and refresh tokens.
 	Tokens *rbac.Tokens
 	// Enforcer decides which role may call which route.
@@ -84,6 +89,9 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Checkout creates hosted checkout sessions; nil answers 503.
 	Checkout *checkout.Service
+	// Sandbox is test mode: test API keys act on it; nil refuses them
+	// (403 TEST_MODE_UNAVAILABLE).
+	Sandbox *sandbox.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -124,19 +132,19 @@ type Server struct {
 
 	// The hot path's services behind interfaces, so that its benchmark
 	// (bench_test.go) runs the handlers, JSON and JWT without a database:
-	// cfg.POS and cfg.Merchants unless a test puts fakes here.
+	// cfg.POS and cfg.Staff unless a test puts fakes here.
 	scanPayments scanPayer
 	staff        staffReader
 }
 
 // scanPayer takes scan-code payments (*pos.Service).
 type scanPayer interface {
-	TakeScanPayment(ctx context.Context, c pos.Cashier, req pos.ScanPayment) (pos.Order, error)
+	TakeScanPayment(ctx context.Context, a cashier.Actor, req pos.ScanPayment) (pos.Order, error)
 }
 
-// staffReader reads the staff row behind a token (*merchant.Service).
+// staffReader reads the staff row behind a token (*cashier.Service).
 type staffReader interface {
-	StaffByID(ctx context.Context, id int64) (merchant.Staff, error)
+	ByID(ctx context.Context, id int64) (cashier.Staff, error)
 }
 
 // New builds the API with every route registered. Routes must not be added
@@ -150,12 +158,15 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = paydesk.SystemClock
 	}
+	if cfg.Staff == nil && cfg.Merchants != nil {
+		cfg.Staff = cfg.Merchants.Staff()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.POS != nil {
 		s.scanPayments = cfg.POS
 	}
-	if cfg.Merchants != nil {
-		s.staff = cfg.Merchants
+	if cfg.Staff != nil {
+		s.staff = cfg.Staff
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -242,8 +253,8 @@ func (s *Server) routes() {
 	auth.POST("/wallet/topups", s.idempotent, s.topUp)
 	auth.GET("/wallet/transactions", s.transactions)
 	auth.GET("/wallet/payment-code", s.paymentCode)
-	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(cashier.Barcode))
-	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(cashier.QR))
+	auth.GET("/wallet/payment-code/barcode.png", s.paymentCodePicture(codepng.Barcode))
+	auth.GET("/wallet/payment-code/qr.png", s.paymentCodePicture(codepng.QR))
 	auth.POST("/wallet/payment-code/key", s.provisionPaymentCodeKey)
 	auth.GET("/wallet/dynamic-password", s.dynamicPassword)
 	auth.POST("/wallet/scan", s.limit(classScan), s.scanQR)
@@ -275,7 +286,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
-	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, // the customer's, by the session's token
+	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, "POST /checkout/:token/test-pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 

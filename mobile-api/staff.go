@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/rbac"
 )
 
@@ -28,7 +28,7 @@ type staffJSON struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func staffView(s merchant.Staff) staffJSON {
+func staffView(s cashier.Staff) staffJSON {
 	return staffJSON{ID: s.ID, Role: string(s.Role), MerchantID: s.MerchantID, StoreID: optionalID(s.StoreID), Name: s.Name,
 		Phone: s.Phone, Status: s.Status, CreatedAt: s.CreatedAt}
 }
@@ -52,12 +52,12 @@ func (s *Server) login(c *gin.Context) {
 	}
 	// Here and in every handler the services get c.Request.Context(), not
 	// c: see authenticate.
-	st, err := s.cfg.Merchants.Login(c.Request.Context(), req.Phone, req.Password, c.ClientIP())
+	st, err := s.cfg.Staff.Login(c.Request.Context(), req.Phone, req.Password, c.ClientIP())
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	pair, err := s.cfg.Tokens.Issue(c.Request.Context(), rbac.Principal{Kind: rbac.KindStaff, ID: st.ID, MerchantID: st.MerchantID, StoreID: st.StoreID, Role: rbac.Role(st.Role)})
+	pair, err := s.cfg.Tokens.Issue(c.Request.Context(), rbac.Principal{Kind: rbac.KindStaff, ID: st.ID, MerchantID: st.MerchantID, StoreID: st.StoreID, Role: st.Role})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -98,7 +98,7 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) listStaff(c *gin.Context) {
-	list, err := s.cfg.Merchants.ListStaff(c.Request.Context(), actor(c))
+	list, err := s.cfg.Staff.List(c.Request.Context(), actor(c))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -121,8 +121,8 @@ func (s *Server) addStaff(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	st, err := s.cfg.Merchants.AddStaff(c.Request.Context(), actor(c), merchant.NewStaff{Name: req.Name, Phone: req.Phone, Password: req.Password,
-		Role: merchant.Role(req.Role), StoreID: req.StoreID})
+	st, err := s.cfg.Staff.Add(c.Request.Context(), actor(c), cashier.NewStaff{Name: req.Name, Phone: req.Phone, Password: req.Password,
+		Role: rbac.Role(req.Role), StoreID: req.StoreID})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -145,7 +145,7 @@ func (s *Server) disableStaff(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := s.cfg.Merchants.DisableStaff(c.Request.Context(), actor(c), id)
+	st, err := s.cfg.Staff.Disable(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -167,7 +167,7 @@ func (s *Server) enableStaff(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := s.cfg.Merchants.EnableStaff(c.Request.Context(), actor(c), id)
+	st, err := s.cfg.Staff.Enable(c.Request.Context(), actor(c), id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -188,7 +188,7 @@ func (s *Server) resetPassword(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	if err := s.cfg.Merchants.ResetPassword(c.Request.Context(), actor(c), id, req.Password); err != nil {
+	if err := s.cfg.Staff.ResetPassword(c.Request.Context(), actor(c), id, req.Password); err != nil {
 		writeError(c, err)
 		return
 	}

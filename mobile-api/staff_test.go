@@ -9,7 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // The /v1/staff routes through the real server, on SQLite and MySQL. Each
@@ -30,7 +32,7 @@ func added(t *testing.T, r *response, body map[string]any) *member {
 	wantStatus(t, r, http.StatusCreated)
 	m := &member{Password: body["password"].(string)}
 	m.ID, m.MerchantID, m.StoreID = num(t, r.JSON, "id"), num(t, r.JSON, "merchant_id"), optID(t, r.JSON, "store_id")
-	m.Role, m.Phone, m.Status = merchant.Role(str(t, r.JSON, "role")), str(t, r.JSON, "phone"), str(t, r.JSON, "status")
+	m.Role, m.Phone, m.Status = rbac.Role(str(t, r.JSON, "role")), str(t, r.JSON, "phone"), str(t, r.JSON, "status")
 	return m
 }
 
@@ -58,7 +60,7 @@ func TestStaff(t *testing.T) {
 		t.Run("owner adds managers and cashiers", func(t *testing.T) {
 			body := newStaffBody(api, "manager", w.Stores[1].ID)
 			m := added(t, api.request(t, "POST", "/v1/staff", owner.Access, body), body)
-			if m.Role != merchant.Manager || m.MerchantID != w.Merchant.ID || m.StoreID != w.Stores[1].ID || m.Status != merchant.Active || m.Phone != body["phone"] {
+			if m.Role != rbac.Manager || m.MerchantID != w.Merchant.ID || m.StoreID != w.Stores[1].ID || m.Status != merchant.Active || m.Phone != body["phone"] {
 				t.Fatalf("added %+v from %v", m, body)
 			}
 			body = newStaffBody(api, "cashier", w.Stores[0].ID)
@@ -181,7 +183,7 @@ func TestStaff(t *testing.T) {
 			// An owner belongs to the whole merchant: a store_id is ignored.
 			body := newStaffBody(api, "owner", w.Stores[0].ID)
 			second := added(t, api.request(t, "POST", "/v1/staff", owner.Access, body), body)
-			if second.Role != merchant.Owner || second.StoreID != 0 {
+			if second.Role != rbac.Owner || second.StoreID != 0 {
 				t.Fatalf("added owner %+v", second.Staff)
 			}
 			wantStatus(t, api.request(t, "POST", staffPath(second.ID, "disable"), owner.Access, nil), http.StatusOK)
@@ -226,7 +228,7 @@ func TestStaff(t *testing.T) {
 			rival := w.Rival.Owner
 			before := map[int64]string{}
 			for _, m := range w.members() {
-				st, err := api.Merchants.StaffByID(context.Background(), m.ID)
+				st, err := api.Staff.ByID(context.Background(), m.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -237,7 +239,7 @@ func TestStaff(t *testing.T) {
 				}
 			}
 			for _, m := range w.members() {
-				if st, _ := api.Merchants.StaffByID(context.Background(), m.ID); st.Status != before[m.ID] {
+				if st, _ := api.Staff.ByID(context.Background(), m.ID); st.Status != before[m.ID] {
 					t.Errorf("%s %d went from %s to %s", m.Role, m.ID, before[m.ID], st.Status)
 				}
 			}
@@ -270,7 +272,7 @@ func actionBody(action, password string) any {
 func TestOwnersDisableEachOther(t *testing.T) {
 	eachAPI(t, func(t *testing.T, api *testAPI) {
 		m, _, a := api.openMerchant(t, "Lotus")
-		b := api.addStaff(t, a, merchant.Owner, 0)
+		b := api.addStaff(t, a, rbac.Owner, 0)
 		api.logIn(t, a)
 		api.logIn(t, b)
 		var wg sync.WaitGroup
@@ -298,7 +300,7 @@ func TestOwnersDisableEachOther(t *testing.T) {
 				t.Errorf("status %d; body %s\nlog:\n%s", r.Status, r.Raw, api.Logs)
 			}
 		}
-		list, err := api.Merchants.ListStaff(context.Background(), merchant.Actor{MerchantID: m.ID, Role: merchant.Owner})
+		list, err := api.Staff.List(context.Background(), cashier.Actor{MerchantID: m.ID, Role: rbac.Owner})
 		if err != nil {
 			t.Fatal(err)
 		}

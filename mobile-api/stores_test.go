@@ -54,7 +54,7 @@ func TestOwnerManagesStores(t *testing.T) {
 		}
 
 		// The audit log has both changes.
-		events, err := api.Merchants.AuditEvents(t.Context(), w.Owner.actor(), 10)
+		events, err := api.Staff.AuditEvents(t.Context(), w.Owner.actor(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}

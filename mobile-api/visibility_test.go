@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // TestEveryRoleSeesTheSameOrdersPushedAndListed: for every role, the orders
@@ -53,11 +53,11 @@ func TestEveryRoleSeesTheSameOrdersPushedAndListed(t *testing.T) {
 				map[string]any{"out_trade_no": api.outTradeNo("vis"), "amount": 100 + i, "payment_code": api.freshCode(t, c)}))
 			pay(fmt.Sprintf("dynamic password by %d", i), api.request(t, "POST", "/v1/payments/dynamic-password", m.Access,
 				map[string]any{"out_trade_no": api.outTradeNo("vis"), "amount": 200 + i, "phone": c.Phone, "password": api.freshPassword(t, c)}))
-			if m.Role == merchant.Owner {
+			if m.Role == rbac.Owner {
 				continue // an owner's QR and link have no store to pay (STORE_NOT_FOUND), a known gap
 			}
 			openAndPay(fmt.Sprintf("collection QR by %d", i), m, "/v1/payments/qr", int64(300+i))
-			if m.Role != merchant.Cashier { // a cashier sends no links
+			if m.Role != rbac.Cashier { // a cashier sends no links
 				openAndPay(fmt.Sprintf("payment link by %d", i), m, "/v1/payment-links", int64(400+i))
 			}
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -184,10 +184,10 @@ func TestPaymentCodes(t *testing.T) {
 			t.Fatal("qr.png ignores size")
 		}
 		// The pictures are of the current code, drawn when asked.
-		if want, _ := cashier.Barcode(first, defaultImageSize); !bytes.Equal(barcode.Raw, want) {
+		if want, _ := codepng.Barcode(first, defaultImageSize); !bytes.Equal(barcode.Raw, want) {
 			t.Fatal("barcode.png is not the current code")
 		}
-		if want, _ := cashier.QR(first, 256); !bytes.Equal(qr.Raw, want) {
+		if want, _ := codepng.QR(first, 256); !bytes.Equal(qr.Raw, want) {
 			t.Fatal("qr.png is not the current code")
 		}
 		api.Clock.Advance(wallet.PaymentCodeStep)

@@ -16,7 +16,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 )
@@ -157,7 +156,7 @@ func Audience(p rbac.Principal, session string) push.Audience {
 	if p.Kind == rbac.KindCustomer {
 		return push.Audience{WalletID: p.ID, Session: session}
 	}
-	return push.Audience{MerchantID: p.MerchantID, StoreID: p.StoreID, StaffID: p.ID, Role: merchant.Role(p.Role), Session: session}
+	return push.Audience{MerchantID: p.MerchantID, StoreID: p.StoreID, StaffID: p.ID, Role: p.Role, Session: session}
 }
 
 // SessionEnded returns the rbac.TokenOptions.SessionEnded that closes the

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -20,7 +21,7 @@ type ScanPayment struct {
 // payer's no-password limit: the payer confirms in the wallet app), or a
 // refusal. The same request again under its out_trade_no gets the same
 // answer, or is tried again after a refusal (see outtradeno.go).
-func (s *Service) TakeScanPayment(ctx context.Context, c Cashier, req ScanPayment) (Order, error) {
+func (s *Service) TakeScanPayment(ctx context.Context, c cashier.Actor, req ScanPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodScan, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "payment_code", req.PaymentCode)
 	if err != nil {
@@ -51,7 +52,7 @@ type DynamicPasswordPayment struct {
 
 // TakeDynamicPasswordPayment collects Amount from the wallet of Phone. The
 // password is the payer's consent, so no confirmation is asked.
-func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c Cashier, req DynamicPasswordPayment) (Order, error) {
+func (s *Service) TakeDynamicPasswordPayment(ctx context.Context, c cashier.Actor, req DynamicPasswordPayment) (Order, error) {
 	o, m, err := s.draft(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodDynamicPassword, Amount: req.Amount, ExpiresAt: s.clock().Add(s.cfg.ConfirmTimeout)}, "dynamic_password", req.Phone, req.Password)
 	if err != nil {
@@ -83,7 +84,7 @@ type Collection struct {
 
 // CreateCollectionQR opens an order the customer pays by scanning its QR
 // with the wallet app. It closes by itself after the QR expiry.
-func (s *Service) CreateCollectionQR(ctx context.Context, c Cashier, req Collection) (Order, error) {
+func (s *Service) CreateCollectionQR(ctx context.Context, c cashier.Actor, req Collection) (Order, error) {
 	return s.open(ctx, Order{MerchantID: c.MerchantID, StoreID: c.StoreID, CashierID: c.StaffID, OutTradeNo: req.OutTradeNo,
 		Method: MethodQR, Amount: req.Amount, Subject: req.Subject, PayToken: newPayToken(), ExpiresAt: s.clock().Add(s.cfg.QRExpiry)})
 }
@@ -95,7 +96,7 @@ const linkLifetime = 10 * 365 * 24 * 60 * 60 * 1e9
 // CreatePaymentLink opens an order paid through a link the manager sends to
 // a customer. The link stays valid until the order is paid or cancelled, and
 // a failed payment can be tried again from it.
-func (s *Service) CreatePaymentLink(ctx context.Context, c Cashier, req Collection) (Order, error) {
+func (s *Service) CreatePaymentLink(ctx context.Context, c cashier.Actor, req Collection) (Order, error) {
 	life := time.Duration(linkLifetime)
 	if req.Lifetime > 0 {
 		life = req.Lifetime
@@ -222,7 +223,7 @@ func (s *Service) awaiting(ctx context.Context, w wallet.WalletID, orderID int64
 // CloseOrder is a cashier closing an unpaid order (a QR nobody paid, a link
 // no longer wanted, a payment the payer never confirmed). Closing a closed
 // order answers it as it is.
-func (s *Service) CloseOrder(ctx context.Context, c Cashier, id int64) (Order, error) {
+func (s *Service) CloseOrder(ctx context.Context, c cashier.Actor, id int64) (Order, error) {
 	o, err := s.store.Order(ctx, c.MerchantID, id)
 	if err != nil {
 		return Order{}, err

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/storage"
@@ -67,7 +68,8 @@ func TestConcurrentCollectionQRPayments(t *testing.T) {
 		ctx := context.Background()
 		s := newShop(t, db)
 		watched := &watchedStorage{Storage: pos.NewGormStorage(db), read: make(chan struct{}, payers+2), updates: map[int64]int{}}
-		merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger, storage.NewAttempts(db, s.clock), s.clock, merchant.WithPasswords(cheap))
+		merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger,
+			cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), storage.NewAttempts(db, s.clock), s.clock, cashier.WithPasswords(cheap)), s.clock)
 		g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
 		p := pos.NewService(watched, s.ledger, s.wallets, merchants, s.clock, pos.Config{}, g)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 )
 
 // MethodInstallment marks an order paid by a credit instalment plan (授信分期).
@@ -22,7 +23,7 @@ type InstallmentOrder struct {
 // observer counts it in the day's figures, and it can never be voided or
 // refunded (SPEC §4). The same out_trade_no and request again return the
 // same order; another request under it is IDEMPOTENCY_CONFLICT.
-func (s *Service) RecordInstallmentOrder(ctx context.Context, c Cashier, req InstallmentOrder) (Order, error) {
+func (s *Service) RecordInstallmentOrder(ctx context.Context, c cashier.Actor, req InstallmentOrder) (Order, error) {
 	if err := validOutTradeNo(req.OutTradeNo); err != nil {
 		return Order{}, err
 	}

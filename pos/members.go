@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -106,12 +107,12 @@ func memberScopes(o Order) []Scope {
 // ListMembers lists the members an owner (the merchant's) or a manager
 // (the store's) may see, a page at a time. Cashiers see none: a member
 // list is the store's customers and their spending.
-func (m *Members) ListMembers(ctx context.Context, c Cashier, q MemberQuery) (MemberPage, error) {
+func (m *Members) ListMembers(ctx context.Context, c cashier.Actor, q MemberQuery) (MemberPage, error) {
 	var sc Scope
 	switch c.Role {
-	case merchant.Owner:
+	case rbac.Owner:
 		sc = Scope{ScopeMerchant, c.MerchantID}
-	case merchant.Manager:
+	case rbac.Manager:
 		sc = Scope{ScopeStore, c.StoreID}
 	default:
 		return MemberPage{}, paydesk.ErrForbidden.WithMessage("members are for owners and managers")

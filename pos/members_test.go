@@ -6,8 +6,9 @@ import (
 	"testing"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/wallet"
@@ -36,7 +37,7 @@ func TestMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		list := func(c pos.Cashier, sort pos.MemberSort, limit int) []pos.Member {
+		list := func(c cashier.Actor, sort pos.MemberSort, limit int) []pos.Member {
 			t.Helper()
 			var all []pos.Member
 			q := pos.MemberQuery{Sort: sort, Limit: limit}
@@ -73,11 +74,11 @@ func TestMembers(t *testing.T) {
 		if recent[0].WalletID != ws[0] || recent[1].WalletID != ws[4] || !recent[0].LastVisitAt.After(recent[1].LastVisitAt) {
 			t.Errorf("by recency = %+v", recent)
 		}
-		manager := pos.Cashier{StaffID: 9, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Manager}
+		manager := cashier.Actor{StaffID: 9, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Manager}
 		if got := list(manager, pos.SortBySpend, 10); len(got) != 5 {
 			t.Errorf("the store's manager sees %d members", len(got))
 		}
-		otherStore := pos.Cashier{StaffID: 9, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID + 1000, Role: merchant.Manager}
+		otherStore := cashier.Actor{StaffID: 9, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID + 1000, Role: rbac.Manager}
 		if got := list(otherStore, pos.SortBySpend, 10); len(got) != 0 {
 			t.Errorf("another store's manager sees %+v", got)
 		}

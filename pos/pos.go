@@ -52,6 +52,10 @@ type Config struct {
 	// ends the day it can be voided (see void.go); nil until settlement
 	// exists: then "paid today" alone decides.
 	Settled SettlementCheck
+	// Payable, when set, is asked before every wallet payment whether
+	// wallet w may pay merchant m (test mode: a sandbox merchant is paid
+	// only by its test wallet, package sandbox).
+	Payable func(ctx context.Context, m merchant.Merchant, w wallet.WalletID) error
 }
 
 // Service carries out the POS use cases.
@@ -98,9 +102,6 @@ var (
 	ErrNotAwaitingPayer  = &paydesk.Error{Kind: paydesk.KindConflict, Code: "ORDER_NOT_AWAITING_CONFIRMATION", Message: "the order is not waiting for this payer's confirmation"}
 	ErrMerchantNotActive = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "MERCHANT_NOT_ACTIVE", Message: "the merchant cannot collect payments"}
 )
-
-// Cashier is the staff member taking a payment (the merchant domain's Actor).
-type Cashier = merchant.Actor
 
 func (s *Service) validAmount(a paydesk.Amount) error {
 	if err := a.ValidPayment(); err != nil {

@@ -10,9 +10,11 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/wallet"
@@ -27,7 +29,7 @@ type shop struct {
 	wallets  *wallet.Service
 	pos      *pos.Service
 	merchant merchant.Merchant
-	cashier  pos.Cashier
+	cashier  cashier.Actor
 	bank     *bank.Simulator
 
 	mu  sync.Mutex
@@ -56,7 +58,8 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 	t.Cleanup(sim.Close)
 	s.bank = sim
 	attempts := storage.NewAttempts(db, s.clock)
-	merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger, attempts, s.clock, merchant.WithPasswords(cheap))
+	merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger,
+		cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, s.clock, cashier.WithPasswords(cheap)), s.clock)
 	var err error
 	s.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: s.ledger, Bank: sim, Attempts: attempts, Clock: s.clock, Passwords: cheap})
 	if err != nil {
@@ -68,12 +71,12 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 		t.Fatal(err)
 	}
 	s.merchant = opened.Merchant
-	cashier, err := merchants.AddStaff(ctx, merchant.Actor{StaffID: opened.Owner.ID, MerchantID: opened.Merchant.ID, Role: merchant.Owner},
-		merchant.NewStaff{Name: "Wang", Phone: "13700000001", Password: "cashier-pass", Role: merchant.Cashier, StoreID: opened.Store.ID})
+	cash, err := merchants.Staff().Add(ctx, cashier.Actor{StaffID: opened.Owner.ID, MerchantID: opened.Merchant.ID, Role: rbac.Owner},
+		cashier.NewStaff{Name: "Wang", Phone: "13700000001", Password: "cashier-pass", Role: rbac.Cashier, StoreID: opened.Store.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cashier = pos.Cashier{StaffID: cashier.ID, MerchantID: cashier.MerchantID, StoreID: cashier.StoreID, Role: merchant.Cashier}
+	s.cashier = cashier.Actor{StaffID: cash.ID, MerchantID: cash.MerchantID, StoreID: cash.StoreID, Role: rbac.Cashier}
 	t.Cleanup(func() {
 		r, err := s.ledger.Check(context.Background())
 		if err != nil || !r.OK() {

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // OrderFilter narrows a list of orders. Zero fields do not filter; filters
@@ -70,15 +71,15 @@ var ErrInvalidCursor = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_
 // time. Pages follow (created_at, id) keysets, not offsets, so a page is
 // as fast at the millionth order as at the first, and orders that arrive
 // while a client pages never shift or repeat what it sees.
-func (s *Service) ListOrders(ctx context.Context, c Cashier, f OrderFilter) (OrderPage, error) {
+func (s *Service) ListOrders(ctx context.Context, c cashier.Actor, f OrderFilter) (OrderPage, error) {
 	if f.OutTradeNo != "" {
 		return s.orderPageByOutTradeNo(ctx, c, f.OutTradeNo)
 	}
 	q := OrderQuery{MerchantID: c.MerchantID, StoreID: f.StoreID, CashierID: f.CashierID, State: f.State, Method: f.Method,
 		Kind: f.Kind, From: f.From.UTC(), To: f.To.UTC(), Limit: f.Limit}
 	switch c.Role {
-	case merchant.Owner:
-	case merchant.Manager:
+	case rbac.Owner:
+	case rbac.Manager:
 		if q.StoreID != 0 && q.StoreID != c.StoreID {
 			return OrderPage{}, nil
 		}
@@ -124,7 +125,7 @@ func (s *Service) ListOrders(ctx context.Context, c Cashier, f OrderFilter) (Ord
 
 // OrderByOutTradeNo returns the order the caller's merchant made under
 // outTradeNo, if it is in the caller's scope.
-func (s *Service) OrderByOutTradeNo(ctx context.Context, c Cashier, outTradeNo string) (Order, error) {
+func (s *Service) OrderByOutTradeNo(ctx context.Context, c cashier.Actor, outTradeNo string) (Order, error) {
 	o, err := s.store.OrderByOutTradeNo(ctx, c.MerchantID, outTradeNo)
 	if err != nil {
 		return Order{}, err
@@ -135,7 +136,7 @@ func (s *Service) OrderByOutTradeNo(ctx context.Context, c Cashier, outTradeNo s
 	return o, nil
 }
 
-func (s *Service) orderPageByOutTradeNo(ctx context.Context, c Cashier, no string) (OrderPage, error) {
+func (s *Service) orderPageByOutTradeNo(ctx context.Context, c cashier.Actor, no string) (OrderPage, error) {
 	o, err := s.OrderByOutTradeNo(ctx, c, no)
 	if paydeskIs(err, ErrOrderNotFound) {
 		return OrderPage{}, nil

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -16,8 +17,8 @@ import (
 // staff returns an actor of the shop's merchant with the given role, in
 // store storeID (0 for an owner). Orders record the actor's ids as they
 // are; the POS does not need the staff row to exist.
-func (s *shop) staff(id int64, role merchant.Role, storeID int64) pos.Cashier {
-	return pos.Cashier{StaffID: id, MerchantID: s.merchant.ID, StoreID: storeID, Role: role}
+func (s *shop) staff(id int64, role rbac.Role, storeID int64) cashier.Actor {
+	return cashier.Actor{StaffID: id, MerchantID: s.merchant.ID, StoreID: storeID, Role: role}
 }
 
 func ids(os []pos.Order) []int64 {
@@ -33,16 +34,16 @@ func TestListOrdersScopesFiltersAndPages(t *testing.T) {
 		ctx := context.Background()
 		s := newShop(t, db)
 		storeA, storeB := int64(9001), int64(9002)
-		a1, a2, b1 := s.staff(101, merchant.Cashier, storeA), s.staff(102, merchant.Cashier, storeA), s.staff(103, merchant.Cashier, storeB)
-		managerA := s.staff(201, merchant.Manager, storeA)
+		a1, a2, b1 := s.staff(101, rbac.Cashier, storeA), s.staff(102, rbac.Cashier, storeA), s.staff(103, rbac.Cashier, storeB)
+		managerA := s.staff(201, rbac.Manager, storeA)
 		owner := s.owner()
-		rival := pos.Cashier{StaffID: 301, MerchantID: s.merchant.ID + 1000, Role: merchant.Owner}
+		rival := cashier.Actor{StaffID: 301, MerchantID: s.merchant.ID + 1000, Role: rbac.Owner}
 
 		// 30 orders over three cashiers; several share a timestamp, so the
 		// id breaks ties.
 		mine := map[int64][]int64{}
 		for i := range 30 {
-			c := []pos.Cashier{a1, a2, b1}[i%3]
+			c := []cashier.Actor{a1, a2, b1}[i%3]
 			o, err := s.pos.CreateCollectionQR(ctx, c, pos.Collection{OutTradeNo: fmt.Sprintf("L%02d", i), Amount: 100})
 			if err != nil {
 				t.Fatal(err)
@@ -52,7 +53,7 @@ func TestListOrdersScopesFiltersAndPages(t *testing.T) {
 				s.advance(time.Second)
 			}
 		}
-		all := func(c pos.Cashier, f pos.OrderFilter) []int64 {
+		all := func(c cashier.Actor, f pos.OrderFilter) []int64 {
 			t.Helper()
 			var got []int64
 			for pages := 0; ; pages++ {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
 )
 
@@ -107,7 +108,7 @@ const voidRefundNo = "#void"
 // merchant's unsettled funds first and then its available balance, with
 // the fee on the refunded part returned; if the merchant cannot cover it,
 // nothing moves and the answer is MERCHANT_INSUFFICIENT_BALANCE.
-func (s *Service) RefundOrder(ctx context.Context, c Cashier, orderID int64, req RefundRequest) (Refund, Order, error) {
+func (s *Service) RefundOrder(ctx context.Context, c cashier.Actor, orderID int64, req RefundRequest) (Refund, Order, error) {
 	if err := validOutTradeNo(req.RefundNo); err != nil {
 		return Refund{}, Order{}, ErrInvalidRefundNo
 	}
@@ -133,7 +134,7 @@ func (s *Service) RefundOrder(ctx context.Context, c Cashier, orderID int64, req
 }
 
 // Refunds lists the refunds (and the void) of an order in the caller's scope, oldest first.
-func (s *Service) Refunds(ctx context.Context, c Cashier, orderID int64) ([]Refund, error) {
+func (s *Service) Refunds(ctx context.Context, c cashier.Actor, orderID int64) ([]Refund, error) {
 	if _, err := s.OrderFor(ctx, c, orderID); err != nil {
 		return nil, err
 	}

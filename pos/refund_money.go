@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/wallet"
@@ -33,7 +34,7 @@ type moneyBack struct {
 //
 // The card's share is sent to the bank after the commit (a bank call never
 // runs inside a transaction); see finishCardRefund.
-func (s *Service) giveBack(ctx context.Context, c Cashier, orderID int64, mb moneyBack) (Refund, Order, error) {
+func (s *Service) giveBack(ctx context.Context, c cashier.Actor, orderID int64, mb moneyBack) (Refund, Order, error) {
 	m, err := s.merchants.Merchant(ctx, c.MerchantID)
 	if err != nil {
 		return Refund{}, Order{}, err
@@ -81,7 +82,7 @@ func (s *Service) giveBack(ctx context.Context, c Cashier, orderID int64, mb mon
 
 // refundLocked moves the money of a refund of the locked order o and
 // records it, inside the transaction in ctx.
-func (s *Service) refundLocked(ctx context.Context, c Cashier, m merchant.Merchant, fees ledger.AccountID, o Order, mb moneyBack) (Refund, Order, error) {
+func (s *Service) refundLocked(ctx context.Context, c cashier.Actor, m merchant.Merchant, fees ledger.AccountID, o Order, mb moneyBack) (Refund, Order, error) {
 	prep, err := s.wallets.PrepareRefund(ctx, wallet.RefundRequest{Wallet: o.WalletID, PaymentReference: PaymentReference(o),
 		Funding: o.Funding, Before: o.Refunded, Amount: mb.amount})
 	if err != nil {

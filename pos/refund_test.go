@@ -8,17 +8,18 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/wallet"
 )
 
 // owner is the shop's merchant as its owner sees it.
-func (s *shop) owner() pos.Cashier {
-	return pos.Cashier{StaffID: 1, MerchantID: s.merchant.ID, Role: merchant.Owner}
+func (s *shop) owner() cashier.Actor {
+	return cashier.Actor{StaffID: 1, MerchantID: s.merchant.ID, Role: rbac.Owner}
 }
 
 // paid takes a scan-code payment of amount from w and fails the test unless it is PAID.
@@ -103,7 +104,7 @@ func TestRefundPartialRepeatedAndIdempotent(t *testing.T) {
 		}
 
 		// Another cashier's order is not there for this one.
-		other := pos.Cashier{StaffID: s.cashier.StaffID + 100, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Cashier}
+		other := cashier.Actor{StaffID: s.cashier.StaffID + 100, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Cashier}
 		_, _, err = s.pos.RefundOrder(ctx, other, o.ID, pos.RefundRequest{RefundNo: "X", Amount: 1})
 		wantCode(t, err, "ORDER_NOT_FOUND")
 		_, err = s.pos.Refunds(ctx, other, o.ID)

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Stats is today's data (今日数据) and the daily history, for a cashier,
@@ -64,11 +66,11 @@ type Scope struct {
 // manager (store) and owner (merchant).
 // A cashier's figures are their own orders' and their store's static-QR
 // orders', the orders merchant.SeesOrder shows them.
-func scopesOf(c Cashier) []Scope {
+func scopesOf(c cashier.Actor) []Scope {
 	switch c.Role {
-	case merchant.Owner:
+	case rbac.Owner:
 		return []Scope{{ScopeMerchant, c.MerchantID}}
-	case merchant.Manager:
+	case rbac.Manager:
 		return []Scope{{ScopeStore, c.StoreID}}
 	}
 	return []Scope{{ScopeCashier, c.StaffID}, {ScopeStoreQR, c.StoreID}}
@@ -136,7 +138,7 @@ const MaxHistoryDays = 90
 
 // TodayStats returns today's figures for the caller's scope: a cashier's
 // own orders, a manager's store, an owner's merchant.
-func (s *Stats) TodayStats(ctx context.Context, c Cashier) (Today, error) {
+func (s *Stats) TodayStats(ctx context.Context, c cashier.Actor) (Today, error) {
 	z, err := s.zone(ctx, c.MerchantID)
 	if err != nil {
 		return Today{}, err
@@ -165,7 +167,7 @@ func (s *Stats) TodayStats(ctx context.Context, c Cashier) (Today, error) {
 
 // DailyStats returns the figures of the last days days (today included)
 // for the caller's scope; days is 1 to MaxHistoryDays.
-func (s *Stats) DailyStats(ctx context.Context, c Cashier, days int) (Daily, error) {
+func (s *Stats) DailyStats(ctx context.Context, c cashier.Actor, days int) (Daily, error) {
 	if days < 1 || days > MaxHistoryDays {
 		return Daily{}, paydesk.ErrInvalid.WithMessage("days must be from 1 to %d", MaxHistoryDays)
 	}

@@ -11,8 +11,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -31,7 +33,8 @@ func BenchmarkStatsToday(b *testing.B) {
 		b.Run(string(d), func(b *testing.B) {
 			db := storagetest.Open(b, d)
 			s := newShop(b, db)
-			merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger, storage.NewAttempts(db, s.clock), s.clock)
+			merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger,
+				cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), storage.NewAttempts(db, s.clock), s.clock), s.clock)
 			stats := pos.NewStats(pos.NewGormStats(db), merchants, s.clock)
 			start := time.Now()
 			seedOrders(b, db, s, orders)
@@ -44,8 +47,8 @@ func BenchmarkStatsToday(b *testing.B) {
 
 			for _, sc := range []struct {
 				name string
-				c    pos.Cashier
-			}{{"owner", s.owner()}, {"manager", pos.Cashier{StaffID: 1, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Manager}}, {"cashier", s.cashier}} {
+				c    cashier.Actor
+			}{{"owner", s.owner()}, {"manager", cashier.Actor{StaffID: 1, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Manager}}, {"cashier", s.cashier}} {
 				b.Run(sc.name, func(b *testing.B) {
 					ctx := context.Background()
 					took := make([]time.Duration, 0, b.N)

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -15,7 +17,8 @@ import (
 // observed registers the day's figures and the members on the shop's POS.
 func (s *shop) observed(t testing.TB) (*pos.Stats, *pos.Members) {
 	t.Helper()
-	merchants := merchant.NewService(merchant.NewGormStorage(s.db), s.ledger, storage.NewAttempts(s.db, s.clock), s.clock)
+	merchants := merchant.NewService(merchant.NewGormStorage(s.db), s.ledger,
+		cashier.NewService(cashier.NewGormStorage(s.db), merchant.NewGormStorage(s.db), storage.NewAttempts(s.db, s.clock), s.clock), s.clock)
 	st := pos.NewStats(pos.NewGormStats(s.db), merchants, s.clock)
 	ms := pos.NewMembers(pos.NewGormMembers(s.db), s.wallets)
 	s.pos.Observe(st)
@@ -103,12 +106,12 @@ func TestStatsScopesAndRefunds(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Another merchant's figures never mix in.
-		other := pos.Cashier{StaffID: s.cashier.StaffID + 1, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Cashier}
-		manager := pos.Cashier{StaffID: 77, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Manager}
-		otherStore := pos.Cashier{StaffID: 78, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID + 1000, Role: merchant.Manager}
+		other := cashier.Actor{StaffID: s.cashier.StaffID + 1, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Cashier}
+		manager := cashier.Actor{StaffID: 77, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Manager}
+		otherStore := cashier.Actor{StaffID: 78, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID + 1000, Role: rbac.Manager}
 		for _, tt := range []struct {
 			name          string
-			c             pos.Cashier
+			c             cashier.Actor
 			gross, refund paydesk.Amount
 			paid, refunds int64
 		}{

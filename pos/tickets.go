@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -105,7 +106,7 @@ const MaxTicketValidity = 3 * 366 * 24 * time.Hour
 // Issue gives a ticket to a customer's wallet. The same issue_no and
 // request again return the same ticket; another request under the same
 // issue_no is IDEMPOTENCY_CONFLICT.
-func (t *Tickets) Issue(ctx context.Context, c Cashier, req TicketRequest) (Ticket, error) {
+func (t *Tickets) Issue(ctx context.Context, c cashier.Actor, req TicketRequest) (Ticket, error) {
 	if validOutTradeNo(req.IssueNo) != nil {
 		return Ticket{}, ErrInvalidIssueNo
 	}
@@ -153,7 +154,7 @@ func (t *Tickets) Issue(ctx context.Context, c Cashier, req TicketRequest) (Tick
 // merchant is redeemed once. Of many cashiers scanning one ticket at once
 // exactly one succeeds; the others get TICKET_ALREADY_REDEEMED. A ticket of
 // another merchant is TICKET_NOT_FOUND, like one that does not exist.
-func (t *Tickets) Redeem(ctx context.Context, c Cashier, payload string) (Ticket, error) {
+func (t *Tickets) Redeem(ctx context.Context, c cashier.Actor, payload string) (Ticket, error) {
 	token, err := ParseTicketPayload(payload)
 	if err != nil {
 		return Ticket{}, err
@@ -208,11 +209,11 @@ type TicketPage struct {
 
 // Issued lists the tickets an owner (all of the merchant's) or a manager
 // (those their store issued) may see, newest first.
-func (t *Tickets) Issued(ctx context.Context, c Cashier, cursor string, limit int) (TicketPage, error) {
+func (t *Tickets) Issued(ctx context.Context, c cashier.Actor, cursor string, limit int) (TicketPage, error) {
 	var store int64
 	switch c.Role {
-	case merchant.Owner:
-	case merchant.Manager:
+	case rbac.Owner:
+	case rbac.Manager:
 		store = c.StoreID
 	default:
 		return TicketPage{}, paydesk.ErrForbidden.WithMessage("the list of issued tickets is for owners and managers")

@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
 
 func (s *shop) tickets(t testing.TB) *pos.Tickets {
 	t.Helper()
-	merchants := merchant.NewService(merchant.NewGormStorage(s.db), s.ledger, storage.NewAttempts(s.db, s.clock), s.clock)
+	merchants := merchant.NewService(merchant.NewGormStorage(s.db), s.ledger,
+		cashier.NewService(cashier.NewGormStorage(s.db), merchant.NewGormStorage(s.db), storage.NewAttempts(s.db, s.clock), s.clock), s.clock)
 	return pos.NewTickets(pos.NewGormTickets(s.db), s.wallets, merchants, s.clock)
 }
 
@@ -26,7 +29,7 @@ func TestTickets(t *testing.T) {
 		s := newShop(t, db)
 		tickets := s.tickets(t)
 		w := s.customer(t, "13900000001", 0)
-		manager := pos.Cashier{StaffID: 50, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: merchant.Manager}
+		manager := cashier.Actor{StaffID: 50, MerchantID: s.merchant.ID, StoreID: s.cashier.StoreID, Role: rbac.Manager}
 		req := pos.TicketRequest{IssueNo: "T-1", Phone: "13900000001", Product: "Afternoon tea for two", Price: 16800, ExpiresAt: s.clock().Add(48 * time.Hour)}
 		tk, err := tickets.Issue(ctx, manager, req)
 		if err != nil || tk.WalletID != w || tk.State != pos.TicketIssued || tk.Currency != "CNY" || len(tk.Token) != 32 {
@@ -60,7 +63,7 @@ func TestTickets(t *testing.T) {
 		payload := pos.TicketPayload(tk)
 
 		// Another merchant's cashier cannot redeem it.
-		rival := pos.Cashier{StaffID: 99, MerchantID: s.merchant.ID + 1000, StoreID: 1, Role: merchant.Cashier}
+		rival := cashier.Actor{StaffID: 99, MerchantID: s.merchant.ID + 1000, StoreID: 1, Role: rbac.Cashier}
 		_, err = tickets.Redeem(ctx, rival, payload)
 		wantCode(t, err, "TICKET_NOT_FOUND")
 

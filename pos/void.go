@@ -3,6 +3,8 @@ package pos
 import (
 	"context"
 	"time"
+
+	"github.com/paydesk/paydesk/cashier"
 )
 
 // SettlementCheck reports whether the money of a paid order has gone into
@@ -26,7 +28,7 @@ func (s *Service) CheckSettlementWith(f SettlementCheck) { s.cfg.Settled = f }
 // A void races a refund of the same order on the order's lock: whichever
 // comes second finds the order no longer PAID (or no longer untouched) and
 // is refused, so one consistent outcome remains.
-func (s *Service) VoidOrder(ctx context.Context, c Cashier, id int64) (Order, error) {
+func (s *Service) VoidOrder(ctx context.Context, c cashier.Actor, id int64) (Order, error) {
 	o, err := s.OrderFor(ctx, c, id)
 	if err != nil {
 		return Order{}, err

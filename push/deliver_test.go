@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -22,14 +22,14 @@ func TestDeliveryMatchesVisible(t *testing.T) {
 	h := startHub(t, ob, push.Config{})
 	const m, storeA, storeB = 1, 10, 20
 	auds := []push.Audience{
-		{MerchantID: m, StaffID: 1, Role: merchant.Owner},
-		{MerchantID: m, StaffID: 2, Role: merchant.Owner},
-		{MerchantID: m, StoreID: storeA, StaffID: 3, Role: merchant.Manager},
-		{MerchantID: m, StoreID: storeB, StaffID: 4, Role: merchant.Manager},
-		{MerchantID: m, StoreID: storeA, StaffID: 5, Role: merchant.Cashier},
-		{MerchantID: m, StoreID: storeA, StaffID: 6, Role: merchant.Cashier},
-		{MerchantID: m, StoreID: storeB, StaffID: 7, Role: merchant.Cashier},
-		{MerchantID: 2, StaffID: 8, Role: merchant.Owner},
+		{MerchantID: m, StaffID: 1, Role: rbac.Owner},
+		{MerchantID: m, StaffID: 2, Role: rbac.Owner},
+		{MerchantID: m, StoreID: storeA, StaffID: 3, Role: rbac.Manager},
+		{MerchantID: m, StoreID: storeB, StaffID: 4, Role: rbac.Manager},
+		{MerchantID: m, StoreID: storeA, StaffID: 5, Role: rbac.Cashier},
+		{MerchantID: m, StoreID: storeA, StaffID: 6, Role: rbac.Cashier},
+		{MerchantID: m, StoreID: storeB, StaffID: 7, Role: rbac.Cashier},
+		{MerchantID: 2, StaffID: 8, Role: rbac.Owner},
 		{WalletID: 100},
 		{WalletID: 101},
 	}

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Config tunes a Hub. Zero values take the defaults.
@@ -336,11 +336,11 @@ func (g *group) update(s *Stream, op func(streams, *Stream) streams) {
 	}
 	set(g.staff, s.aud.StaffID)
 	switch s.aud.Role {
-	case merchant.Owner:
+	case rbac.Owner:
 		g.owners = op(g.owners, s)
-	case merchant.Manager:
+	case rbac.Manager:
 		set(g.managers, s.aud.StoreID)
-	case merchant.Cashier:
+	case rbac.Cashier:
 		set(g.cashiers, s.aud.StoreID)
 	}
 }
@@ -350,7 +350,7 @@ func (g *group) update(s *Stream, op func(streams, *Stream) streams) {
 // offered everything of theirs already.
 func offer(set streams, m *Message, cashiersOnly bool) {
 	for s := range set {
-		if (!cashiersOnly || s.aud.Role == merchant.Cashier) && Visible(s.aud, &m.Event) {
+		if (!cashiersOnly || s.aud.Role == rbac.Cashier) && Visible(s.aud, &m.Event) {
 			s.push(m)
 		}
 	}

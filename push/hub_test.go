@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/internal/testkit"
-	"github.com/paydesk/paydesk/merchant"
+
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -95,7 +97,7 @@ func emit(t *testing.T, ob *push.Outbox, e push.Event) push.Event {
 	return e
 }
 
-var owner = push.Audience{MerchantID: 1, StaffID: 1, Role: merchant.Owner}
+var owner = push.Audience{MerchantID: 1, StaffID: 1, Role: rbac.Owner}
 
 // TestResumeSeam: a stream resumed after 2 gets 3, 4, 5 from the outbox,
 // then the ready message, then 6 and 7, which were written while it was
@@ -192,10 +194,10 @@ func TestStaffDisabledEndsStreams(t *testing.T) {
 	db := storagetest.Open(t, storage.SQLite)
 	ob := push.NewOutbox(db, nil)
 	h := startHub(t, ob, push.Config{})
-	cashier := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 4, Role: merchant.Cashier}
-	manager := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 3, Role: merchant.Manager}
-	a, _ := h.Subscribe(context.Background(), cashier, 0, false)
-	b, _ := h.Subscribe(context.Background(), cashier, 0, false)
+	cash := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 4, Role: rbac.Cashier}
+	manager := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 3, Role: rbac.Manager}
+	a, _ := h.Subscribe(context.Background(), cash, 0, false)
+	b, _ := h.Subscribe(context.Background(), cash, 0, false)
 	m, _ := h.Subscribe(context.Background(), manager, 0, false)
 	for _, s := range []*push.Stream{a, b, m} {
 		defer s.Close()
@@ -209,10 +211,10 @@ func TestStaffDisabledEndsStreams(t *testing.T) {
 	}
 
 	// Through the event, as on another instance.
-	c, _ := h.Subscribe(context.Background(), cashier, 0, false)
+	c, _ := h.Subscribe(context.Background(), cash, 0, false)
 	defer c.Close()
 	receive(t, c, 1)
-	if err := ob.StaffDisabled(context.Background(), merchant.Staff{ID: 4, MerchantID: 1, StoreID: 5, Role: merchant.Cashier}); err != nil {
+	if err := ob.StaffDisabled(context.Background(), cashier.Staff{ID: 4, MerchantID: 1, StoreID: 5, Role: rbac.Cashier}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return errors.Is(c.Err(), push.ErrStaffDisabled) })

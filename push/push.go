@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Type names what an event reports.
@@ -89,7 +90,7 @@ type Audience struct {
 	MerchantID int64
 	StoreID    int64
 	StaffID    int64
-	Role       merchant.Role
+	Role       rbac.Role
 	WalletID   int64
 	// Session is the login session the subscriber authenticated with
 	// (rbac.Session.ID); the stream ends when it does. Empty for a token
@@ -135,9 +136,9 @@ func Visible(a Audience, e *Event) bool {
 		// The same rule as the order queries' (pos/scope.go).
 		return merchant.SeesOrder(a.Role, a.StaffID, a.StoreID, e.StoreID, e.CashierID)
 	case SettlementUpdated:
-		return a.Role == merchant.Owner || a.Role == merchant.Manager
+		return a.Role == rbac.Owner || a.Role == rbac.Manager
 	case StaffDisabled:
-		return a.Role == merchant.Owner || (a.Role == merchant.Manager && e.StoreID != 0 && e.StoreID == a.StoreID)
+		return a.Role == rbac.Owner || (a.Role == rbac.Manager && e.StoreID != 0 && e.StoreID == a.StoreID)
 	}
-	return a.Role == merchant.Owner
+	return a.Role == rbac.Owner
 }

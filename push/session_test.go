@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -20,7 +20,7 @@ func TestSessionEndedEndsItsStreams(t *testing.T) {
 		ctx := context.Background()
 		here := startHub(t, push.NewOutbox(db, nil), push.Config{PollInterval: 20 * time.Millisecond})
 		there := startHub(t, push.NewOutbox(db, nil), push.Config{PollInterval: 20 * time.Millisecond})
-		phone := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 4, Role: merchant.Cashier, Session: "phone"}
+		phone := push.Audience{MerchantID: 1, StoreID: 5, StaffID: 4, Role: rbac.Cashier, Session: "phone"}
 		tablet := phone
 		tablet.Session = "tablet"
 		subscribe := func(h *push.Hub, a push.Audience) *push.Stream {

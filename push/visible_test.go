@@ -3,18 +3,18 @@ package push_test
 import (
 	"testing"
 
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 func TestVisible(t *testing.T) {
 	const m, store, other = 1, 10, 20
-	owner := push.Audience{MerchantID: m, StaffID: 1, Role: merchant.Owner}
-	manager := push.Audience{MerchantID: m, StoreID: store, StaffID: 2, Role: merchant.Manager}
-	otherManager := push.Audience{MerchantID: m, StoreID: other, StaffID: 3, Role: merchant.Manager}
-	cashier := push.Audience{MerchantID: m, StoreID: store, StaffID: 4, Role: merchant.Cashier}
-	colleague := push.Audience{MerchantID: m, StoreID: store, StaffID: 5, Role: merchant.Cashier}
-	rival := push.Audience{MerchantID: 2, StaffID: 6, Role: merchant.Owner}
+	owner := push.Audience{MerchantID: m, StaffID: 1, Role: rbac.Owner}
+	manager := push.Audience{MerchantID: m, StoreID: store, StaffID: 2, Role: rbac.Manager}
+	otherManager := push.Audience{MerchantID: m, StoreID: other, StaffID: 3, Role: rbac.Manager}
+	cashier := push.Audience{MerchantID: m, StoreID: store, StaffID: 4, Role: rbac.Cashier}
+	colleague := push.Audience{MerchantID: m, StoreID: store, StaffID: 5, Role: rbac.Cashier}
+	rival := push.Audience{MerchantID: 2, StaffID: 6, Role: rbac.Owner}
 	payer := push.Audience{WalletID: 77}
 	stranger := push.Audience{WalletID: 78}
 

@@ -40,6 +40,10 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// IsStaff reports whether r is a role of a merchant's staff: owner,
+// manager or cashier.
+func (r Role) IsStaff() bool { return r == Owner || r == Manager || r == Cashier }
+
 // APIKey is the role of every API key (package apikey). It has no lines
 // of its own in the policy: a key may call a route when one of its scopes
 // may, and a scope is a casbin subject of its own (ScopeSubject).

@@ -6,7 +6,8 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // SetBankAccount binds the merchant's settlement bank account, replacing
@@ -26,23 +27,23 @@ func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.B
 		return BankAccount{}, err
 	}
 	acct := BankAccount{MerchantID: merchantID, BankAccount: a, UpdatedAt: s.clock()}
-	return acct, s.store.saveBankAccount(ctx, acct)
+	return acct, s.store.SaveBankAccount(ctx, acct)
 }
 
 // BindBankAccount is the owner binding the merchant's payout account from
 // the app: the change and its audit record commit together. The caller
-// confirms the owner's password first (merchant.Service.ConfirmPassword).
-func (s *Service) BindBankAccount(ctx context.Context, actor merchant.Actor, a bank.BankAccount) (BankAccount, error) {
-	if actor.Role != merchant.Owner {
+// confirms the owner's password first (cashier.Service.ConfirmPassword).
+func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, a bank.BankAccount) (BankAccount, error) {
+	if actor.Role != rbac.Owner {
 		return BankAccount{}, paydesk.ErrForbidden.WithMessage("only an owner binds the payout bank account")
 	}
 	var out BankAccount
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if out, err = s.SetBankAccount(ctx, actor.MerchantID, a); err != nil {
 			return err
 		}
-		return s.merchants.Record(ctx, actor, merchant.AuditBankAccountChanged, actor.MerchantID, out.Masked()+" at "+out.BankName)
+		return s.merchants.Staff().Record(ctx, actor, cashier.AuditBankAccountChanged, actor.MerchantID, out.Masked()+" at "+out.BankName)
 	})
 	return out, err
 }
@@ -61,7 +62,7 @@ func (a BankAccount) Masked() string {
 
 // BankAccount returns the merchant's bound account, or BANK_ACCOUNT_NOT_BOUND.
 func (s *Service) BankAccount(ctx context.Context, merchantID int64) (BankAccount, error) {
-	return s.store.bankAccount(ctx, merchantID)
+	return s.store.BankAccount(ctx, merchantID)
 }
 
 func isAlnum(r rune) bool {

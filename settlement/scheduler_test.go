@@ -10,6 +10,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/settlement"
@@ -40,7 +41,8 @@ func TestSchedulerOnSeveralInstances(t *testing.T) {
 		for range 2 {
 			l := ledger.New(ledger.NewGormStore(db), ledger.WithClock(w.clock.Now))
 			t.Cleanup(l.Close)
-			m := merchant.NewService(merchant.NewGormStorage(db), l, storage.NewAttempts(db, w.clock.Now), w.clock.Now, merchant.WithPasswords(cheap))
+			m := merchant.NewService(merchant.NewGormStorage(db), l,
+				cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), storage.NewAttempts(db, w.clock.Now), w.clock.Now, cashier.WithPasswords(cheap)), w.clock.Now)
 			instances = append(instances, settlement.New(settlement.Deps{DB: db, Ledger: l, Merchants: m, Bank: w.bank, Events: w.events, Clock: w.clock.Now},
 				settlement.Config{CallbackSecret: []byte(callbackSecret)}))
 		}

@@ -10,7 +10,8 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
@@ -50,15 +51,15 @@ func TestWithdrawal(t *testing.T) {
 		avail := w.agree(t, s).Available
 
 		// Refused before anything moves.
-		cashier := merchant.Actor{StaffID: s.cashier.StaffID, MerchantID: s.ID, Role: merchant.Cashier}
+		cash := cashier.Actor{StaffID: s.cashier.StaffID, MerchantID: s.ID, Role: rbac.Cashier}
 		for _, c := range []struct {
 			name  string
-			actor merchant.Actor
+			actor cashier.Actor
 			no    string
 			amt   paydesk.Amount
 			code  string
 		}{
-			{"a cashier", cashier, "w-0", 1_000, "FORBIDDEN"},
+			{"a cashier", cash, "w-0", 1_000, "FORBIDDEN"},
 			{"below the minimum", s.owner, "w-0", 99, "WITHDRAWAL_BELOW_MINIMUM"},
 			{"zero", s.owner, "w-0", 0, "INVALID_AMOUNT"},
 			{"a bad request_no", s.owner, "w 0", 1_000, "INVALID_REQUEST_NO"},

@@ -13,10 +13,12 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
@@ -52,9 +54,18 @@ func (e *events) states(typ string, id int64) []string {
 	defer e.mu.Unlock()
 	var out []string
 	for _, ev := range e.all {
-		d := ev.Data.(map[string]any)
-		if ev.Type == typ && d["id"] == id {
-			out = append(out, fmt.Sprint(d["state"]))
+		if ev.Type != typ {
+			continue
+		}
+		switch d := ev.Data.(type) {
+		case settlement.Batch:
+			if d.ID == id {
+				out = append(out, string(d.State))
+			}
+		case map[string]any:
+			if d["id"] == id {
+				out = append(out, fmt.Sprint(d["state"]))
+			}
 		}
 	}
 	return out
@@ -94,7 +105,8 @@ func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 	w.ledger = ledger.New(ledger.NewGormStore(db), ledger.WithClock(w.clock.Now))
 	t.Cleanup(w.ledger.Close)
 	attempts := storage.NewAttempts(db, w.clock.Now)
-	w.merchants = merchant.NewService(merchant.NewGormStorage(db), w.ledger, attempts, w.clock.Now, merchant.WithPasswords(cheap))
+	w.merchants = merchant.NewService(merchant.NewGormStorage(db), w.ledger,
+		cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, w.clock.Now, cashier.WithPasswords(cheap)), w.clock.Now)
 	su := setup{bank: bank.SimulatorConfig{Clock: w.clock.Now, ManualPayouts: true, CallbackSecret: []byte(callbackSecret),
 		Deliver: func(ctx context.Context, body []byte, sig string) error {
 			_, err := w.svc.HandleCallback(ctx, body, sig)
@@ -128,8 +140,8 @@ func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 // shop is a merchant with a cashier (and an owner, who withdraws).
 type shop struct {
 	merchant.Merchant
-	owner   merchant.Actor
-	cashier pos.Cashier
+	owner   cashier.Actor
+	cashier cashier.Actor
 }
 
 func (w *world) nextPhone() string {
@@ -146,8 +158,8 @@ func (w *world) openShop(t testing.TB, name string, days int, account string) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := merchant.Actor{StaffID: opened.Owner.ID, MerchantID: opened.Merchant.ID, Role: merchant.Owner}
-	c, err := w.merchants.AddStaff(ctx, owner, merchant.NewStaff{Name: "Cashier", Phone: w.nextPhone(), Password: "cashier-pass", Role: merchant.Cashier, StoreID: opened.Store.ID})
+	owner := cashier.Actor{StaffID: opened.Owner.ID, MerchantID: opened.Merchant.ID, Role: rbac.Owner}
+	c, err := w.merchants.Staff().Add(ctx, owner, cashier.NewStaff{Name: "Cashier", Phone: w.nextPhone(), Password: "cashier-pass", Role: rbac.Cashier, StoreID: opened.Store.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +169,7 @@ func (w *world) openShop(t testing.TB, name string, days int, account string) *s
 		}
 	}
 	return &shop{Merchant: opened.Merchant, owner: owner,
-		cashier: pos.Cashier{StaffID: c.ID, MerchantID: c.MerchantID, StoreID: c.StoreID, Role: merchant.Cashier}}
+		cashier: cashier.Actor{StaffID: c.ID, MerchantID: c.MerchantID, StoreID: c.StoreID, Role: rbac.Cashier}}
 }
 
 // customer registers a wallet with a card and tops it up.
@@ -197,7 +209,7 @@ func (w *world) pay(t testing.TB, s *shop, c wallet.WalletID, outTradeNo string,
 // refund gives amount of order o back through the POS.
 func (w *world) refund(t testing.TB, s *shop, o pos.Order, refundNo string, amount paydesk.Amount) pos.Refund {
 	t.Helper()
-	manager := pos.Cashier{StaffID: s.owner.StaffID, MerchantID: s.ID, Role: merchant.Owner}
+	manager := cashier.Actor{StaffID: s.owner.StaffID, MerchantID: s.ID, Role: rbac.Owner}
 	r, _, err := w.pos.RefundOrder(context.Background(), manager, o.ID, pos.RefundRequest{RefundNo: refundNo, Amount: amount, Reason: "customer changed mind"})
 	if err != nil {
 		t.Fatalf("refund %s of order %d: %v", amount, o.ID, err)

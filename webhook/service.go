@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // Storage is what the service and the dispatcher need from the database.
@@ -58,8 +59,8 @@ type NewEndpoint struct {
 	Events []push.Type // none: every type of Types
 }
 
-func owner(a merchant.Actor) error {
-	if a.Role != merchant.Owner || a.MerchantID <= 0 {
+func owner(a cashier.Actor) error {
+	if a.Role != rbac.Owner || a.MerchantID <= 0 {
 		return paydesk.ErrForbidden.WithMessage("only an owner manages webhooks")
 	}
 	return nil
@@ -80,7 +81,7 @@ func CheckURL(raw string) error {
 
 // CreateEndpoint adds an endpoint that receives the merchant's events
 // from now on, with a fresh signing secret.
-func (s *Service) CreateEndpoint(ctx context.Context, a merchant.Actor, req NewEndpoint) (Endpoint, error) {
+func (s *Service) CreateEndpoint(ctx context.Context, a cashier.Actor, req NewEndpoint) (Endpoint, error) {
 	if err := owner(a); err != nil {
 		return Endpoint{}, err
 	}
@@ -115,7 +116,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, a merchant.Actor, req NewE
 }
 
 // Endpoints returns the merchant's endpoints, newest first.
-func (s *Service) Endpoints(ctx context.Context, a merchant.Actor) ([]Endpoint, error) {
+func (s *Service) Endpoints(ctx context.Context, a cashier.Actor) ([]Endpoint, error) {
 	if err := owner(a); err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (s *Service) Endpoints(ctx context.Context, a merchant.Actor) ([]Endpoint, 
 }
 
 // DisableEndpoint stops an endpoint receiving events; its log stays.
-func (s *Service) DisableEndpoint(ctx context.Context, a merchant.Actor, id int64) (Endpoint, error) {
+func (s *Service) DisableEndpoint(ctx context.Context, a cashier.Actor, id int64) (Endpoint, error) {
 	if err := owner(a); err != nil {
 		return Endpoint{}, err
 	}
@@ -139,7 +140,7 @@ func (s *Service) DisableEndpoint(ctx context.Context, a merchant.Actor, id int6
 // Deliveries returns a page of the endpoint's delivery log, newest first,
 // before the delivery id before (0: from the newest); next is the cursor
 // of the next page, 0 on the last.
-func (s *Service) Deliveries(ctx context.Context, a merchant.Actor, endpointID, before int64, limit int) (ds []Delivery, next int64, err error) {
+func (s *Service) Deliveries(ctx context.Context, a cashier.Actor, endpointID, before int64, limit int) (ds []Delivery, next int64, err error) {
 	if err := owner(a); err != nil {
 		return nil, 0, err
 	}
@@ -162,7 +163,7 @@ func (s *Service) Deliveries(ctx context.Context, a merchant.Actor, endpointID, 
 
 // Redeliver sends a delivery again as soon as a dispatcher gets to it,
 // whatever its state: pending again with a fresh count of attempts.
-func (s *Service) Redeliver(ctx context.Context, a merchant.Actor, id int64) (Delivery, error) {
+func (s *Service) Redeliver(ctx context.Context, a cashier.Actor, id int64) (Delivery, error) {
 	if err := owner(a); err != nil {
 		return Delivery{}, err
 	}

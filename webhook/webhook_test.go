@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/internal/testkit"
-	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/webhook"
@@ -43,8 +44,8 @@ func (e *env) dispatcher(cfg webhook.Config) *webhook.Dispatcher {
 	return webhook.NewDispatcher(e.store, e.outbox, e.clock.Now, cfg, e.svc)
 }
 
-var ownerOf = func(merchantID int64) merchant.Actor {
-	return merchant.Actor{StaffID: 1, MerchantID: merchantID, Role: merchant.Owner}
+var ownerOf = func(merchantID int64) cashier.Actor {
+	return cashier.Actor{StaffID: 1, MerchantID: merchantID, Role: rbac.Owner}
 }
 
 // emit writes an event of the merchant about an order.
@@ -363,7 +364,7 @@ func TestCreateEndpointRefuses(t *testing.T) {
 		if _, err := e.svc.CreateEndpoint(context.Background(), ownerOf(1), webhook.NewEndpoint{URL: "https://x.com", Events: []push.Type{"staff.disabled"}}); err == nil {
 			t.Error("staff.disabled is accepted")
 		}
-		mgr := merchant.Actor{StaffID: 2, MerchantID: 1, StoreID: 1, Role: merchant.Manager}
+		mgr := cashier.Actor{StaffID: 2, MerchantID: 1, StoreID: 1, Role: rbac.Manager}
 		if _, err := e.svc.CreateEndpoint(context.Background(), mgr, webhook.NewEndpoint{URL: "https://x.com"}); err == nil {
 			t.Error("a manager creates an endpoint")
 		}

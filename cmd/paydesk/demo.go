@@ -8,7 +8,9 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/wallet"
 )
 
@@ -117,7 +119,7 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 		return demoOutput{}, err
 	}
 	svc := m.Services.Merchants
-	operator := merchant.OperatorActor(mer.ID)
+	operator := cashier.OperatorActor(mer.ID)
 	out := demoOutput{MerchantID: mer.ID}
 	stores, err := svc.Stores(ctx, operator)
 	if err != nil {
@@ -126,17 +128,17 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 	for _, st := range stores {
 		out.Stores = append(out.Stores, demoStore{ID: st.ID, Name: st.Name})
 	}
-	staff, err := svc.ListStaff(ctx, operator)
+	staff, err := m.Services.Staff.List(ctx, operator)
 	if err != nil {
 		return demoOutput{}, err
 	}
-	var owner merchant.Actor
+	var owner cashier.Actor
 	// The passwords printed are the ones the demo gave; whoever changed
 	// theirs since knows the new one.
-	password := map[merchant.Role]string{merchant.Owner: demoOwner.Password, merchant.Manager: demoManagerPassword, merchant.Cashier: demoCashierPassword}
+	password := map[rbac.Role]string{rbac.Owner: demoOwner.Password, rbac.Manager: demoManagerPassword, rbac.Cashier: demoCashierPassword}
 	for _, st := range staff {
-		if st.Role == merchant.Owner && owner.StaffID == 0 {
-			owner = merchant.Actor{StaffID: st.ID, MerchantID: st.MerchantID, Role: merchant.Owner, IP: "demo"}
+		if st.Role == rbac.Owner && owner.StaffID == 0 {
+			owner = cashier.Actor{StaffID: st.ID, MerchantID: st.MerchantID, Role: rbac.Owner, IP: "demo"}
 		}
 		out.Staff = append(out.Staff, demoLogin{string(st.Role), st.Phone, password[st.Role], st.StoreID})
 	}
@@ -169,14 +171,14 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 		switch {
 		case errors.Is(err, merchant.ErrMarkerTaken): // another demo run at the same moment
 			mer, err = svc.MerchantByMarker(ctx, demoMarker)
-		case errors.Is(err, merchant.ErrPhoneTaken):
+		case errors.Is(err, cashier.ErrPhoneTaken):
 			return merchant.Merchant{}, fmt.Errorf("the demo owner's phone %s belongs to a merchant that is not the demo's", demoOwner.Phone)
 		}
 	}
 	if err != nil {
 		return merchant.Merchant{}, err
 	}
-	operator := merchant.OperatorActor(mer.ID)
+	operator := cashier.OperatorActor(mer.ID)
 	stores, err := svc.Stores(ctx, operator)
 	if err != nil {
 		return merchant.Merchant{}, err
@@ -188,7 +190,7 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 		}
 		stores = append(stores, st)
 	}
-	staff, err := svc.ListStaff(ctx, operator)
+	staff, err := m.Services.Staff.List(ctx, operator)
 	if err != nil {
 		return merchant.Merchant{}, err
 	}
@@ -196,20 +198,20 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 	for _, st := range staff {
 		has[st.Phone] = true
 	}
-	add := func(ns merchant.NewStaff) error {
+	add := func(ns cashier.NewStaff) error {
 		if has[ns.Phone] {
 			return nil
 		}
-		_, err := svc.AddStaff(ctx, operator, ns)
+		_, err := m.Services.Staff.Add(ctx, operator, ns)
 		return err
 	}
 	for i := range demoStores {
 		storeID := stores[i].ID
-		if err := add(merchant.NewStaff{Name: fmt.Sprintf("Manager %d", i+1), Phone: demoManagers[i], Password: demoManagerPassword, Role: merchant.Manager, StoreID: storeID}); err != nil {
+		if err := add(cashier.NewStaff{Name: fmt.Sprintf("Manager %d", i+1), Phone: demoManagers[i], Password: demoManagerPassword, Role: rbac.Manager, StoreID: storeID}); err != nil {
 			return merchant.Merchant{}, err
 		}
 		for j, phone := range demoCashiers[i] {
-			if err := add(merchant.NewStaff{Name: fmt.Sprintf("Cashier %d-%d", i+1, j+1), Phone: phone, Password: demoCashierPassword, Role: merchant.Cashier, StoreID: storeID}); err != nil {
+			if err := add(cashier.NewStaff{Name: fmt.Sprintf("Cashier %d-%d", i+1, j+1), Phone: phone, Password: demoCashierPassword, Role: rbac.Cashier, StoreID: storeID}); err != nil {
 				return merchant.Merchant{}, err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/settlement"
 )
@@ -194,7 +195,7 @@ func storeCmd(ctx context.Context, c *cli, args []string) error {
 	if _, err := m.Services.Merchants.Merchant(ctx, *merchantID); err != nil {
 		return err
 	}
-	st, err := m.Services.Merchants.OpenStore(ctx, merchant.OperatorActor(*merchantID), merchant.NewStore{Name: *name, Address: *address})
+	st, err := m.Services.Merchants.OpenStore(ctx, cashier.OperatorActor(*merchantID), merchant.NewStore{Name: *name, Address: *address})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -18,6 +19,7 @@ import (
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -30,6 +32,7 @@ import (
 type Services struct {
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
+	Staff     *cashier.Service
 	Tokens    *rbac.Tokens
 	Enforcer  *rbac.Enforcer
 	// Bank is the built-in bank simulator: the only bank channel so far.
@@ -58,6 +61,8 @@ type Services struct {
 	Dispatcher *webhook.Dispatcher
 	// Checkout is the hosted checkout.
 	Checkout *checkout.Service
+	// Sandbox is test mode, what test API keys act on.
+	Sandbox *sandbox.Service
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -85,7 +90,9 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services = Services{Ledger: l, Tokens: tokens, Enforcer: enf, Bank: bank.NewSimulator(m.bankConfig(clock))}
 	attempts := storage.NewAttempts(m.DB, clock)
 	outbox := push.NewOutbox(m.DB, clock)
-	merchants := merchant.NewService(merchant.NewGormStorage(m.DB), l, attempts, clock, merchant.WithStaffObserver(outbox))
+	merchantStore := merchant.NewGormStorage(m.DB)
+	staff := cashier.NewService(cashier.NewGormStorage(m.DB), merchantStore, attempts, clock, cashier.WithObserver(outbox))
+	merchants := merchant.NewService(merchantStore, l, staff, clock)
 	walletStore, err := m.walletStore(ctx)
 	if err != nil {
 		return err
@@ -95,8 +102,12 @@ func (m *Main) wire(ctx context.Context) error {
 		return fmt.Errorf("wallets: %w", err)
 	}
 	m.Services.Merchants = merchants
+	m.Services.Staff = staff
 	m.Services.Wallets = wallets
-	m.Services.POS = pos.NewService(pos.NewGormStorage(m.DB), l, wallets, merchants, clock, pos.Config{PublicURL: c.PublicURL})
+	// Test mode (issue 19): a sandbox merchant is paid only by its test wallet.
+	m.Services.Sandbox = sandbox.NewService(merchants, wallets, l)
+	m.Services.POS = pos.NewService(pos.NewGormStorage(m.DB), l, wallets, merchants, clock, pos.Config{PublicURL: c.PublicURL,
+		Payable: m.Services.Sandbox.Payable})
 	m.Services.POS.Observe(outbox)
 	m.Services.Stats = pos.NewStats(pos.NewGormStats(m.DB), merchants, clock)
 	m.Services.Members = pos.NewMembers(pos.NewGormMembers(m.DB), wallets)

@@ -14,6 +14,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -59,7 +60,8 @@ func TestShopAgainstPaydesk(t *testing.T) {
 			t.Fatal(err)
 		}
 		outbox := push.NewOutbox(db, nil)
-		merchants := merchant.NewService(merchant.NewGormStorage(db), l, attempts, paydesk.SystemClock, merchant.WithPasswords(cheap))
+		merchants := merchant.NewService(merchant.NewGormStorage(db), l,
+			cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, paydesk.SystemClock, cashier.WithPasswords(cheap)), paydesk.SystemClock)
 		sales := pos.NewService(pos.NewGormStorage(db), l, wallets, merchants, paydesk.SystemClock, pos.Config{PublicURL: api.URL})
 		sales.Observe(outbox)
 		hasher, _ := apikey.NewHasher([]byte("example-test-pepper-0123456789"))

@@ -1,4 +1,4 @@
-package merchant
+package cashier
 
 import (
 	"context"
@@ -13,9 +13,6 @@ import (
 // password. It is 422, not 401: the session is fine, so the app must not
 // log its user out.
 var ErrPasswordIncorrect = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "PASSWORD_INCORRECT", Message: "the password does not match"}
-
-// AuditBankAccountChanged records a new payout bank account.
-const AuditBankAccountChanged = "bank_account.changed"
 
 // confirmRule throttles confirmations per staff member, so a stolen
 // session cannot guess its owner's password through them.
@@ -50,8 +47,22 @@ func (s *Service) ConfirmPassword(ctx context.Context, actor Actor, password str
 	return s.attempts.Reset(ctx, key)
 }
 
-// Record writes an audit event of actor's, within the transaction in ctx
-// if there is one: for changes other services make on a merchant's behalf.
-func (s *Service) Record(ctx context.Context, actor Actor, action string, target int64, detail string) error {
-	return s.audit(ctx, actor, action, target, detail)
+// ChangePassword sets the acting staff member's own password, after
+// checking their current one the way ConfirmPassword does (wrong ones are
+// audited and throttled: 5 per 15 minutes). The change is audited; the
+// caller revokes the staff member's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next string) error {
+	if err := s.ConfirmPassword(ctx, actor, current); err != nil {
+		return err
+	}
+	hash, err := s.passwords.Hash(next)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.UpdateStaffPassword(ctx, actor.StaffID, hash); err != nil {
+			return err
+		}
+		return s.audit(ctx, actor, AuditPasswordChanged, actor.StaffID, "")
+	})
 }

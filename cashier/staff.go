@@ -1,13 +1,11 @@
-package merchant
+package cashier
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/storage"
+	"github.com/paydesk/paydesk/rbac"
 )
 
 // NewStaff is a staff member to add.
@@ -15,29 +13,29 @@ type NewStaff struct {
 	Name     string
 	Phone    string
 	Password string
-	Role     Role
+	Role     rbac.Role
 	StoreID  int64 // required for managers and cashiers; ignored for owners
 }
 
 // mayManage reports whether actor may create or change a staff member with
 // role in store. Owners manage everyone of their merchant; managers only the
 // cashiers of their own store; cashiers nobody.
-func mayManage(actor Actor, role Role, storeID int64) bool {
+func mayManage(actor Actor, role rbac.Role, storeID int64) bool {
 	switch actor.Role {
-	case Owner:
+	case rbac.Owner:
 		return true
-	case Manager:
-		return role == Cashier && storeID == actor.StoreID
+	case rbac.Manager:
+		return role == rbac.Cashier && storeID == actor.StoreID
 	}
 	return false
 }
 
-// AddStaff adds a staff member to the actor's merchant.
-func (s *Service) AddStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff, error) {
-	if !ns.Role.Valid() {
+// Add adds a staff member to the actor's merchant.
+func (s *Service) Add(ctx context.Context, actor Actor, ns NewStaff) (Staff, error) {
+	if !ns.Role.IsStaff() {
 		return Staff{}, paydesk.ErrInvalid.WithMessage("role must be owner, manager or cashier")
 	}
-	if ns.Role == Owner {
+	if ns.Role == rbac.Owner {
 		ns.StoreID = 0
 	}
 	if !mayManage(actor, ns.Role, ns.StoreID) {
@@ -53,6 +51,14 @@ func (s *Service) AddStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff
 	return st, err
 }
 
+// FirstOwner creates the first owner of a merchant being opened, inside
+// the caller's transaction (merchant.Service.CreateMerchant), which audits
+// the opening as a whole.
+func (s *Service) FirstOwner(ctx context.Context, merchantID int64, ns NewStaff) (Staff, error) {
+	ns.Role, ns.StoreID = rbac.Owner, 0
+	return s.createStaff(ctx, Actor{MerchantID: merchantID}, ns)
+}
+
 func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (Staff, error) {
 	name, err := validName(ns.Name, "name")
 	if err != nil {
@@ -62,9 +68,9 @@ func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (St
 	if err != nil {
 		return Staff{}, err
 	}
-	if ns.Role != Owner {
-		if _, err := s.store.Store(ctx, actor.MerchantID, ns.StoreID); err != nil {
-			return Staff{}, asNotFound(err, ErrStoreNotFound)
+	if ns.Role != rbac.Owner {
+		if err := s.stores.CheckStore(ctx, actor.MerchantID, ns.StoreID); err != nil {
+			return Staff{}, err
 		}
 	}
 	hash, err := s.passwords.Hash(ns.Password)
@@ -79,13 +85,13 @@ func (s *Service) createStaff(ctx context.Context, actor Actor, ns NewStaff) (St
 	return st, nil
 }
 
-// ListStaff lists the staff the actor may see: the whole merchant for an
+// List lists the staff the actor may see: the whole merchant for an
 // owner, the own store for a manager.
-func (s *Service) ListStaff(ctx context.Context, actor Actor) ([]Staff, error) {
+func (s *Service) List(ctx context.Context, actor Actor) ([]Staff, error) {
 	switch actor.Role {
-	case Owner:
+	case rbac.Owner:
 		return s.store.ListStaff(ctx, actor.MerchantID, 0)
-	case Manager:
+	case rbac.Manager:
 		return s.store.ListStaff(ctx, actor.MerchantID, actor.StoreID)
 	}
 	return nil, paydesk.ErrForbidden
@@ -100,7 +106,7 @@ func (s *Service) target(ctx context.Context, actor Actor, id int64) (Staff, err
 		return Staff{}, asNotFound(err, ErrStaffNotFound)
 	}
 	if !mayManage(actor, st.Role, st.StoreID) {
-		if actor.Role == Manager && st.StoreID == actor.StoreID {
+		if actor.Role == rbac.Manager && st.StoreID == actor.StoreID {
 			return Staff{}, paydesk.ErrForbidden.WithMessage("a manager manages cashiers only")
 		}
 		return Staff{}, ErrStaffNotFound
@@ -108,15 +114,15 @@ func (s *Service) target(ctx context.Context, actor Actor, id int64) (Staff, err
 	return st, nil
 }
 
-// DisableStaff disables a staff member. Their tokens stop working at once
+// Disable disables a staff member. Their tokens stop working at once
 // because every request re-reads the staff row; the caller also revokes
 // their refresh tokens and closes their sockets.
-func (s *Service) DisableStaff(ctx context.Context, actor Actor, id int64) (Staff, error) {
+func (s *Service) Disable(ctx context.Context, actor Actor, id int64) (Staff, error) {
 	return s.setStatus(ctx, actor, id, Disabled)
 }
 
-// EnableStaff enables a disabled staff member again.
-func (s *Service) EnableStaff(ctx context.Context, actor Actor, id int64) (Staff, error) {
+// Enable enables a disabled staff member again.
+func (s *Service) Enable(ctx context.Context, actor Actor, id int64) (Staff, error) {
 	return s.setStatus(ctx, actor, id, Active)
 }
 
@@ -129,7 +135,7 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 		if st.Status == status {
 			return nil // already so: a retry changes nothing and audits nothing
 		}
-		if st.Role == Owner && status == Disabled {
+		if st.Role == rbac.Owner && status == Disabled {
 			n, err := s.store.LockActiveOwners(ctx, actor.MerchantID)
 			if err != nil {
 				return err
@@ -182,71 +188,8 @@ func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, pass
 	return loginGuard(s.attempts).Unlock(ctx, truncate(phone, 40))
 }
 
-// StaffByID returns a staff member, for the per-request authentication check.
-func (s *Service) StaffByID(ctx context.Context, id int64) (Staff, error) {
+// ByID returns a staff member, for the per-request authentication check.
+func (s *Service) ByID(ctx context.Context, id int64) (Staff, error) {
 	st, err := s.store.Staff(ctx, id)
 	return st, asNotFound(err, ErrStaffNotFound)
-}
-
-// loginGuard throttles staff log-in (storage.Guard): 5 failures of a phone
-// from one IP in 15 minutes lock that IP out of that phone for 15 minutes;
-// after 20 failures of a phone from anywhere in 15 minutes, every IP is
-// locked out of it after its first failure, for the next 15 minutes. No
-// one is locked out of their own phone by somebody else's guesses. The
-// per-IP token bucket in front of the route (mobile-api) slows one client.
-func loginGuard(c storage.AttemptCounter) storage.Guard {
-	return storage.Guard{Counter: c, Prefix: "login",
-		Pair:    storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
-		Guarded: storage.AttemptRule{Max: 1, Window: 15 * time.Minute, Lockout: 15 * time.Minute},
-		Account: storage.AttemptRule{Max: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute}}
-}
-
-// Login checks a phone and password. Failures are throttled per (phone, IP)
-// (TOO_MANY_ATTEMPTS, see loginGuard) and audited; a wrong phone and a wrong
-// password answer the same INVALID_CREDENTIALS in the same time.
-func (s *Service) Login(ctx context.Context, phone, password, ip string) (Staff, error) {
-	// The counter is keyed on the normalised number, so that "139 0000 0001"
-	// and "13900000001" share one budget of guesses.
-	norm, perr := paydesk.NormalizePhone(phone)
-	key := norm
-	if perr != nil {
-		key = phone
-	}
-	key = truncate(key, 40)
-	guard := loginGuard(s.attempts)
-	if err := guard.Check(ctx, key, ip); err != nil {
-		return Staff{}, err
-	}
-	var (
-		st   Staff
-		hash string
-		err  = perr
-	)
-	if perr == nil {
-		st, hash, err = s.store.StaffByPhone(ctx, norm)
-	}
-	if err != nil && !errors.Is(err, paydesk.ErrNotFound) && !errors.Is(err, paydesk.ErrInvalidPhone) {
-		return Staff{}, err
-	}
-	ok := false
-	if err == nil {
-		ok = s.passwords.Check(hash, password)
-	} else {
-		s.passwords.CheckNone(password)
-	}
-	if !ok {
-		s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginFailed, Detail: phone, IP: ip, CreatedAt: s.clock()})
-		if _, err := guard.Fail(ctx, key, ip); err != nil {
-			return Staff{}, err
-		}
-		return Staff{}, ErrInvalidCredentials
-	}
-	if st.Status != Active {
-		return Staff{}, ErrStaffDisabled
-	}
-	if err := guard.Succeed(ctx, key, ip); err != nil {
-		return Staff{}, err
-	}
-	s.store.Audit(ctx, AuditEvent{MerchantID: st.MerchantID, ActorID: st.ID, Action: AuditLoginSucceeded, TargetID: st.ID, IP: ip, CreatedAt: s.clock()})
-	return st, nil
 }
