@@ -49,7 +49,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		// in its pool for the next request when the handler returns, while
 		// database/sql may still be watching the context it was handed
 		// (a data race under -race, and a wrong cancellation without it).
-		st, err := s.cfg.Staff.ByID(c.Request.Context(), p.ID)
+		st, err := s.staff.ByID(c.Request.Context(), p.ID)
 		switch {
 		case err != nil && paydesk.AsError(err).Kind == paydesk.KindNotFound:
 			writeError(c, rbac.ErrTokenInvalid)
