@@ -43,6 +43,11 @@ const (
 // ErrWeakPassword is returned for a password that is too short or too long.
 var ErrWeakPassword = &Error{Kind: KindInvalid, Code: "WEAK_PASSWORD", Message: "a password needs 8 to 128 characters"}
 
+// ErrInvalidCredentials answers a sign-in (a wallet's, a staff member's)
+// whose phone number or password is wrong; it never says which, so that
+// sign-in does not tell which phone numbers have accounts.
+var ErrInvalidCredentials = &Error{Kind: KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone number or password"}
+
 // Passwords hashes and checks passwords with one set of costs. Services
 // take one so that tests can give them cheap costs.
 type Passwords struct {

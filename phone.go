@@ -6,6 +6,12 @@ import "strings"
 // mobile number.
 var ErrInvalidPhone = &Error{Kind: KindInvalid, Code: "INVALID_PHONE", Message: "a phone number is 6 to 15 digits, optionally after + and a country code"}
 
+// ErrPhoneTaken refuses a new account (a wallet, a staff account) under a
+// phone number that already signs one in: phones are sign-in names, unique
+// within each kind of account. Each package says which account in its
+// message (WithMessage); the code is defined here once.
+var ErrPhoneTaken = &Error{Kind: KindConflict, Code: "PHONE_TAKEN", Message: "this phone number is taken"}
+
 // NormalizePhone reads a mobile number as customers and cashiers type it:
 // digits with optional spaces or dashes, optionally after "+86" (mainland
 // China's country code, dropped so that "+86 138 0013 8000" and

@@ -76,9 +76,14 @@ type Entry struct {
 	CreatedAt    time.Time
 }
 
+// ErrMerchantInsufficientBalance is a merchant's balances short of what a
+// refund (pos) or a payout (settlement) needs; each says what in its
+// message (WithMessage), and the code is defined here once.
+var ErrMerchantInsufficientBalance = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "MERCHANT_INSUFFICIENT_BALANCE", Message: "the merchant's balance does not cover this"}
+
 // Errors the ledger returns. Domain packages translate ErrInsufficientFunds
 // into their own code (a wallet's INSUFFICIENT_FUNDS, a merchant's
-// MERCHANT_INSUFFICIENT_BALANCE), since only they know whose money it was.
+// ErrMerchantInsufficientBalance), since only they know whose money it was.
 var (
 	ErrInsufficientFunds = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "LEDGER_INSUFFICIENT_FUNDS", Message: "the account cannot go below zero"}
 	ErrAccountNotFound   = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "LEDGER_ACCOUNT_NOT_FOUND", Message: "no such ledger account"}
@@ -185,6 +190,8 @@ type Store interface {
 	Entries(ctx context.Context, f EntryFilter) ([]Entry, error)
 	TransferByReference(ctx context.Context, ref string) (Transfer, error)
 	Check(ctx context.Context) (CheckReport, error)
+	// ReadStore serves the reads of reads.go.
+	ReadStore
 }
 
 // RecordedTransfer is what the store remembers of a transfer for idempotency.

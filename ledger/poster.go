@@ -37,6 +37,8 @@ type Ledger struct {
 	// Running totals for Stats.
 	batches, transfers atomic.Uint64
 	busy               atomic.Int64 // nanoseconds
+
+	chart chart // the platform's accounts, see chart.go
 }
 
 // Stats are the poster's running totals: how many transactions it ran,

@@ -55,9 +55,6 @@ type Opened struct {
 	Owner    cashier.Staff
 }
 
-// PlatformFeeAccount is the ledger account every merchant's fees go to.
-const PlatformFeeAccount = "platform:fees"
-
 // CreateMerchant opens a merchant with its ledger accounts, a first store
 // and a first owner, all in one transaction.
 func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, error) {
@@ -103,7 +100,9 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 		if err := s.store.CreateMerchant(ctx, &m); err != nil {
 			return err
 		}
-		if _, err := s.ledger.CreateAccount(ctx, ledger.Account{Code: PlatformFeeAccount, Type: "platform_fee", Currency: m.Currency}); err != nil {
+		// The platform's accounts its fees go to (set up by now, unless
+		// this is a book's first merchant).
+		if _, err := s.ledger.Platform(ctx, m.Currency); err != nil {
 			return err
 		}
 		for _, a := range []struct {

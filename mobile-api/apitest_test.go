@@ -19,6 +19,7 @@ import (
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -43,27 +44,6 @@ import (
 //		...
 //	})
 
-// testClock is a clock the test moves instead of sleeping. Safe for
-// concurrent use: the server reads it from its handler goroutines.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now is the clock's paydesk.Clock.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock by d (backwards for a negative d).
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // testStart is where every test's clock starts: a Wednesday morning in
 // Shanghai, far from any day boundary.
 var testStart = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
@@ -83,7 +63,7 @@ const testSecret = "paydesk-test-secret-0123456789abcdef"
 type testAPI struct {
 	Dialect   storage.Dialect
 	DB        *storage.DB
-	Clock     *testClock
+	Clock     *testkit.Clock
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
 	Staff     *cashier.Service
@@ -175,7 +155,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	if o.db == nil {
 		o.db = storagetest.Open(t, d)
 	}
-	api := &testAPI{Dialect: d, DB: o.db, Clock: &testClock{now: testStart}, client: &http.Client{Timeout: 30 * time.Second,
+	api := &testAPI{Dialect: d, DB: o.db, Clock: testkit.NewClock(testStart), client: &http.Client{Timeout: 30 * time.Second,
 		// The concurrency tests hold dozens of requests in flight at once.
 		Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
 	clock := api.Clock.Now

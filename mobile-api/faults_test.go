@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage/storagetest"
@@ -88,7 +88,7 @@ func TestPaymentsWhenCommitsDie(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			fees0 := api.balance(t, merchant.PlatformFeeAccount)
+			fees0 := api.balance(t, ledger.FeeAccount)
 			now := api.Clock.Now()
 
 			// The payments, per cashier: the first six scan a code of the
@@ -209,7 +209,7 @@ func TestPaymentsWhenCommitsDie(t *testing.T) {
 			if got := int64(api.pending(t, m)); got != paid-fees {
 				t.Errorf("merchant pending %d, want payments %d less fees %d", got, paid, fees)
 			}
-			if got := int64(api.balance(t, merchant.PlatformFeeAccount) - fees0); got != fees {
+			if got := int64(api.balance(t, ledger.FeeAccount) - fees0); got != fees {
 				t.Errorf("platform fees grew by %d, want %d", got, fees)
 			}
 			api.mustBeSound(t)

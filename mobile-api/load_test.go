@@ -12,7 +12,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/wallet"
 )
@@ -82,7 +82,7 @@ func TestConcurrentCashiers(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		fees0 := api.balance(t, merchant.PlatformFeeAccount)
+		fees0 := api.balance(t, ledger.FeeAccount)
 		now := api.Clock.Now()
 
 		type sums struct{ count, amount, fee int64 }
@@ -139,7 +139,7 @@ func TestConcurrentCashiers(t *testing.T) {
 		if p := int64(api.pending(t, m)); p != want.amount-want.fee {
 			t.Fatalf("merchant pending %d, want payments %d less fees %d", p, want.amount, want.fee)
 		}
-		if f := int64(api.balance(t, merchant.PlatformFeeAccount) - fees0); f != want.fee {
+		if f := int64(api.balance(t, ledger.FeeAccount) - fees0); f != want.fee {
 			t.Fatalf("platform fees grew by %d, want %d", f, want.fee)
 		}
 		var cash paydesk.Amount

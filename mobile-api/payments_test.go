@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/wallet"
 )
@@ -19,7 +20,7 @@ type books struct{ pending, fees int64 }
 
 func (api *testAPI) books(t *testing.T, m merchant.Merchant) books {
 	t.Helper()
-	return books{pending: int64(api.pending(t, m)), fees: int64(api.balance(t, merchant.PlatformFeeAccount))}
+	return books{pending: int64(api.pending(t, m)), fees: int64(api.balance(t, ledger.FeeAccount))}
 }
 
 // wantPaid checks that a payment of amount moved exactly that: the wallet

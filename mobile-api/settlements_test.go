@@ -56,8 +56,12 @@ func (api *testAPI) settledBatch(m merchant.Merchant) int64 {
 		return id.(int64)
 	}
 	ctx := context.Background()
+	plat, err := api.Ledger.Platform(ctx, m.Currency)
+	if err != nil {
+		panic(err)
+	}
 	if _, err := api.Ledger.Post(ctx, ledger.Transfer{Reference: "test:sale:" + key, Kind: "payment", Memo: "matrix sale",
-		Postings: []ledger.Posting{{Source: api.Wallets.Platform().Clearing.ID, Destination: m.Accounts.Pending, Amount: 1_000}}}, nil); err != nil {
+		Postings: []ledger.Posting{{Source: plat.Clearing, Destination: m.Accounts.Pending, Amount: 1_000}}}, nil); err != nil {
 		panic(err)
 	}
 	later := settlement.New(settlement.Deps{DB: api.DB, Ledger: api.Ledger, Merchants: api.Merchants, Bank: api.Bank,

@@ -149,7 +149,7 @@ func seedPending(t *testing.T, api *testAPI, m merchant.Merchant, d settlement.D
 	ctx := context.Background()
 	cal := settlement.Calendar{Location: m.Location()}
 	start, step := cal.Start(d), cal.End(d).Sub(cal.Start(d))/time.Duration(n+1)
-	clearing, err := api.Ledger.Account(ctx, api.Wallets.Platform().Clearing.ID)
+	clearing, err := api.Ledger.AccountByCode(ctx, ledger.ClearingAccount)
 	if err != nil {
 		t.Fatal(err)
 	}

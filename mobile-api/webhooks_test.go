@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/webhook"
 )
@@ -61,7 +62,7 @@ func (w *world) delivery(api *testAPI) int64 {
 // verified events; it answers 500 to the first failFirst of them.
 type merchantSite struct {
 	t         *testing.T
-	clock     *testClock
+	clock     *testkit.Clock
 	failFirst int
 	srv       *httptest.Server
 
@@ -71,7 +72,7 @@ type merchantSite struct {
 	events []map[string]any
 }
 
-func newMerchantSite(t *testing.T, clock *testClock, failFirst int) *merchantSite {
+func newMerchantSite(t *testing.T, clock *testkit.Clock, failFirst int) *merchantSite {
 	s := &merchantSite{t: t, clock: clock, failFirst: failFirst}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)

@@ -2,14 +2,11 @@ package mobileapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 )
@@ -20,37 +17,6 @@ func onDB(db *storage.DB) apiOption { return func(o *apiOptions) { o.db = db } }
 
 // withPush configures the API's push hub.
 func withPush(cfg push.Config) apiOption { return func(o *apiOptions) { o.push = cfg } }
-
-// testRedis returns a client of the Redis server of PAYDESK_TEST_REDIS
-// (default redis://127.0.0.1:6379/0). Like storagetest with MySQL it fails
-// when the server is down; PAYDESK_TEST_REDIS=skip skips instead.
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv("PAYDESK_TEST_REDIS")
-	if u == "skip" {
-		t.Skip("PAYDESK_TEST_REDIS=skip")
-	}
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (%v); start it or set PAYDESK_TEST_REDIS=skip", opt.Addr, err)
-	}
-	return c
-}
-
-// testChannel is a pub/sub channel of this test alone.
-func testChannel() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return "paydesk:test:" + hex.EncodeToString(b)
-}
 
 // lostWakeUps is a bus whose wake-ups never leave.
 type lostWakeUps struct{ push.Bus }
@@ -63,7 +29,7 @@ func (lostWakeUps) Publish(context.Context) error { return nil }
 // wake-up through Redis did it. Then B's wake-ups are lost, A polls every
 // 200 ms, and the next payment arrives all the same.
 func TestWSTwoInstances(t *testing.T) {
-	rdb := testRedis(t)
+	rdb := testkit.Redis(t)
 	d := storage.MySQL
 	if os.Getenv("PAYDESK_TEST_MYSQL") == "skip" {
 		d = storage.SQLite
@@ -75,7 +41,7 @@ func TestWSTwoInstances(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ch := testChannel()
+			ch := testkit.Unique("paydesk:test:")
 			poll := time.Hour
 			var bBus push.Bus = push.NewRedisBus(rdb, ch)
 			if lost {

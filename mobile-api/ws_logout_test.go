@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 )
@@ -90,12 +91,12 @@ func TestWSLogoutClosesThatLoginsSockets(t *testing.T) {
 // through B; A closes the logged-out login's socket, and only it, at once
 // (A polls hourly: the session.ended event's wake-up came through Redis).
 func TestWSLogoutTwoInstances(t *testing.T) {
-	rdb := testRedis(t)
+	rdb := testkit.Redis(t)
 	d := storage.MySQL
 	if os.Getenv("PAYDESK_TEST_MYSQL") == "skip" {
 		d = storage.SQLite
 	}
-	ch := testChannel()
+	ch := testkit.Unique("paydesk:test:")
 	a := newTestAPI(t, d, withPush(push.Config{Bus: push.NewRedisBus(rdb, ch), PollInterval: time.Hour}))
 	b := newTestAPI(t, d, onDB(a.DB), withPush(push.Config{Bus: push.NewRedisBus(rdb, ch), PollInterval: time.Hour}))
 	w := a.newWorld(t)

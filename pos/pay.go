@@ -15,18 +15,14 @@ import (
 // by someone else, closed by the closer): the transfer rolls back with it.
 var errStateMoved = errors.New("pos: the order's state moved")
 
-// feeAccountID returns the platform's fee account, which the merchant
-// service opens with the first merchant.
-func (s *Service) feeAccountID(ctx context.Context) (ledger.AccountID, error) {
-	if id := s.feeAccount.Load(); id != 0 {
-		return ledger.AccountID(id), nil
-	}
-	a, err := s.ledger.AccountByCode(ctx, merchant.PlatformFeeAccount)
+// feeAccountID returns the platform's fee account, from the ledger's
+// chart of platform accounts.
+func (s *Service) feeAccountID(ctx context.Context, currency paydesk.Currency) (ledger.AccountID, error) {
+	p, err := s.ledger.Platform(ctx, currency)
 	if err != nil {
 		return 0, fmt.Errorf("find the platform fee account: %w", err)
 	}
-	s.feeAccount.Store(int64(a.ID))
-	return a.ID, nil
+	return p.Fees, nil
 }
 
 // PaymentReference is the ledger reference of an order's payment. It is
@@ -44,7 +40,7 @@ func PaymentReference(o Order) string {
 // the from states. The payment code the payer showed, if any (use), is
 // spent in that transaction too, and the observers run in it.
 func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w wallet.WalletID, use *wallet.CodeUse, from ...State) (Order, error) {
-	fees, err := s.feeAccountID(ctx)
+	fees, err := s.feeAccountID(ctx, m.Currency)
 	if err != nil {
 		return o, err
 	}

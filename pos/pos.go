@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/paydesk/paydesk"
@@ -64,9 +63,6 @@ type Service struct {
 	observers []Observer
 	clock     paydesk.Clock
 	cfg       Config
-	// feeAccount caches the platform fee account's id, per service: two
-	// services in one process may stand on different databases.
-	feeAccount atomic.Int64
 }
 
 // NewService returns a Service.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/ledger"
 )
 
 // ChangeRefundSucceeded is told to observers for every refund and every
@@ -85,7 +86,7 @@ type RefundRequest struct {
 // Errors of refunds and voids.
 var (
 	ErrRefundExceedsPaid           = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "REFUND_EXCEEDS_PAID", Message: "the refunds would exceed what was paid"}
-	ErrMerchantInsufficientBalance = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "MERCHANT_INSUFFICIENT_BALANCE", Message: "the merchant's balances cannot cover the refund"}
+	ErrMerchantInsufficientBalance = ledger.ErrMerchantInsufficientBalance.WithMessage("the merchant's balances cannot cover the refund")
 	ErrRefundWindowExpired         = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "REFUND_WINDOW_EXPIRED", Message: "the order was paid too long ago to be refunded"}
 	ErrOrderNotRefundable          = &paydesk.Error{Kind: paydesk.KindConflict, Code: "ORDER_NOT_REFUNDABLE", Message: "the order cannot be refunded"}
 	ErrVoidNotAllowed              = &paydesk.Error{Kind: paydesk.KindConflict, Code: "VOID_NOT_ALLOWED", Message: "only unpaid orders and orders paid today and not settled can be voided; refund instead"}

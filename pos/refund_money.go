@@ -39,7 +39,7 @@ func (s *Service) giveBack(ctx context.Context, c cashier.Actor, orderID int64, 
 	if err != nil {
 		return Refund{}, Order{}, err
 	}
-	fees, err := s.feeAccountID(ctx)
+	fees, err := s.feeAccountID(ctx, m.Currency)
 	if err != nil {
 		return Refund{}, Order{}, err
 	}

@@ -2,17 +2,13 @@ package push_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
@@ -238,36 +234,6 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 }
 
-// redisClient returns a client of the Redis server of PAYDESK_TEST_REDIS
-// (default redis://127.0.0.1:6379/0), failing when it is down like
-// storagetest does for MySQL; PAYDESK_TEST_REDIS=skip skips instead.
-func redisClient(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv("PAYDESK_TEST_REDIS")
-	if u == "skip" {
-		t.Skip("PAYDESK_TEST_REDIS=skip")
-	}
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (%v); start it or set PAYDESK_TEST_REDIS=skip", opt.Addr, err)
-	}
-	return c
-}
-
-func channel() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return "paydesk:test:" + hex.EncodeToString(b)
-}
-
 // mute is a bus whose wake-ups are lost.
 type mute struct{ push.Bus }
 
@@ -277,11 +243,11 @@ func (mute) Publish(context.Context) error { return nil }
 // written through one reaches a stream on the other at once (the other polls
 // only hourly), exactly once; with the wake-up lost, its poll still finds it.
 func TestTwoInstances(t *testing.T) {
-	rdb := redisClient(t)
+	rdb := testkit.Redis(t)
 	for _, d := range storagetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			db := storagetest.Open(t, d)
-			ch := channel()
+			ch := testkit.Unique("paydesk:test:")
 			a := push.NewOutbox(db, nil)
 			startHub(t, a, push.Config{Bus: push.NewRedisBus(rdb, ch), PollInterval: time.Hour})
 			b := startHub(t, push.NewOutbox(db, nil), push.Config{Bus: push.NewRedisBus(rdb, ch), PollInterval: time.Hour})
@@ -301,7 +267,7 @@ func TestTwoInstances(t *testing.T) {
 			// The wake-up is lost: B's own poll delivers.
 			c := push.NewOutbox(db, nil)
 			startHub(t, c, push.Config{Bus: mute{push.NewRedisBus(rdb, ch)}, PollInterval: time.Hour})
-			slow := startHub(t, push.NewOutbox(db, nil), push.Config{Bus: push.NewRedisBus(rdb, channel()), PollInterval: 200 * time.Millisecond})
+			slow := startHub(t, push.NewOutbox(db, nil), push.Config{Bus: push.NewRedisBus(rdb, testkit.Unique("paydesk:test:")), PollInterval: 200 * time.Millisecond})
 			s2, err := slow.Subscribe(context.Background(), owner, 1, true)
 			if err != nil {
 				t.Fatal(err)

@@ -2,32 +2,14 @@ package push_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
-
-// movingClock is a clock the test moves; the dispatcher reads it too.
-type movingClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *movingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *movingClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // TestPurge: Purge deletes the events older than its cutoff, in batches
 // (merchant 2 has more than one batch of them), and nothing newer; the
@@ -38,7 +20,7 @@ func (c *movingClock) Advance(d time.Duration) {
 func TestPurge(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		clock := &movingClock{now: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)}
+		clock := testkit.NewClock(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
 		ob := push.NewOutbox(db, clock.Now)
 		for range 3 {
 			emit(t, ob, push.Event{MerchantID: 1, Type: push.PaymentPaid, WalletID: 7})

@@ -5,38 +5,21 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/rbac"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// testClock is a clock tests move by hand; safe for the concurrent tests.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newTestClock is the clock of the token tests, moved by hand.
+func newTestClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 }
 
 var cashier = rbac.Principal{Kind: rbac.KindStaff, ID: 7, MerchantID: 3, StoreID: 5, Role: rbac.Cashier}

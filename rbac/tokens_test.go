@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
 
-func newTokens(t testing.TB, store rbac.SessionStore, clock *testClock) *rbac.Tokens {
+func newTokens(t testing.TB, store rbac.SessionStore, clock *testkit.Clock) *rbac.Tokens {
 	t.Helper()
 	tok, err := rbac.NewTokens(store, testSecret, clock.Now, rbac.TokenOptions{})
 	if err != nil {
@@ -28,7 +29,7 @@ func newTokens(t testing.TB, store rbac.SessionStore, clock *testClock) *rbac.To
 type sessions struct {
 	*rbac.Tokens
 	db    *storage.DB
-	clock *testClock
+	clock *testkit.Clock
 }
 
 func eachDB(t *testing.T, fn func(t *testing.T, s sessions)) {

@@ -48,8 +48,10 @@ func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, a ba
 	return out, err
 }
 
-// Masked is the account number as screens and logs show it: its last four
-// characters.
+// Masked is the account number as every screen, log and operator command
+// shows it: four stars and its last four characters. The stars are fixed,
+// not one per hidden digit, so the mask does not tell the number's length,
+// and a number of four characters or fewer shows no digit at all.
 func (a BankAccount) Masked() string {
 	n := a.Number
 	if len(n) <= 4 {
@@ -75,7 +77,7 @@ func (s *Service) Balance(ctx context.Context, merchantID int64) (Balance, error
 	if err != nil {
 		return Balance{}, err
 	}
-	bs, err := s.store.balances(ctx, m.Accounts.Pending, m.Accounts.Available, m.Accounts.Frozen)
+	bs, err := s.ledger.Balances(ctx, m.Accounts.Pending, m.Accounts.Available, m.Accounts.Frozen)
 	if err != nil {
 		return Balance{}, err
 	}

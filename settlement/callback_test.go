@@ -9,10 +9,10 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // submitted makes one sale at s and runs the scheduler past the cut-off:
@@ -31,7 +31,7 @@ func (w *world) submitted(t testing.TB, s *shop) settlement.Batch {
 // clearing is the balance of bank:clearing, where payouts go.
 func (w *world) clearing(t testing.TB) paydesk.Amount {
 	t.Helper()
-	a, err := w.ledger.AccountByCode(context.Background(), wallet.ClearingAccount)
+	a, err := w.ledger.AccountByCode(context.Background(), ledger.ClearingAccount)
 	if err != nil {
 		t.Fatal(err)
 	}

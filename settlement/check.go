@@ -71,11 +71,11 @@ func (s *Service) Check(ctx context.Context, merchantID int64) (CheckReport, err
 				from = *c[0].CutAt
 			}
 		}
-		t, err := s.store.dayTotals(ctx, m.Accounts.Pending, from, from.AddDate(100, 0, 0))
+		t, err := s.dayTotals(ctx, m.Accounts.Pending, from, from.AddDate(100, 0, 0))
 		if err != nil {
 			return err
 		}
-		r.Uncut = paydesk.Amount(t.PayIn - t.PayOut + t.OtherIn - t.OtherOut)
+		r.Uncut = t.KindIn - t.KindOut + t.OtherIn - t.OtherOut
 		return nil
 	})
 	return r, err

@@ -98,15 +98,15 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 		if early != nil {
 			end, due = *early, *early
 		}
-		t, err := s.store.dayTotals(ctx, m.Accounts.Pending, start, end)
+		t, err := s.dayTotals(ctx, m.Accounts.Pending, start, end)
 		if err != nil {
 			return err
 		}
 		carry := paydesk.Amount(c.Carry)
 		if t.Entries > 0 {
-			net := paydesk.Amount(t.PayIn - t.PayOut + t.OtherIn - t.OtherOut)
+			net := t.KindIn - t.KindOut + t.OtherIn - t.OtherOut
 			b := Batch{MerchantID: m.ID, BusinessDay: d, Currency: m.Currency, DayStart: start, DayEnd: end, DueAt: due,
-				Payments: paydesk.Amount(t.PayIn), Refunds: paydesk.Amount(t.OtherOut), Fees: paydesk.Amount(t.PayOut - t.OtherIn),
+				Payments: t.KindIn, Refunds: t.OtherOut, Fees: t.KindOut - t.OtherIn,
 				Net: net, Entries: t.Entries, Payout: Payout{State: NotDue, CreatedAt: now, UpdatedAt: now}}
 			// The carried deficit of earlier days comes off this batch; a
 			// deficit it cannot take is covered by the newest open batches,

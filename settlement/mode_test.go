@@ -289,27 +289,7 @@ func TestWithdrawalsRaceThePayout(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.clock.Advance(time.Minute)
-		var withdrawn atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 12 {
-			wg.Go(func() {
-				wd, err := w.svc.Withdraw(ctx, s.owner, fmt.Sprintf("race-%d", i), 9_000)
-				switch {
-				case err == nil:
-					withdrawn.Add(int64(wd.Amount + wd.Fee))
-				case paydesk.ErrorCode(err) != "MERCHANT_INSUFFICIENT_BALANCE":
-					t.Errorf("withdraw: %v", err)
-				}
-			})
-		}
-		for range 3 {
-			wg.Go(func() {
-				if err := w.svc.Tick(ctx); err != nil {
-					t.Errorf("tick: %v", err)
-				}
-			})
-		}
-		wg.Wait()
+		withdrawn := raceWithdrawalsAndTicks(t, w, s, "race")
 		b = w.batchOf(t, s, b.BusinessDay)
 		retried := paydesk.Amount(0)
 		if b.State == settlement.Submitted {
@@ -317,12 +297,12 @@ func TestWithdrawalsRaceThePayout(t *testing.T) {
 		} else if b.State != settlement.Settled && b.State != settlement.Failed {
 			t.Fatalf("batch after the race: %+v", b)
 		}
-		if b.State == settlement.Failed && withdrawn.Load() > 0 {
-			t.Fatalf("withdrawals took %d of a batch still FAILED", withdrawn.Load())
+		if b.State == settlement.Failed && withdrawn > 0 {
+			t.Fatalf("withdrawals took %s of a batch still FAILED", withdrawn)
 		}
-		out := paydesk.Amount(withdrawn.Load()) + retried
+		out := withdrawn + retried
 		if out > b.Amount {
-			t.Fatalf("paid out %s (withdrawals %d, retry %s) of a batch of %s", out, withdrawn.Load(), retried, b.Amount)
+			t.Fatalf("paid out %s (withdrawals %s, retry %s) of a batch of %s", out, withdrawn, retried, b.Amount)
 		}
 		o := w.overview(t, s)
 		if o.Available+out != b.Amount {
@@ -337,31 +317,43 @@ func TestWithdrawalsRaceThePayout(t *testing.T) {
 		day := calendar.DayOf(w.clock.Now())
 		w.pay(t, m, w.customer(t, 100_000), "buns", sales)
 		w.clock.Set(calendar.End(day).Add(3 * time.Minute))
-		withdrawn.Store(0)
-		for i := range 12 {
-			wg.Go(func() {
-				wd, err := w.svc.Withdraw(ctx, m.owner, fmt.Sprintf("buns-%d", i), 9_000)
-				switch {
-				case err == nil:
-					withdrawn.Add(int64(wd.Amount + wd.Fee))
-				case paydesk.ErrorCode(err) != "MERCHANT_INSUFFICIENT_BALANCE":
-					t.Errorf("withdraw: %v", err)
-				}
-			})
-		}
-		for range 3 {
-			wg.Go(func() {
-				if err := w.svc.Tick(ctx); err != nil {
-					t.Errorf("tick: %v", err)
-				}
-			})
-		}
-		wg.Wait()
+		withdrawn = raceWithdrawalsAndTicks(t, w, m, "buns")
 		w.tick(t)
 		mb := w.batchOf(t, m, day)
 		wantState(t, "the manual batch", mb.State, settlement.Settled)
-		if got := paydesk.Amount(withdrawn.Load()); got > mb.Amount || w.overview(t, m).Available != mb.Amount-got {
+		if got := withdrawn; got > mb.Amount || w.overview(t, m).Available != mb.Amount-got {
 			t.Fatalf("withdrew %s of a settled %s", got, mb.Amount)
 		}
 	})
+}
+
+// raceWithdrawalsAndTicks runs twelve withdrawals of 90.00 by shop's owner
+// (request numbers prefix-N) against three settlement ticks, all at once,
+// and returns what the withdrawals that went through took (amount and fee).
+// A withdrawal may only be refused for a short balance.
+func raceWithdrawalsAndTicks(t *testing.T, w *world, sh *shop, prefix string) paydesk.Amount {
+	t.Helper()
+	ctx := context.Background()
+	var withdrawn atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			wd, err := w.svc.Withdraw(ctx, sh.owner, fmt.Sprintf("%s-%d", prefix, i), 9_000)
+			switch {
+			case err == nil:
+				withdrawn.Add(int64(wd.Amount + wd.Fee))
+			case paydesk.ErrorCode(err) != "MERCHANT_INSUFFICIENT_BALANCE":
+				t.Errorf("withdraw: %v", err)
+			}
+		})
+	}
+	for range 3 {
+		wg.Go(func() {
+			if err := w.svc.Tick(ctx); err != nil {
+				t.Errorf("tick: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	return paydesk.Amount(withdrawn.Load())
 }

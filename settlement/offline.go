@@ -48,7 +48,7 @@ func (s *Service) RecordOfflinePayout(ctx context.Context, batchID int64, status
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		now := s.clock()
-		clearing, _, err := s.platformAccounts(ctx, b.Currency)
+		plat, err := s.ledger.Platform(ctx, b.Currency)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *Service) RecordOfflinePayout(ctx context.Context, batchID int64, status
 		var lref string
 		if to == Paid {
 			set["paid_at"] = now
-			p, lref = ledger.Posting{Source: source, Destination: clearing, Amount: b.Amount}, paidRef(ref)
+			p, lref = ledger.Posting{Source: source, Destination: plat.Clearing, Amount: b.Amount}, paidRef(ref)
 		} else {
 			set["failed_at"] = now
 			p, lref = ledger.Posting{Source: source, Destination: m.Accounts.Available, Amount: b.Amount}, failedRef(ref)

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // subject is a batch or a withdrawal as the payout pipeline sees it.
@@ -59,35 +57,6 @@ func payoutReference(kind string, id int64, n int) string {
 func freezeRef(ref string) string { return "payout:" + ref + ":freeze" }
 func paidRef(ref string) string   { return "payout:" + ref + ":paid" }
 func failedRef(ref string) string { return "payout:" + ref + ":failed" }
-
-// platform holds the ids of the platform accounts payouts use.
-type platform struct {
-	mu       sync.Mutex
-	clearing ledger.AccountID
-	fees     ledger.AccountID
-}
-
-// platformAccounts returns bank:clearing and platform:fees, creating
-// bank:clearing if no card debit has yet.
-func (s *Service) platformAccounts(ctx context.Context, currency paydesk.Currency) (clearing, fees ledger.AccountID, err error) {
-	s.plat.mu.Lock()
-	defer s.plat.mu.Unlock()
-	if s.plat.clearing == 0 {
-		a, err := s.ledger.CreateAccount(ctx, ledger.Account{Code: wallet.ClearingAccount, Type: wallet.TypeClearing, Currency: currency, AllowNegative: true})
-		if err != nil {
-			return 0, 0, fmt.Errorf("ensure %s: %w", wallet.ClearingAccount, err)
-		}
-		s.plat.clearing = a.ID
-	}
-	if s.plat.fees == 0 {
-		a, err := s.ledger.CreateAccount(ctx, ledger.Account{Code: merchant.PlatformFeeAccount, Type: "platform_fee", Currency: currency})
-		if err != nil {
-			return 0, 0, fmt.Errorf("ensure %s: %w", merchant.PlatformFeeAccount, err)
-		}
-		s.plat.fees = a.ID
-	}
-	return s.plat.clearing, s.plat.fees, nil
-}
 
 // post records a transfer inside the transaction ctx carries, and puts a
 // merchant account running short in the merchant's terms.
@@ -141,13 +110,13 @@ func (s *Service) startAttempt(ctx context.Context, sub subject, from State, sou
 	if err := s.db.Writer(ctx).Create(&a).Error; err != nil {
 		return attempt{}, fmt.Errorf("record payout %s: %w", ref, err)
 	}
-	_, fees, err := s.platformAccounts(ctx, sub.currency)
+	plat, err := s.ledger.Platform(ctx, sub.currency)
 	if err != nil {
 		return attempt{}, err
 	}
 	ps := []ledger.Posting{{Source: source, Destination: m.Accounts.Frozen, Amount: sub.amount}}
 	if sub.kind == KindWithdrawal && n == 1 {
-		ps = append(ps, ledger.Posting{Source: source, Destination: fees, Amount: sub.fee})
+		ps = append(ps, ledger.Posting{Source: source, Destination: plat.Fees, Amount: sub.fee})
 	}
 	if err := s.post(ctx, sub.kind, freezeRef(ref), sub.memo, ps...); err != nil {
 		return attempt{}, err
@@ -286,7 +255,7 @@ func (s *Service) finish(ctx context.Context, sub subject, a attempt, to State, 
 	if err != nil {
 		return err
 	}
-	clearing, fees, err := s.platformAccounts(ctx, sub.currency)
+	plat, err := s.ledger.Platform(ctx, sub.currency)
 	if err != nil {
 		return err
 	}
@@ -296,12 +265,12 @@ func (s *Service) finish(ctx context.Context, sub subject, a attempt, to State, 
 	var ref string
 	if to == Paid {
 		set["paid_at"], set["reason"] = now, ""
-		ref, ps = paidRef(a.Reference), []ledger.Posting{{Source: m.Accounts.Frozen, Destination: clearing, Amount: sub.amount}}
+		ref, ps = paidRef(a.Reference), []ledger.Posting{{Source: m.Accounts.Frozen, Destination: plat.Clearing, Amount: sub.amount}}
 	} else {
 		set["failed_at"], set["reason"] = now, truncate(reason, 255)
 		ref, ps = failedRef(a.Reference), []ledger.Posting{{Source: m.Accounts.Frozen, Destination: m.Accounts.Available, Amount: sub.amount}}
 		if sub.kind == KindWithdrawal {
-			ps = append(ps, ledger.Posting{Source: fees, Destination: m.Accounts.Available, Amount: sub.fee})
+			ps = append(ps, ledger.Posting{Source: plat.Fees, Destination: m.Accounts.Available, Amount: sub.fee})
 		}
 	}
 	ok, err := s.store.updatePayout(ctx, table(sub.kind), sub.id, sub.Version, set)

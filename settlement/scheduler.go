@@ -175,7 +175,7 @@ func (s *Service) submitBatch(ctx context.Context, b Batch) (Batch, error) {
 		// Refunds took from available after the payout failed: the retry
 		// cannot be paid in full. Say so on the batch rather than keep the
 		// bank's stale reason; the owner may withdraw what is left.
-		bal, berr := s.store.balances(ctx, m.Accounts.Available)
+		bal, berr := s.ledger.Balances(ctx, m.Accounts.Available)
 		if berr != nil {
 			return b, errors.Join(err, berr)
 		}

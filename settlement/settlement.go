@@ -155,6 +155,23 @@ type Balance struct {
 	Currency                         paydesk.Currency
 }
 
+// KindSettlement and KindWithdrawal are the ledger transfer kinds this
+// package posts. Settlement's own movements of pending are left out of the
+// day's totals.
+const (
+	KindSettlement = "settlement"
+	KindWithdrawal = "withdrawal"
+	kindPayment    = "payment"
+)
+
+// dayTotals sums the entries on a pending account posted in [from, to),
+// settlement's own transfers left out: KindIn are the payments' credits,
+// KindOut the payments' debits (the fees), OtherIn the other credits (fees
+// given back with refunds), OtherOut the other debits (refunds).
+func (s *Service) dayTotals(ctx context.Context, account ledger.AccountID, from, to time.Time) (ledger.Totals, error) {
+	return s.ledger.Totals(ctx, ledger.TotalsFilter{AccountID: account, From: from, To: to, Kind: kindPayment, Except: KindSettlement})
+}
+
 // Event types pushed to the merchant's apps.
 const (
 	EventSettlementUpdated = "settlement.updated"
@@ -242,11 +259,11 @@ var (
 	ErrBatchNotFound       = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "SETTLEMENT_NOT_FOUND", Message: "no such settlement batch"}
 	ErrWithdrawalNotFound  = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "WITHDRAWAL_NOT_FOUND", Message: "no such withdrawal"}
 	ErrNoBankAccount       = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "BANK_ACCOUNT_NOT_BOUND", Message: "the merchant has no bound bank account"}
-	ErrInsufficientBalance = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "MERCHANT_INSUFFICIENT_BALANCE", Message: "the available balance does not cover this"}
+	ErrInsufficientBalance = ledger.ErrMerchantInsufficientBalance.WithMessage("the available balance does not cover this")
 	ErrBelowMinimum        = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "WITHDRAWAL_BELOW_MINIMUM", Message: "the amount is below the smallest withdrawal"}
 	ErrDailyLimit          = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "WITHDRAWAL_DAILY_LIMIT", Message: "the amount is above what is left of today's withdrawal limit"}
 	ErrInvalidRequestNo    = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_REQUEST_NO", Message: "request_no must be 1 to 64 characters of letters, digits, '-', '_' or '.'"}
-	ErrPayoutNotFound      = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "PAYOUT_NOT_FOUND", Message: "no payout with this reference"}
+	ErrPayoutNotFound      = bank.ErrPayoutNotFound
 	ErrCallbackMismatch    = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "BANK_CALLBACK_MISMATCH", Message: "the callback does not match the payout it names"}
 	ErrPayoutInFlight      = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PAYOUT_IN_FLIGHT", Message: "the bank has this payout; wait for its answer"}
 	ErrDayNotEnded         = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "BUSINESS_DAY_NOT_ENDED", Message: "the business day has not ended yet"}
@@ -264,7 +281,6 @@ type Service struct {
 	clock     paydesk.Clock
 	log       *slog.Logger
 	cfg       Config
-	plat      platform
 }
 
 // Deps are what the Service is built on.

@@ -98,25 +98,25 @@ func (st *Statement) WriteCSV(ctx context.Context, w io.Writer) error {
 }
 
 func (st *Statement) section(ctx context.Context, cw *csv.Writer, name string, account ledger.AccountID) error {
-	store, loc, cur := st.s.store, st.m.Location(), string(st.m.Currency)
-	first, okFirst, err := store.firstFrom(ctx, account, st.Start)
+	book, loc, cur := st.s.ledger, st.m.Location(), string(st.m.Currency)
+	first, okFirst, err := book.FirstEntryFrom(ctx, account, st.Start)
 	if err != nil {
 		return err
 	}
-	last, okLast, err := store.lastBefore(ctx, account, st.End)
+	last, okLast, err := book.LastEntryBefore(ctx, account, st.End)
 	if err != nil {
 		return err
 	}
-	var opening, closing int64
+	var opening, closing paydesk.Amount
 	if okFirst && okLast && first.Seq <= last.Seq {
 		opening, closing = first.BalanceAfter-first.Amount, last.BalanceAfter
 	} else {
-		before, _, err := store.lastBefore(ctx, account, st.Start)
+		before, _, err := book.LastEntryBefore(ctx, account, st.Start)
 		if err != nil {
 			return err
 		}
 		opening, closing = before.BalanceAfter, before.BalanceAfter
-		first, last = edge{Seq: 1}, edge{Seq: 0}
+		first, last = ledger.Entry{Seq: 1}, ledger.Entry{Seq: 0}
 	}
 	row := make([]string, len(StatementHeader))
 	put := func(fields ...string) error {
@@ -126,10 +126,10 @@ func (st *Statement) section(ctx context.Context, cw *csv.Writer, name string, a
 	if err := put(name, "opening", st.Start.In(loc).Format(time.RFC3339), "", "", "", "", "", "", money(opening), cur); err != nil {
 		return err
 	}
-	var debits, credits int64
-	page := make([]line, 0, statementPageSize)
+	var debits, credits paydesk.Amount
+	page := make([]ledger.Line, 0, statementPageSize)
 	for after := first.Seq - 1; after < last.Seq; {
-		if page, err = store.statementPage(ctx, account, after, last.Seq, statementPageSize, page); err != nil {
+		if page, err = book.Lines(ctx, account, after, last.Seq, statementPageSize, page); err != nil {
 			return err
 		}
 		if len(page) == 0 {
@@ -165,4 +165,4 @@ func (st *Statement) section(ctx context.Context, cw *csv.Writer, name string, a
 	return put(name, "closing", st.End.In(loc).Format(time.RFC3339), "", "", "", "", money(debits), money(credits), money(closing), cur)
 }
 
-func money(v int64) string { return paydesk.Amount(v).String() }
+func money(v paydesk.Amount) string { return v.String() }

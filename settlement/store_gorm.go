@@ -2,7 +2,6 @@ package settlement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/storage"
 )
 
@@ -295,63 +293,6 @@ func (st *gormStore) cursor(ctx context.Context, merchantID int64, start Day, no
 	return c, nil
 }
 
-// dayTotals are a day's entries on a pending account, by what they are.
-type dayTotals struct {
-	Entries  int64
-	PayIn    int64 // payments' credits
-	PayOut   int64 // payments' debits: the fees
-	OtherIn  int64 // other credits: fees given back with refunds
-	OtherOut int64 // other debits: refunds
-}
-
-// KindSettlement and KindWithdrawal are the ledger transfer kinds this
-// package posts. Settlement's own movements of pending are left out of the
-// day's totals.
-const (
-	KindSettlement = "settlement"
-	KindWithdrawal = "withdrawal"
-	kindPayment    = "payment"
-)
-
-func (st *gormStore) dayTotals(ctx context.Context, account ledger.AccountID, from, to time.Time) (dayTotals, error) {
-	var t dayTotals
-	err := st.db.Reader(ctx).Raw(`SELECT COUNT(*) AS entries,
-		COALESCE(SUM(CASE WHEN t.kind = ? AND e.amount > 0 THEN e.amount ELSE 0 END), 0) AS pay_in,
-		COALESCE(SUM(CASE WHEN t.kind = ? AND e.amount < 0 THEN -e.amount ELSE 0 END), 0) AS pay_out,
-		COALESCE(SUM(CASE WHEN t.kind <> ? AND e.amount > 0 THEN e.amount ELSE 0 END), 0) AS other_in,
-		COALESCE(SUM(CASE WHEN t.kind <> ? AND e.amount < 0 THEN -e.amount ELSE 0 END), 0) AS other_out
-		FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
-		WHERE e.account_id = ? AND e.created_at >= ? AND e.created_at < ? AND t.kind <> ?`,
-		kindPayment, kindPayment, kindPayment, kindPayment, int64(account), from.UTC(), to.UTC(), KindSettlement).Scan(&t).Error
-	if err != nil {
-		return dayTotals{}, fmt.Errorf("sum the day's entries: %w", err)
-	}
-	return t, nil
-}
-
-// balances reads accounts in one statement, so the figures are of one moment.
-func (st *gormStore) balances(ctx context.Context, ids ...ledger.AccountID) (map[ledger.AccountID]paydesk.Amount, error) {
-	args := make([]int64, len(ids))
-	for i, id := range ids {
-		args[i] = int64(id)
-	}
-	var rows []struct {
-		ID      int64
-		Balance int64
-	}
-	if err := st.db.Reader(ctx).Raw("SELECT id, balance FROM ledger_accounts WHERE id IN ?", args).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read balances: %w", err)
-	}
-	out := make(map[ledger.AccountID]paydesk.Amount, len(rows))
-	for _, r := range rows {
-		out[ledger.AccountID(r.ID)] = paydesk.Amount(r.Balance)
-	}
-	if len(out) != len(ids) {
-		return nil, errors.New("read balances: an account is missing")
-	}
-	return out, nil
-}
-
 func (st *gormStore) batchesLimit(ctx context.Context, limit int, where string, args ...any) ([]Batch, error) {
 	var rows []batchRow
 	if err := st.db.Reader(ctx).Where(where, args...).Order("id").Limit(limit).Find(&rows).Error; err != nil {
@@ -376,16 +317,4 @@ func (st *gormStore) lockFailed(ctx context.Context, merchantID int64) ([]Batch,
 		out[i] = r.batch()
 	}
 	return out, nil
-}
-
-// lockBalance reads one ledger account's balance for update.
-func (st *gormStore) lockBalance(ctx context.Context, id ledger.AccountID) (paydesk.Amount, error) {
-	var bal []int64
-	if err := st.db.Writer(ctx).Raw("SELECT balance FROM ledger_accounts WHERE id = ?"+st.db.ForUpdate(), int64(id)).Scan(&bal).Error; err != nil {
-		return 0, fmt.Errorf("lock balance: %w", err)
-	}
-	if len(bal) != 1 {
-		return 0, errors.New("lock balance: no such account")
-	}
-	return paydesk.Amount(bal[0]), nil
 }

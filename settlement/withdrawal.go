@@ -202,7 +202,7 @@ func (s *Service) releaseFailed(ctx context.Context, m merchant.Merchant, w With
 	if err != nil || len(failed) == 0 {
 		return err
 	}
-	avail, err := s.store.lockBalance(ctx, m.Accounts.Available)
+	avail, err := s.ledger.LockedBalance(ctx, m.Accounts.Available)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -32,30 +33,6 @@ var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 var testStart = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
 const callbackSecret = "bank-callback-secret"
-
-// clock is a clock the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t.UTC()
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // events records what the service emits, in order.
 type events struct {
@@ -89,7 +66,7 @@ func (e *events) states(typ string, id int64) []string {
 // merchants, wallets, the POS, the simulated bank and settlement.
 type world struct {
 	db        *storage.DB
-	clock     *clock
+	clock     *testkit.Clock
 	ledger    *ledger.Ledger
 	merchants *merchant.Service
 	wallets   *wallet.Service
@@ -115,7 +92,7 @@ func noCallbacks(s *setup) { s.bank.Deliver = nil }
 func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{db: db, clock: &clock{now: testStart}, events: &events{}}
+	w := &world{db: db, clock: testkit.NewClock(testStart), events: &events{}}
 	w.ledger = ledger.New(ledger.NewGormStore(db), ledger.WithClock(w.clock.Now))
 	t.Cleanup(w.ledger.Close)
 	attempts := storage.NewAttempts(db, w.clock.Now)

@@ -2,68 +2,34 @@ package throttle_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/throttle"
 )
 
-// clock is a clock the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // each runs fn against every Limiter: Memory, and Redis at
 // PAYDESK_TEST_REDIS (default redis://127.0.0.1:6379/0; "skip" skips it).
-func each(t *testing.T, fn func(t *testing.T, l throttle.Limiter, c *clock, key func(string) string)) {
+func each(t *testing.T, fn func(t *testing.T, l throttle.Limiter, c *testkit.Clock, key func(string) string)) {
 	t.Run("memory", func(t *testing.T) {
 		t.Parallel()
-		c := &clock{now: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
+		c := testkit.NewClock(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
 		fn(t, throttle.NewMemory(c.Now), c, func(s string) string { return s })
 	})
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
-		u := os.Getenv("PAYDESK_TEST_REDIS")
-		if u == "skip" {
-			t.Skip("PAYDESK_TEST_REDIS=skip")
-		}
-		if u == "" {
-			u = "redis://127.0.0.1:6379/0"
-		}
-		opt, err := redis.ParseURL(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc := redis.NewClient(opt)
-		t.Cleanup(func() { rc.Close() })
-		if err := rc.Ping(context.Background()).Err(); err != nil {
-			t.Fatalf("Redis is not reachable at %s (%v); start it or set PAYDESK_TEST_REDIS=skip", opt.Addr, err)
-		}
-		b := make([]byte, 6)
-		rand.Read(b)
-		run := "test-" + hex.EncodeToString(b) + ":"
-		c := &clock{now: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
+		rc := testkit.Redis(t)
+		run := testkit.Unique("test-") + ":"
+		c := testkit.NewClock(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
 		fn(t, throttle.NewRedis(rc, c.Now), c, func(s string) string { return run + s })
 	})
 }
 
 func TestBucketSlowsItsKeyOnly(t *testing.T) {
-	each(t, func(t *testing.T, l throttle.Limiter, c *clock, key func(string) string) {
+	each(t, func(t *testing.T, l throttle.Limiter, c *testkit.Clock, key func(string) string) {
 		ctx := context.Background()
 		r := throttle.Rate{Burst: 3, Every: 10 * time.Second}
 		take := func(k string) time.Duration {
@@ -112,7 +78,7 @@ func TestBucketSlowsItsKeyOnly(t *testing.T) {
 // TestBucketUnderConcurrentTakes: of many requests at once, exactly the
 // burst gets through.
 func TestBucketUnderConcurrentTakes(t *testing.T) {
-	each(t, func(t *testing.T, l throttle.Limiter, c *clock, key func(string) string) {
+	each(t, func(t *testing.T, l throttle.Limiter, c *testkit.Clock, key func(string) string) {
 		r := throttle.Rate{Burst: 10, Every: time.Minute}
 		var ok atomic.Int64
 		var wg sync.WaitGroup

@@ -62,9 +62,13 @@ func (s *Service) IssueCoupon(ctx context.Context, req CouponRequest) (Coupon, e
 		if err := s.store.CreateCoupon(ctx, &c); err != nil {
 			return err
 		}
-		_, err := s.ledger.Post(ctx, ledger.Transfer{Reference: fmt.Sprintf("wallet:%d:coupon:%s", w.ID, req.Reference), Kind: "coupon_issue",
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: fmt.Sprintf("wallet:%d:coupon:%s", w.ID, req.Reference), Kind: "coupon_issue",
 			Memo:     fmt.Sprintf("coupon %d issued", c.ID),
-			Postings: []ledger.Posting{{Source: s.platform.Marketing.ID, Destination: w.CouponAccount, Amount: req.Amount}}}, nil)
+			Postings: []ledger.Posting{{Source: plat.Marketing, Destination: w.CouponAccount, Amount: req.Amount}}}, nil)
 		return err
 	})
 	if errors.Is(err, errDuplicate) {
@@ -124,9 +128,13 @@ func (s *Service) expireCoupon(ctx context.Context, c Coupon) (emptied bool, err
 			return err // another instance got there first
 		}
 		emptied = true
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return err
+		}
 		_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: fmt.Sprintf("wallet:%d:coupon-expiry:%d", w.ID, c.ID), Kind: "coupon_expiry",
 			Memo:     fmt.Sprintf("coupon %d expired", c.ID),
-			Postings: []ledger.Posting{{Source: w.CouponAccount, Destination: s.platform.Marketing.ID, Amount: c.Remaining}}}, nil)
+			Postings: []ledger.Posting{{Source: w.CouponAccount, Destination: plat.Marketing, Amount: c.Remaining}}}, nil)
 		return err
 	})
 	return emptied && err == nil, err

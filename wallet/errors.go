@@ -9,8 +9,8 @@ import (
 // of a cashier's payment (a wrong code or password) are KindUnprocessable,
 // not KindUnauthorized: the cashier's own login is fine.
 var (
-	ErrPhoneTaken         = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "a wallet with this phone exists"}
-	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone or password"}
+	ErrPhoneTaken         = paydesk.ErrPhoneTaken.WithMessage("a wallet with this phone exists")
+	ErrInvalidCredentials = paydesk.ErrInvalidCredentials
 	ErrWalletNotFound     = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "WALLET_NOT_FOUND", Message: "no such wallet"}
 	ErrNoCard             = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "CARD_NOT_BOUND", Message: "the wallet has no bound bank card"}
 	ErrInsufficientFunds  = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "INSUFFICIENT_FUNDS", Message: "the wallet cannot cover the amount"}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/ledger"
 )
 
 // Transaction is one movement of a wallet's money: one ledger transfer seen
@@ -44,9 +45,14 @@ func (s *Service) Transactions(ctx context.Context, id WalletID, before int64, l
 		return TransactionPage{}, err
 	}
 	// One more than asked tells whether another page exists.
-	items, err := s.store.Transactions(ctx, w.CashAccount, w.CouponAccount, before, limit+1)
+	ms, err := s.ledger.Movements(ctx, []ledger.AccountID{w.CashAccount, w.CouponAccount}, before, limit+1)
 	if err != nil {
 		return TransactionPage{}, fmt.Errorf("wallet %d: transactions: %w", id, err)
+	}
+	items := make([]Transaction, len(ms))
+	for i, m := range ms {
+		items[i] = Transaction{ID: m.TransferID, Reference: m.Reference, Kind: m.Kind, Memo: m.Memo,
+			Cash: m.Amounts[w.CashAccount], Coupon: m.Amounts[w.CouponAccount], At: m.CreatedAt}
 	}
 	var p TransactionPage
 	if len(items) > limit {

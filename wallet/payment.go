@@ -167,7 +167,11 @@ func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payme
 		ps = append(ps, ledger.Posting{Source: w.CashAccount, Destination: req.To.Pending, Amount: paid})
 	}
 	if f.Voucher > 0 {
-		ps = append(ps, ledger.Posting{Source: s.platform.Marketing.ID, Destination: req.To.Marketing, Amount: f.Voucher})
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return Payment{}, err
+		}
+		ps = append(ps, ledger.Posting{Source: plat.Marketing, Destination: req.To.Marketing, Amount: f.Voucher})
 	}
 	if f.Coupon > 0 {
 		ps = append(ps, ledger.Posting{Source: w.CouponAccount, Destination: req.To.Marketing, Amount: f.Coupon})

@@ -82,8 +82,8 @@ func TestPaymentDrawsVouchersCouponsCashThenCard(t *testing.T) {
 			wallet.CouponAccountCode(id): 700, // the expired coupon's money, until the sweep
 			"merchant:1:pending":         1900,
 			"merchant:1:marketing":       2600,
-			wallet.MarketingAccount:      -(300 + 1000 + 700) - (500 + 800),
-			wallet.ClearingAccount:       -(1000 + 900),
+			ledger.MarketingAccount:      -(300 + 1000 + 700) - (500 + 800),
+			ledger.ClearingAccount:       -(1000 + 900),
 		}
 		for code, want := range balances {
 			if got := f.balance(t, code); got != want {
@@ -303,7 +303,7 @@ func TestSweepReturnsExpiredCouponMoney(t *testing.T) {
 		if got := f.balance(t, wallet.CouponAccountCode(id)); got != 400 {
 			t.Fatalf("coupon balance = %d, want 400 (the live coupon)", got)
 		}
-		if got := f.balance(t, wallet.MarketingAccount); got != -(1000+400)+700 {
+		if got := f.balance(t, ledger.MarketingAccount); got != -(1000+400)+700 {
 			t.Fatalf("marketing = %d, want %d", got, -(1000+400)+700)
 		}
 		if v, _ := f.svc.Wallet(ctx, id); v.Coupons != 400 {

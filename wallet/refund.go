@@ -128,7 +128,11 @@ func (s *Service) PrepareRefund(ctx context.Context, req RefundRequest) (Prepare
 	if err != nil {
 		return PreparedRefund{}, err
 	}
-	to := RefundDestinations{Card: s.platform.CardRefunds.ID, Cash: w.CashAccount, Coupon: w.CouponAccount, Voucher: s.platform.Marketing.ID}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return PreparedRefund{}, err
+	}
+	to := RefundDestinations{Card: plat.CardRefunds, Cash: w.CashAccount, Coupon: w.CouponAccount, Voucher: plat.Marketing}
 	work := func(ctx context.Context) error {
 		now := s.clock()
 		for _, c := range split.Coupons {
@@ -173,8 +177,12 @@ func (s *Service) RefundCard(ctx context.Context, id WalletID, reference, debitR
 	if err != nil {
 		return "", err
 	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return "", err
+	}
 	_, err = s.bank.Refund(ctx, bank.RefundRequest{Reference: reference, DebitReference: debitRef, Amount: amount, Currency: w.Currency})
-	outcome, to, kind := CardRefunded, s.platform.Clearing.ID, "card_refund"
+	outcome, to, kind := CardRefunded, plat.Clearing, "card_refund"
 	if err != nil {
 		if !permanentBankRefusal(err) {
 			return "", fmt.Errorf("refund %s to card: %w", reference, err)
@@ -182,7 +190,7 @@ func (s *Service) RefundCard(ctx context.Context, id WalletID, reference, debitR
 		outcome, to, kind = CardRefundedToBalance, w.CashAccount, "refund_to_balance"
 	}
 	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: reference, Kind: kind, Memo: "refund to card of " + debitRef,
-		Postings: []ledger.Posting{{Source: s.platform.CardRefunds.ID, Destination: to, Amount: amount}}}, nil)
+		Postings: []ledger.Posting{{Source: plat.CardRefunds, Destination: to, Amount: amount}}}, nil)
 	if err != nil {
 		return "", fmt.Errorf("refund %s to card: book: %w", reference, err)
 	}

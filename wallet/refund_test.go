@@ -179,7 +179,7 @@ func TestRefundRestoresCouponsVouchersAndTheCard(t *testing.T) {
 		if view.Coupons != 200 || len(view.Vouchers) != 1 || view.Vouchers[0].ID != v.ID || view.CouponList[0].ID != c.ID {
 			t.Fatalf("after the full refund: coupons %d, vouchers %+v", view.Coupons, view.Vouchers)
 		}
-		if got := f.balance(t, wallet.CardRefundsAccount); got != 0 {
+		if got := f.balance(t, ledger.CardRefundsAccount); got != 0 {
 			t.Errorf("card-refunds account holds %d", got)
 		}
 	})
@@ -193,8 +193,12 @@ func TestRefundCardFallsBackToBalance(t *testing.T) {
 		id := f.register(t, "13800138002")
 		f.bindCard(t, id, bank.SimCardOK)
 		// Money waiting for the card, for a debit the bank never made.
+		plat, err := f.ledger.Platform(ctx, paydesk.DefaultCurrency)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.ledger.Post(ctx, ledger.Transfer{Reference: "seed", Kind: "test", Postings: []ledger.Posting{
-			{Source: f.svc.Platform().Marketing.ID, Destination: f.svc.Platform().CardRefunds.ID, Amount: 500}}}, nil); err != nil {
+			{Source: plat.Marketing, Destination: plat.CardRefunds, Amount: 500}}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		out, err := f.svc.RefundCard(ctx, id, "r-1:card", "never-debited", 500)

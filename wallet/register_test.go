@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/wallet"
@@ -30,15 +31,23 @@ func TestRegisterOpensAWalletWithItsAccounts(t *testing.T) {
 				t.Fatalf("account %s = %+v, %v; want one that cannot go negative", code, a, err)
 			}
 		}
-		for _, code := range []string{wallet.ClearingAccount, wallet.MarketingAccount} {
+		for _, code := range []string{ledger.ClearingAccount, ledger.MarketingAccount} {
 			if a, err := f.ledger.AccountByCode(ctx, code); err != nil || !a.AllowNegative {
 				t.Fatalf("platform account %s = %+v, %v", code, a, err)
 			}
 		}
-		// A second instance ensures the same platform accounts without complaint.
-		if again := f.newService(t); again.Platform().Marketing.ID != f.svc.Platform().Marketing.ID {
-			t.Fatal("a second service made other platform accounts")
+		// A second instance, on a ledger of its own, ensures the same
+		// platform accounts without complaint.
+		first, err := f.ledger.Platform(ctx, paydesk.DefaultCurrency)
+		if err != nil {
+			t.Fatal(err)
 		}
+		other := ledger.New(ledger.NewGormStore(db))
+		defer other.Close()
+		if again, err := other.Platform(ctx, paydesk.DefaultCurrency); err != nil || again != first {
+			t.Fatalf("a second ledger's platform accounts = %+v, %v; want %+v", again, err, first)
+		}
+		f.newService(t)
 
 		tests := []struct {
 			name, phone, password, code string

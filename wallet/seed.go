@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pquerna/otp/totp"
@@ -60,6 +61,10 @@ func (s *Service) SeedLoadWallets(ctx context.Context, prefix string, n int, pas
 		if err != nil {
 			return nil, fmt.Errorf("seed wallets: %w", err)
 		}
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seed wallets: %w", err)
+		}
 		// Funded concurrently, so the ledger's poster groups the top-ups.
 		funded := make([]error, len(made))
 		var wg sync.WaitGroup
@@ -69,7 +74,7 @@ func (s *Service) SeedLoadWallets(ctx context.Context, prefix string, n int, pas
 			wg.Go(func() {
 				defer func() { <-sem }()
 				_, funded[i] = s.ledger.Post(ctx, ledger.Transfer{Reference: "seed:" + w.Phone, Kind: "topup", Memo: "load-test seed",
-					Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: cash}}}, nil)
+					Postings: []ledger.Posting{{Source: plat.Clearing, Destination: w.CashAccount, Amount: cash}}}, nil)
 			})
 		}
 		wg.Wait()
@@ -123,7 +128,29 @@ func (s *Service) newLoadWallet(ctx context.Context, phone, hash string) (*Walle
 // CashByPhonePrefix returns the cash balance of every wallet whose phone
 // starts with prefix, for a load test checking its books.
 func (s *Service) CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error) {
-	return s.store.CashByPhonePrefix(ctx, prefix)
+	accounts, err := s.store.CashAccountsByPhonePrefix(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	phones := make([]string, 0, len(accounts))
+	for p := range accounts {
+		phones = append(phones, p)
+	}
+	out := make(map[string]paydesk.Amount, len(accounts))
+	for chunk := range slices.Chunk(phones, 1000) {
+		ids := make([]ledger.AccountID, len(chunk))
+		for i, p := range chunk {
+			ids[i] = accounts[p]
+		}
+		bal, err := s.ledger.Balances(ctx, ids...)
+		if err != nil {
+			return nil, fmt.Errorf("cash by phone: %w", err)
+		}
+		for _, p := range chunk {
+			out[p] = bal[accounts[p]]
+		}
+	}
+	return out, nil
 }
 
 // SeedWallet opens the wallet of phone, or finds it if it exists, and
@@ -146,8 +173,12 @@ func (s *Service) SeedWallet(ctx context.Context, phone, password string, cash p
 	if err != nil {
 		return 0, err
 	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return 0, err
+	}
 	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: "seed:" + w.Phone, Kind: "topup", Memo: "demo seed",
-		Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: cash}}}, nil)
+		Postings: []ledger.Posting{{Source: plat.Clearing, Destination: w.CashAccount, Amount: cash}}}, nil)
 	if err != nil {
 		return 0, fmt.Errorf("seed wallet %s: fund: %w", phone, err)
 	}

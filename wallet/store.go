@@ -23,8 +23,8 @@ type Store interface {
 	SetAccounts(ctx context.Context, id WalletID, cash, coupon ledger.AccountID) error
 	WalletByID(ctx context.Context, id WalletID) (Wallet, error)
 	WalletByPhone(ctx context.Context, phone string) (Wallet, error)
-	// CashByPhonePrefix returns the cash balance of wallets by phone.
-	CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error)
+	// CashAccountsByPhonePrefix returns the cash accounts of wallets by phone.
+	CashAccountsByPhonePrefix(ctx context.Context, prefix string) (map[string]ledger.AccountID, error)
 	WalletByCodeID(ctx context.Context, codeID string) (Wallet, error)
 	SetCard(ctx context.Context, id WalletID, card bank.Card) error
 	SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error
@@ -67,10 +67,6 @@ type Store interface {
 	// EmptyCoupon sets an expired coupon's remaining from want to zero and
 	// reports false when it no longer had exactly want left.
 	EmptyCoupon(ctx context.Context, c CouponID, want paydesk.Amount) (bool, error)
-
-	// Transactions lists, newest first, the ledger transfers that touched
-	// either account, with transfer ids below before (0: no bound).
-	Transactions(ctx context.Context, cash, coupon ledger.AccountID, before int64, limit int) ([]Transaction, error)
 }
 
 // Sentinel errors a Store returns for the service to act on.

@@ -239,20 +239,20 @@ func (s *GormStore) UseCode(ctx context.Context, id WalletID, kind byte, counter
 	return err
 }
 
-// CashByPhonePrefix returns the cash balance of wallets by phone.
-func (s *GormStore) CashByPhonePrefix(ctx context.Context, prefix string) (map[string]paydesk.Amount, error) {
+// CashAccountsByPhonePrefix returns the cash accounts of wallets by phone.
+func (s *GormStore) CashAccountsByPhonePrefix(ctx context.Context, prefix string) (map[string]ledger.AccountID, error) {
 	var rows []struct {
-		Phone   string
-		Balance int64
+		Phone         string
+		CashAccountID int64
 	}
-	err := s.db.Reader(ctx).Raw("SELECT w.phone, a.balance FROM wallets w JOIN ledger_accounts a ON a.id = w.cash_account_id WHERE w.phone LIKE ?",
+	err := s.db.Reader(ctx).Raw("SELECT phone, cash_account_id FROM wallets WHERE phone LIKE ? AND cash_account_id <> 0",
 		strings.ReplaceAll(prefix, "%", "")+"%").Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("cash by phone: %w", err)
+		return nil, fmt.Errorf("cash accounts by phone: %w", err)
 	}
-	out := make(map[string]paydesk.Amount, len(rows))
+	out := make(map[string]ledger.AccountID, len(rows))
 	for _, r := range rows {
-		out[r.Phone] = paydesk.Amount(r.Balance)
+		out[r.Phone] = ledger.AccountID(r.CashAccountID)
 	}
 	return out, nil
 }
@@ -269,41 +269,4 @@ func (s *GormStore) CodeUsed(ctx context.Context, id WalletID, kind byte, counte
 func (s *GormStore) ForgetUsedCodes(ctx context.Context, before time.Time) (int64, error) {
 	res := s.db.Writer(ctx).Exec("DELETE FROM wallet_used_codes WHERE used_at < ?", before.UTC())
 	return res.RowsAffected, res.Error
-}
-
-type transactionRow struct {
-	ID        int64
-	Reference string
-	Kind      string
-	Memo      string
-	CreatedAt time.Time
-	Cash      int64
-	Coupon    int64
-}
-
-// Transactions reads the ledger's tables directly: the ledger lists one
-// account's entries oldest first, while a wallet's history is two accounts
-// grouped by transfer, newest first.
-func (s *GormStore) Transactions(ctx context.Context, cash, coupon ledger.AccountID, before int64, limit int) ([]Transaction, error) {
-	q := `SELECT t.id, t.reference, t.kind, t.memo, t.created_at,
-		SUM(CASE WHEN e.account_id = ? THEN e.amount ELSE 0 END) AS cash,
-		SUM(CASE WHEN e.account_id = ? THEN e.amount ELSE 0 END) AS coupon
-		FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
-		WHERE e.account_id IN (?, ?)`
-	args := []any{int64(cash), int64(coupon), int64(cash), int64(coupon)}
-	if before > 0 {
-		q += " AND e.transfer_id < ?"
-		args = append(args, before)
-	}
-	q += " GROUP BY t.id, t.reference, t.kind, t.memo, t.created_at ORDER BY t.id DESC LIMIT ?"
-	args = append(args, limit)
-	var rows []transactionRow
-	if err := s.db.Reader(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]Transaction, len(rows))
-	for i, r := range rows {
-		out[i] = Transaction{ID: r.ID, Reference: r.Reference, Kind: r.Kind, Memo: r.Memo, Cash: paydesk.Amount(r.Cash), Coupon: paydesk.Amount(r.Coupon), At: r.CreatedAt}
-	}
-	return out, nil
 }

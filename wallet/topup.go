@@ -75,12 +75,16 @@ func (s *Service) cardToCash(ctx context.Context, w Wallet, amount paydesk.Amoun
 	if w.Card == nil {
 		return bank.DebitResult{}, ledger.Transfer{}, ErrNoCard
 	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return bank.DebitResult{}, ledger.Transfer{}, err
+	}
 	d, err := s.bank.Debit(ctx, bank.DebitRequest{Reference: ref, CardToken: w.Card.Token, Amount: amount, Currency: w.Currency})
 	if err != nil {
 		return bank.DebitResult{}, ledger.Transfer{}, err
 	}
 	t, err := s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: "topup", Memo: memo,
-		Postings: []ledger.Posting{{Source: s.platform.Clearing.ID, Destination: w.CashAccount, Amount: amount}}}, nil)
+		Postings: []ledger.Posting{{Source: plat.Clearing, Destination: w.CashAccount, Amount: amount}}}, nil)
 	if err != nil {
 		return bank.DebitResult{}, ledger.Transfer{}, err
 	}
@@ -106,9 +110,13 @@ func (s *Service) ReturnShortfall(ctx context.Context, id WalletID, f Funding) e
 	if err != nil {
 		return err
 	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return err
+	}
 	ref := f.CardDebit + ":unwind"
 	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: "autotopup_return", Memo: "card shortfall of a payment that did not happen",
-		Postings: []ledger.Posting{{Source: w.CashAccount, Destination: s.platform.CardRefunds.ID, Amount: f.Card}}}, nil)
+		Postings: []ledger.Posting{{Source: w.CashAccount, Destination: plat.CardRefunds, Amount: f.Card}}}, nil)
 	var short *ledger.InsufficientFunds
 	if errors.As(err, &short) {
 		return nil // spent by another payment meanwhile: nothing is parked

@@ -114,7 +114,6 @@ type Service struct {
 	clock     paydesk.Clock
 	currency  paydesk.Currency
 	passwords *paydesk.Passwords
-	platform  PlatformAccounts
 
 	loginGuard, dynamicGuard storage.Guard
 	codeRule                 storage.AttemptRule
@@ -138,11 +137,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if s.currency == "" {
 		s.currency = paydesk.DefaultCurrency
 	}
-	p, err := EnsurePlatformAccounts(ctx, cfg.Ledger, s.currency)
-	if err != nil {
+	// Set up here, outside any transaction, so that the ledger keeps it.
+	if _, err := s.platform(ctx); err != nil {
 		return nil, err
 	}
-	s.platform = p
 	return s, nil
 }
 
@@ -153,8 +151,11 @@ func orRule(r, def storage.AttemptRule) storage.AttemptRule {
 	return r
 }
 
-// Platform returns the platform's ledger accounts the wallet draws on.
-func (s *Service) Platform() PlatformAccounts { return s.platform }
+// platform returns the ledger's chart of platform accounts, which the
+// wallet's money comes from and goes back to.
+func (s *Service) platform(ctx context.Context) (ledger.Platform, error) {
+	return s.ledger.Platform(ctx, s.currency)
+}
 
 // wallet reads a wallet or returns ErrWalletNotFound.
 func (s *Service) wallet(ctx context.Context, id WalletID) (Wallet, error) {

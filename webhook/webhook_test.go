@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
@@ -22,30 +23,17 @@ import (
 	"github.com/paydesk/paydesk/webhook"
 )
 
-// clock is a clock the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is the webhook service and a dispatcher on one real database.
 type env struct {
 	db     *storage.DB
-	clock  *clock
+	clock  *testkit.Clock
 	outbox *push.Outbox
 	store  *webhook.GormStorage
 	svc    *webhook.Service
 }
 
 func newEnv(t testing.TB, db *storage.DB) *env {
-	c := &clock{now: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))
 	e := &env{db: db, clock: c, outbox: push.NewOutbox(db, c.Now), store: webhook.NewGormStorage(db)}
 	e.svc = webhook.NewService(e.store, e.outbox, c.Now)
 	return e
@@ -76,7 +64,7 @@ func (e *env) emit(t testing.TB, merchantID, orderID int64, typ push.Type) push.
 type receiver struct {
 	t      testing.TB
 	secret string
-	clock  *clock
+	clock  *testkit.Clock
 	mu     sync.Mutex
 	got    []push.Event // verified deliveries, in arrival order
 	calls  int

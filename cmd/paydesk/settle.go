@@ -380,15 +380,7 @@ func bankAccountCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(c, map[string]any{"merchant_id": a.MerchantID, "number": maskAccount(a.Number), "holder": a.Holder, "bank": a.BankName})
-}
-
-// maskAccount shows the last four characters of an account number.
-func maskAccount(n string) string {
-	if len(n) <= 4 {
-		return n
-	}
-	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
+	return printJSON(c, map[string]any{"merchant_id": a.MerchantID, "number": a.Masked(), "holder": a.Holder, "bank": a.BankName})
 }
 
 // errDifferences ends reconcile with status 1 when the books disagree.
