@@ -88,6 +88,9 @@ func (s *Service) Create(ctx context.Context, owner cashier.Actor, req NewKey) (
 	if req.StoreID < 0 {
 		return Key{}, "", paydesk.ErrInvalid.WithMessage("store_id must be positive")
 	}
+	if req.StoreID > 0 && req.Kind == Test {
+		return Key{}, "", paydesk.ErrInvalid.WithMessage("a test key acts for the merchant's sandbox as a whole: leave store_id out")
+	}
 	if req.StoreID > 0 {
 		if _, err := s.stores.Store(ctx, owner, req.StoreID); err != nil {
 			return Key{}, "", err

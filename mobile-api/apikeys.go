@@ -126,11 +126,21 @@ func (s *Server) authenticateKey(c *gin.Context, secret string) {
 		writeError(c, err)
 		return
 	}
-	if k.Kind == apikey.Test {
-		writeError(c, ErrTestModeUnavailable)
-		return
-	}
 	p := rbac.Principal{Kind: rbac.KindAPIKey, ID: k.ID, MerchantID: k.MerchantID, StoreID: k.StoreID, Role: rbac.APIKey}
+	if k.Kind == apikey.Test {
+		// A test key acts for the merchant's sandbox (package sandbox):
+		// another merchant, so it never sees or touches a live order.
+		if s.cfg.Sandbox == nil {
+			writeError(c, ErrTestModeUnavailable)
+			return
+		}
+		sb, err := s.cfg.Sandbox.For(c.Request.Context(), k.MerchantID)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		p.MerchantID, p.StoreID = sb.ID, 0
+	}
 	subjects := make([]rbac.Role, len(k.Scopes))
 	for i, sc := range k.Scopes {
 		subjects[i] = rbac.ScopeSubject(string(sc))
@@ -143,8 +153,7 @@ func (s *Server) authenticateKey(c *gin.Context, secret string) {
 	c.Next()
 }
 
-// ErrTestModeUnavailable answers a test key: test mode (a test merchant
-// whose payments can never move live money) is not built yet, and a test
-// key must never act on live money in the meantime.
+// ErrTestModeUnavailable answers a test key on a server without test mode
+// (no sandbox configured): a test key must never act on live money.
 var ErrTestModeUnavailable = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "TEST_MODE_UNAVAILABLE",
-	Message: "test keys are not served yet: test mode is not available on this server"}
+	Message: "test mode is not available on this server"}

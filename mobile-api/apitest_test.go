@@ -25,6 +25,7 @@ import (
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -72,6 +73,7 @@ type testAPI struct {
 	Bank      *bank.Simulator
 	Wallets   *wallet.Service
 	POS       *pos.Service
+	Sandbox   *sandbox.Service
 	// Outbox and Push are real-time push: the outbox observes the POS and
 	// the merchant service, the hub serves /v1/ws.
 	Outbox *push.Outbox
@@ -186,7 +188,9 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.Staff = cashier.NewService(cashier.NewGormStorage(api.DB), merchantStore, attempts, clock, cashier.WithPasswords(cheapPasswords),
 		cashier.WithObserver(api.Outbox))
 	api.Merchants = merchant.NewService(merchantStore, api.Ledger, api.Staff, clock)
-	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL})
+	api.Sandbox = sandbox.NewService(api.Merchants, api.Wallets, api.Ledger)
+	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL,
+		Payable: api.Sandbox.Payable})
 	api.POS.Observe(api.Outbox)
 	// Today's data and the members are kept by observing the POS.
 	stats, members := pos.NewStats(pos.NewGormStats(api.DB), api.Merchants, clock), pos.NewMembers(pos.NewGormMembers(api.DB), api.Wallets)
@@ -234,6 +238,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		APIKeys:        api.APIKeys,
 		Webhooks:       api.Webhooks,
 		Checkout:       checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
+		Sandbox:        api.Sandbox,
 		Sockets:        o.sockets,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()

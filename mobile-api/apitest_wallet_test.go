@@ -149,7 +149,7 @@ func (api *testAPI) mustBeSound(t testing.TB) {
 // pays on money the customer paid in cash or by card.
 func fee(amount int64) int64 { return int64(paydesk.DefaultFeeRate.Of(paydesk.Amount(amount))) }
 
-// order decodes an order answer (orderJSON) of the merchant API.
+// order decodes an order answer (view.Order) of the merchant API.
 func order(t *testing.T, r *response) map[string]any {
 	t.Helper()
 	if r.Status != http.StatusCreated {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/paydesk/paydesk/internal/view"
 )
 
 type balanceJSON struct {
@@ -20,15 +22,15 @@ type balanceJSON struct {
 	Withdrawable     int64 `json:"withdrawable"`
 	ReservedForRetry int64 `json:"reserved_for_retry"`
 	// Upcoming: batches still in pending, soonest due first.
-	Upcoming []settlementJSON `json:"upcoming"`
+	Upcoming []view.Batch `json:"upcoming"`
 	// Failed: FAILED batches, their money reserved for the retry.
-	Failed []settlementJSON `json:"failed"`
+	Failed []view.Batch `json:"failed"`
 	// InFlight: batches and withdrawals with the bank, their money frozen.
 	InFlight inFlightJSON `json:"in_flight"`
 }
 
 type inFlightJSON struct {
-	Settlements []settlementJSON `json:"settlements"`
+	Settlements []view.Batch     `json:"settlements"`
 	Withdrawals []withdrawalJSON `json:"withdrawals"`
 }
 
@@ -46,16 +48,16 @@ func (s *Server) balance(c *gin.Context) {
 	out := balanceJSON{Pending: int64(o.Pending), Available: int64(o.Available), Frozen: int64(o.Frozen),
 		Book: int64(o.Book), Currency: string(o.Currency), PayoutMode: string(o.Mode),
 		Withdrawable: int64(o.Withdrawable), ReservedForRetry: int64(o.Reserved),
-		Upcoming: []settlementJSON{}, Failed: []settlementJSON{},
-		InFlight: inFlightJSON{Settlements: []settlementJSON{}, Withdrawals: []withdrawalJSON{}}}
+		Upcoming: []view.Batch{}, Failed: []view.Batch{},
+		InFlight: inFlightJSON{Settlements: []view.Batch{}, Withdrawals: []withdrawalJSON{}}}
 	for _, b := range o.Upcoming {
-		out.Upcoming = append(out.Upcoming, settlementView(b))
+		out.Upcoming = append(out.Upcoming, view.BatchOf(b))
 	}
 	for _, b := range o.Failed {
-		out.Failed = append(out.Failed, settlementView(b))
+		out.Failed = append(out.Failed, view.BatchOf(b))
 	}
 	for _, b := range o.InFlightBatches {
-		out.InFlight.Settlements = append(out.InFlight.Settlements, settlementView(b))
+		out.InFlight.Settlements = append(out.InFlight.Settlements, view.BatchOf(b))
 	}
 	for _, w := range o.InFlightWithdrawals {
 		out.InFlight.Withdrawals = append(out.InFlight.Withdrawals, withdrawalView(w))

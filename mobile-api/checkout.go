@@ -15,8 +15,11 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/mobile-api/codepng"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/sandbox"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // The hosted checkout (package checkout): a merchant's system creates a
@@ -32,6 +35,7 @@ func (s *Server) checkoutRoutes(auth *gin.RouterGroup) {
 	auth.POST("/checkout-sessions", s.idempotent, s.createCheckoutSession)
 	s.engine.GET("/checkout/:token", s.checkoutPage)
 	s.engine.POST("/checkout/:token/pay", s.checkoutPay)
+	s.engine.POST("/checkout/:token/test-pay", s.checkoutTestPay)
 }
 
 type checkoutSessionRequest struct {
@@ -44,12 +48,12 @@ type checkoutSessionRequest struct {
 }
 
 type checkoutSessionJSON struct {
-	ID           string    `json:"id"`
-	URL          string    `json:"url"`
-	ReturnURL    string    `json:"return_url"`
-	ReturnSecret string    `json:"return_secret"`
-	ExpiresAt    time.Time `json:"expires_at"`
-	Order        orderJSON `json:"order"`
+	ID           string     `json:"id"`
+	URL          string     `json:"url"`
+	ReturnURL    string     `json:"return_url"`
+	ReturnSecret string     `json:"return_secret"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	Order        view.Order `json:"order"`
 }
 
 // ErrNotifyURLUnsupported: per-session notify URLs are not served; the
@@ -93,8 +97,11 @@ var checkoutPageSource string
 var checkoutPageTemplate = template.Must(template.New("checkout").Parse(checkoutPageSource))
 
 type checkoutPageData struct {
-	Nonce, Token                            string
-	Found, Open                             bool
+	Nonce, Token string
+	Found, Open  bool
+	// Test is a sandbox session (test mode): the page offers the
+	// simulator's test wallet instead of a login and a QR.
+	Test                                    bool
 	MerchantName, Subject, Amount, Currency string
 	QR, Error, ExpiresAt                    string
 	ReturnURL                               template.URL
@@ -187,8 +194,56 @@ func (s *Server) fillCheckout(ctx context.Context, c *gin.Context, data *checkou
 		data.ReturnURL = template.URL(s.cfg.Checkout.ResultURL(sess, o, checkout.ResultClosed))
 		return false
 	}
+	if m, err := s.cfg.Merchants.Merchant(ctx, o.MerchantID); err == nil && sandbox.IsTest(m) {
+		data.Test = true
+		return false
+	}
 	if png, err := codepng.QR(s.cfg.POS.PayURL(o), 256); err == nil {
 		data.QR = base64.StdEncoding.EncodeToString(png)
 	}
 	return false
+}
+
+// ErrTestDeclined is the simulator's declined payment, which an integrator
+// asks for to test a failed attempt and its retry.
+var ErrTestDeclined = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "TEST_PAYMENT_DECLINED",
+	Message: "the test payment was declined (simulated); try again"}
+
+// checkoutTestPay is POST /checkout/:token/test-pay, test mode's simulator:
+// the page of a sandbox session pays at once from the sandbox's test
+// wallet (outcome=decline: refuses, to test a retry). A live session's
+// page is refused: live money is paid only by a wallet's own login.
+func (s *Server) checkoutTestPay(c *gin.Context) {
+	if s.cfg.Checkout == nil || s.cfg.Sandbox == nil {
+		s.renderCheckout(c, "", http.StatusNotFound)
+		return
+	}
+	ctx := c.Request.Context()
+	_, o, err := s.cfg.Checkout.Page(ctx, c.Param("token"))
+	if err != nil {
+		s.renderCheckout(c, "", http.StatusNotFound)
+		return
+	}
+	if c.PostForm("outcome") == "decline" {
+		err = ErrTestDeclined
+		if m, merr := s.cfg.Merchants.Merchant(ctx, o.MerchantID); merr != nil || !sandbox.IsTest(m) {
+			err = sandbox.ErrLiveMerchant
+		}
+	} else {
+		var w wallet.WalletID
+		w, err = s.cfg.Sandbox.FundTestPayment(ctx, o.MerchantID, o.Amount, "order:"+strconv.FormatInt(o.ID, 10))
+		if err == nil {
+			_, err = s.cfg.POS.PayOrder(ctx, w, o.PayToken)
+		}
+	}
+	if err != nil {
+		e := paydesk.AsError(err)
+		status := kindStatus[e.Kind]
+		if status >= 500 {
+			requestLogger(c).LogAttrs(ctx, slog.LevelError, "checkout test payment failed", slog.Any("error", err))
+		}
+		s.renderCheckout(c, e.Message, status)
+		return
+	}
+	s.renderCheckout(c, "", http.StatusOK)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -87,6 +88,9 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Checkout creates hosted checkout sessions; nil answers 503.
 	Checkout *checkout.Service
+	// Sandbox is test mode: test API keys act on it; nil refuses them
+	// (403 TEST_MODE_UNAVAILABLE).
+	Sandbox *sandbox.Service
 	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
@@ -259,7 +263,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
-	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, // the customer's, by the session's token
+	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, "POST /checkout/:token/test-pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -73,8 +74,8 @@ type collectionRequest struct {
 }
 
 type collectionQRJSON struct {
-	Order     orderJSON `json:"order"`
-	QRPayload string    `json:"qr_payload"`
+	Order     view.Order `json:"order"`
+	QRPayload string     `json:"qr_payload"`
 }
 
 // collectionQR is POST /v1/payments/qr: an order the customer pays by
@@ -95,8 +96,8 @@ func (s *Server) collectionQR(c *gin.Context) {
 }
 
 type paymentLinkJSON struct {
-	Order orderJSON `json:"order"`
-	URL   string    `json:"url"`
+	Order view.Order `json:"order"`
+	URL   string     `json:"url"`
 }
 
 // paymentLink is POST /v1/payment-links: an order to send to a customer as

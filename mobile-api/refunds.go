@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/pos"
 )
 
@@ -53,7 +54,7 @@ type refundJSON struct {
 // refundAnswerJSON is a refund with the order as it is after it.
 type refundAnswerJSON struct {
 	refundJSON
-	Order orderJSON `json:"order"`
+	Order view.Order `json:"order"`
 }
 
 func refundView(r pos.Refund) refundJSON {

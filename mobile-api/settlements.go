@@ -2,11 +2,10 @@ package mobileapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/internal/view"
 )
 
 // settlementRoutes registers the merchant's money routes (SPEC §5): its
@@ -24,36 +23,6 @@ func (s *Server) settlementRoutes(auth *gin.RouterGroup) {
 	s.v1.POST("/bank/callbacks", s.bankCallback)        // bank_callbacks.go
 }
 
-type settlementJSON struct {
-	ID          int64      `json:"id"`
-	BusinessDay string     `json:"business_day"`
-	State       string     `json:"state"`
-	Payments    int64      `json:"payments"`
-	Refunds     int64      `json:"refunds"`
-	Fees        int64      `json:"fees"`
-	Net         int64      `json:"net"`
-	Adjustment  int64      `json:"adjustment"`
-	Amount      int64      `json:"amount"`
-	Currency    string     `json:"currency"`
-	DueAt       time.Time  `json:"due_at"`
-	Attempt     int        `json:"attempt"`
-	Reference   string     `json:"reference,omitempty"`
-	Offline     bool       `json:"offline"`
-	Reason      string     `json:"reason,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
-	PaidAt      *time.Time `json:"paid_at,omitempty"`
-	FailedAt    *time.Time `json:"failed_at,omitempty"`
-}
-
-func settlementView(b settlement.Batch) settlementJSON {
-	return settlementJSON{ID: b.ID, BusinessDay: b.BusinessDay.String(), State: string(b.State), Payments: int64(b.Payments),
-		Refunds: int64(b.Refunds), Fees: int64(b.Fees), Net: int64(b.Net), Adjustment: int64(b.Adjustment), Amount: int64(b.Amount),
-		Currency: string(b.Currency), DueAt: b.DueAt, Attempt: b.Attempt, Reference: b.Reference, Offline: b.Offline, Reason: b.Reason,
-		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, SubmittedAt: b.SubmittedAt, PaidAt: b.PaidAt, FailedAt: b.FailedAt}
-}
-
 // listSettlements is GET /v1/settlements?cursor=&limit=: the merchant's
 // batches, newest business day first (owners and managers: the numbers are
 // merchant-wide).
@@ -67,7 +36,7 @@ func (s *Server) listSettlements(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, pageOf(bs, settlementView, next))
+	c.JSON(http.StatusOK, pageOf(bs, view.BatchOf, next))
 }
 
 // getSettlement is GET /v1/settlements/:id.
@@ -81,7 +50,7 @@ func (s *Server) getSettlement(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, settlementView(b))
+	c.JSON(http.StatusOK, view.BatchOf(b))
 }
 
 // pageQuery reads ?cursor= and ?limit= (default 20, at most 100).

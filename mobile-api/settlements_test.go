@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -31,16 +32,7 @@ func newTestSettlement(api *testAPI, clock paydesk.Clock) *settlement.Service {
 		Events: outboxEvents(api.Outbox), Clock: clock}, settlement.Config{CallbackSecret: []byte(testBankSecret)})
 }
 
-func outboxEvents(o *push.Outbox) settlement.Emitter {
-	return settlement.EmitterFunc(func(ctx context.Context, e settlement.Event) error {
-		data, err := json.Marshal(e.Data)
-		if err != nil {
-			return err
-		}
-		_, err = o.Emit(ctx, push.Event{MerchantID: e.MerchantID, Type: push.Type(e.Type), Data: data})
-		return err
-	})
-}
+func outboxEvents(o *push.Outbox) settlement.Emitter { return o.SettlementEvents() }
 
 // settledBatches remembers the batch settledBatch made per API and merchant.
 var settledBatches sync.Map
@@ -288,12 +280,22 @@ func TestMoneyRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
+		var lastBatch map[string]any
 		for _, e := range events {
 			if e.Type == push.SettlementUpdated || e.Type == push.WithdrawalUpdated {
 				var d map[string]any
 				json.Unmarshal(e.Data, &d)
 				got = append(got, fmt.Sprintf("%s:%v", e.Type, d["state"]))
+				if e.Type == push.SettlementUpdated {
+					lastBatch = d
+				}
 			}
+		}
+		// A batch is pushed in the shape the API answers it (view.Batch):
+		// the last event of a batch is the batch as GET now shows it.
+		status, rest := api.do(t, "GET", fmt.Sprintf("/v1/settlements/%v", lastBatch["id"]), owner.Access, nil)
+		if status != http.StatusOK || !reflect.DeepEqual(rest, lastBatch) {
+			t.Fatalf("settlement.updated's data\n%v\nGET /v1/settlements/{id} (%d)\n%v", lastBatch, status, rest)
 		}
 		want := "settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:PAID " +
 			"settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:FAILED " +

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/rbac"
 )
@@ -50,19 +51,19 @@ func (s *Server) payeeOf(ctx context.Context, merchantID, storeID int64) (payee,
 
 // paymentJSON is an order as its payer sees it: no fee, no cashier.
 type paymentJSON struct {
-	ID           int64       `json:"id"`
-	State        string      `json:"state"`
-	Method       string      `json:"method"`
-	MerchantName string      `json:"merchant_name"`
-	StoreName    string      `json:"store_name"`
-	Subject      string      `json:"subject"`
-	Amount       int64       `json:"amount"`
-	Currency     string      `json:"currency"`
-	Funding      fundingJSON `json:"funding"`
-	CloseReason  string      `json:"close_reason"`
-	PaidAt       *time.Time  `json:"paid_at"`
-	ExpiresAt    time.Time   `json:"expires_at"`
-	CreatedAt    time.Time   `json:"created_at"`
+	ID           int64        `json:"id"`
+	State        string       `json:"state"`
+	Method       string       `json:"method"`
+	MerchantName string       `json:"merchant_name"`
+	StoreName    string       `json:"store_name"`
+	Subject      string       `json:"subject"`
+	Amount       int64        `json:"amount"`
+	Currency     string       `json:"currency"`
+	Funding      view.Funding `json:"funding"`
+	CloseReason  string       `json:"close_reason"`
+	PaidAt       *time.Time   `json:"paid_at"`
+	ExpiresAt    time.Time    `json:"expires_at"`
+	CreatedAt    time.Time    `json:"created_at"`
 }
 
 func (s *Server) writePayment(c *gin.Context, o pos.Order) {
@@ -72,7 +73,7 @@ func (s *Server) writePayment(c *gin.Context, o pos.Order) {
 		return
 	}
 	c.JSON(http.StatusOK, paymentJSON{ID: o.ID, State: string(o.State), Method: string(o.Method), MerchantName: p.MerchantName,
-		StoreName: p.StoreName, Subject: o.Subject, Amount: int64(o.Amount), Currency: string(o.Currency), Funding: fundingView(o),
+		StoreName: p.StoreName, Subject: o.Subject, Amount: int64(o.Amount), Currency: string(o.Currency), Funding: view.FundingOf(o),
 		CloseReason: o.CloseReason, PaidAt: optionalTime(o.PaidAt), ExpiresAt: o.ExpiresAt, CreatedAt: o.CreatedAt})
 }
 

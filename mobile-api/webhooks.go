@@ -9,7 +9,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/webhook"
 )
 
@@ -77,6 +79,39 @@ func webhookDeliveryView(d webhook.Delivery) webhookDeliveryJSON {
 type createWebhookEndpointRequest struct {
 	URL    string   `json:"url"`
 	Events []string `json:"events"`
+	// Mode "test" makes an endpoint of the merchant's sandbox, which
+	// receives what test keys do (package sandbox); "" or "live": live.
+	Mode string `json:"mode"`
+}
+
+// hookActor is the owner acting on the live merchant's webhooks, or on
+// its sandbox's when mode is "test" (the body's mode on create, ?mode=
+// elsewhere). Endpoints, deliveries and their ids are per merchant, so a
+// live id is not found in test mode and a test id not in live mode.
+func (s *Server) hookActor(c *gin.Context, mode string) (cashier.Actor, bool) {
+	a := actor(c)
+	switch mode {
+	case "", "live":
+		return a, true
+	case "test":
+		if s.cfg.Sandbox == nil {
+			writeError(c, ErrTestModeUnavailable)
+			return a, false
+		}
+		if a.Role != rbac.Owner {
+			writeError(c, paydesk.ErrForbidden.WithMessage("only an owner manages webhooks"))
+			return a, false
+		}
+		sb, err := s.cfg.Sandbox.For(c.Request.Context(), a.MerchantID)
+		if err != nil {
+			writeError(c, err)
+			return a, false
+		}
+		a.MerchantID, a.StoreID = sb.ID, 0
+		return a, true
+	}
+	writeError(c, paydesk.ErrInvalid.WithMessage("mode must be live or test"))
+	return a, false
 }
 
 func (s *Server) webhooksConfigured(c *gin.Context) bool {
@@ -101,7 +136,11 @@ func (s *Server) createWebhookEndpoint(c *gin.Context) {
 	for i, t := range req.Events {
 		types[i] = push.Type(t)
 	}
-	e, err := s.cfg.Webhooks.CreateEndpoint(c.Request.Context(), actor(c), webhook.NewEndpoint{URL: req.URL, Events: types})
+	a, ok := s.hookActor(c, req.Mode)
+	if !ok {
+		return
+	}
+	e, err := s.cfg.Webhooks.CreateEndpoint(c.Request.Context(), a, webhook.NewEndpoint{URL: req.URL, Events: types})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -118,7 +157,11 @@ func (s *Server) listWebhookEndpoints(c *gin.Context) {
 	if !s.webhooksConfigured(c) {
 		return
 	}
-	eps, err := s.cfg.Webhooks.Endpoints(c.Request.Context(), actor(c))
+	a, ok := s.hookActor(c, c.Query("mode"))
+	if !ok {
+		return
+	}
+	eps, err := s.cfg.Webhooks.Endpoints(c.Request.Context(), a)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -135,7 +178,11 @@ func (s *Server) disableWebhookEndpoint(c *gin.Context) {
 	if !ok {
 		return
 	}
-	e, err := s.cfg.Webhooks.DisableEndpoint(c.Request.Context(), actor(c), id)
+	a, ok := s.hookActor(c, c.Query("mode"))
+	if !ok {
+		return
+	}
+	e, err := s.cfg.Webhooks.DisableEndpoint(c.Request.Context(), a, id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -164,7 +211,11 @@ func (s *Server) listWebhookDeliveries(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ds, next, err := s.cfg.Webhooks.Deliveries(c.Request.Context(), actor(c), id, before, int(limit))
+	a, ok := s.hookActor(c, c.Query("mode"))
+	if !ok {
+		return
+	}
+	ds, next, err := s.cfg.Webhooks.Deliveries(c.Request.Context(), a, id, before, int(limit))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -182,7 +233,11 @@ func (s *Server) redeliverWebhook(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.cfg.Webhooks.Redeliver(c.Request.Context(), actor(c), id)
+	a, ok := s.hookActor(c, c.Query("mode"))
+	if !ok {
+		return
+	}
+	d, err := s.cfg.Webhooks.Redeliver(c.Request.Context(), a, id)
 	if err != nil {
 		writeError(c, err)
 		return

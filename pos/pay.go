@@ -44,6 +44,11 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 	if err != nil {
 		return o, err
 	}
+	if s.cfg.Payable != nil {
+		if err := s.cfg.Payable(ctx, m, w); err != nil {
+			return o, err
+		}
+	}
 	ref := PaymentReference(o)
 	// FUNDING_CHANGED means another payment of the same wallet spent the
 	// money this plan counted on; nothing moved, so plan again.

@@ -52,6 +52,10 @@ type Config struct {
 	// ends the day it can be voided (see void.go); nil until settlement
 	// exists: then "paid today" alone decides.
 	Settled SettlementCheck
+	// Payable, when set, is asked before every wallet payment whether
+	// wallet w may pay merchant m (test mode: a sandbox merchant is paid
+	// only by its test wallet, package sandbox).
+	Payable func(ctx context.Context, m merchant.Merchant, w wallet.WalletID) error
 }
 
 // Service carries out the POS use cases.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/pos"
+	"github.com/paydesk/paydesk/settlement"
 )
 
 // The outbox observes the domain: pos calls OrderChanged and merchant calls
@@ -18,39 +19,6 @@ var (
 	_ cashier.Observer = (*Outbox)(nil)
 )
 
-// orderData is the payload of payment and refund events: what the apps
-// show without a second request.
-type orderData struct {
-	OrderID     int64      `json:"order_id"`
-	OutTradeNo  string     `json:"out_trade_no"`
-	Method      string     `json:"method"`
-	State       string     `json:"state"`
-	Amount      int64      `json:"amount"`
-	Currency    string     `json:"currency"`
-	Refunded    int64      `json:"refunded,omitempty"`
-	Subject     string     `json:"subject,omitempty"`
-	Funding     *funding   `json:"funding,omitempty"`
-	CloseReason string     `json:"close_reason,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	PaidAt      *time.Time `json:"paid_at,omitempty"`
-	ClosedAt    *time.Time `json:"closed_at,omitempty"`
-}
-
-type funding struct {
-	Voucher int64 `json:"voucher"`
-	Coupon  int64 `json:"coupon"`
-	Cash    int64 `json:"cash"`
-	Card    int64 `json:"card"`
-}
-
-func stamp(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
-}
-
 // OrderChanged writes the event of an order change: payment.paying (to the
 // payer too: the wallet app asks for confirmation), payment.paid,
 // payment.closed, refund.* — the event type is the change's name, so a
@@ -60,22 +28,31 @@ func (o *Outbox) OrderChanged(ctx context.Context, ord pos.Order, c pos.Change) 
 	if !strings.HasPrefix(name, "payment.") && !strings.HasPrefix(name, "refund.") {
 		return nil
 	}
-	d := orderData{OrderID: ord.ID, OutTradeNo: ord.OutTradeNo, Method: string(ord.Method), State: string(ord.State),
-		Amount: int64(ord.Amount), Currency: string(ord.Currency), Refunded: int64(ord.Refunded), Subject: ord.Subject,
-		CloseReason: ord.CloseReason, PaidAt: stamp(ord.PaidAt), ClosedAt: stamp(ord.ClosedAt)}
-	if ord.State == pos.Paying || ord.State == pos.Created {
-		d.ExpiresAt = stamp(ord.ExpiresAt)
-	}
-	if f := ord.Funding; f.Voucher+f.Coupon+f.Cash+f.Card > 0 {
-		d.Funding = &funding{Voucher: int64(f.Voucher), Coupon: int64(f.Coupon), Cash: int64(f.Cash), Card: int64(f.Card)}
-	}
-	data, err := json.Marshal(d)
+	data, err := json.Marshal(view.OrderEventOf(ord))
 	if err != nil {
 		return err
 	}
 	_, err = o.Emit(ctx, Event{MerchantID: ord.MerchantID, Type: Type(name), OrderID: ord.ID, StoreID: ord.StoreID,
 		CashierID: ord.CashierID, WalletID: int64(ord.WalletID), Data: data})
 	return err
+}
+
+// SettlementEvents is the settlement service's Emitter into the outbox:
+// settlement.updated carries the batch in its one JSON shape (view.Batch),
+// withdrawal.updated the payload settlement gave.
+func (o *Outbox) SettlementEvents() settlement.Emitter {
+	return settlement.EmitterFunc(func(ctx context.Context, e settlement.Event) error {
+		payload := e.Data
+		if b, ok := e.Data.(settlement.Batch); ok {
+			payload = view.BatchOf(b)
+		}
+		data, err := json.Marshal(payload)
+		if err != nil {
+			return err
+		}
+		_, err = o.Emit(ctx, Event{MerchantID: e.MerchantID, Type: Type(e.Type), Data: data})
+		return err
+	})
 }
 
 // StaffDisabled writes staff.disabled. Every instance that receives it

@@ -27,7 +27,7 @@ func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.B
 		return BankAccount{}, err
 	}
 	acct := BankAccount{MerchantID: merchantID, BankAccount: a, UpdatedAt: s.clock()}
-	return acct, s.store.saveBankAccount(ctx, acct)
+	return acct, s.store.SaveBankAccount(ctx, acct)
 }
 
 // BindBankAccount is the owner binding the merchant's payout account from
@@ -38,7 +38,7 @@ func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, a ba
 		return BankAccount{}, paydesk.ErrForbidden.WithMessage("only an owner binds the payout bank account")
 	}
 	var out BankAccount
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if out, err = s.SetBankAccount(ctx, actor.MerchantID, a); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (a BankAccount) Masked() string {
 
 // BankAccount returns the merchant's bound account, or BANK_ACCOUNT_NOT_BOUND.
 func (s *Service) BankAccount(ctx context.Context, merchantID int64) (BankAccount, error) {
-	return s.store.bankAccount(ctx, merchantID)
+	return s.store.BankAccount(ctx, merchantID)
 }
 
 func isAlnum(r rune) bool {

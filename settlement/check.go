@@ -38,37 +38,28 @@ func (s *Service) Check(ctx context.Context, merchantID int64) (CheckReport, err
 		return CheckReport{}, err
 	}
 	var r CheckReport
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		r = CheckReport{}
 		if r.Balance, err = s.Balance(ctx, merchantID); err != nil {
 			return err
 		}
-		db := s.db.Writer(ctx)
-		var sums struct{ Open, InFlight int64 }
-		if err := db.Raw(`SELECT COALESCE(SUM(CASE WHEN state IN (?, ?) THEN amount ELSE 0 END), 0) AS open,
-			COALESCE(SUM(CASE WHEN state = ? THEN amount ELSE 0 END), 0) AS in_flight FROM settlement_batches WHERE merchant_id = ?`,
-			string(NotDue), string(AwaitingPayment), string(Submitted), m.ID).Scan(&sums).Error; err != nil {
-			return fmt.Errorf("sum batches: %w", err)
+		if r.Open, r.InFlight, err = s.store.PayoutSums(ctx, m.ID); err != nil {
+			return err
 		}
-		var wd int64
-		if err := db.Raw("SELECT COALESCE(SUM(amount), 0) FROM withdrawals WHERE merchant_id = ? AND state = ?", m.ID, string(Submitted)).Scan(&wd).Error; err != nil {
-			return fmt.Errorf("sum withdrawals: %w", err)
-		}
-		r.Open, r.InFlight = paydesk.Amount(sums.Open), paydesk.Amount(sums.InFlight+wd)
-		var c []cursorRow
-		if err := db.Where("merchant_id = ?", m.ID).Find(&c).Error; err != nil {
-			return fmt.Errorf("read settlement cursor: %w", err)
+		c, ok, err := s.store.FindCursor(ctx, m.ID)
+		if err != nil {
+			return err
 		}
 		cal := s.calendar(m)
 		from := cal.Start(cal.DayOf(m.CreatedAt))
-		if len(c) == 1 {
-			d, err := ParseDay(c[0].CutThrough)
+		if ok {
+			d, err := ParseDay(c.CutThrough)
 			if err != nil {
 				return err
 			}
-			from, r.Carry = cal.End(d), paydesk.Amount(c[0].Carry)
-			if c[0].CutAt != nil {
-				from = *c[0].CutAt
+			from, r.Carry = cal.End(d), paydesk.Amount(c.Carry)
+			if c.CutAt != nil {
+				from = *c.CutAt
 			}
 		}
 		t, err := s.dayTotals(ctx, m.Accounts.Pending, from, from.AddDate(100, 0, 0))

@@ -20,7 +20,7 @@ func (s *Service) CutDays(ctx context.Context, m merchant.Merchant) ([]Batch, er
 	// A merchant's first day is the one it was created in; its cursor
 	// starts on the day before.
 	first := cal.DayOf(m.CreatedAt)
-	cur, err := s.store.cursor(ctx, m.ID, first.AddDays(-1), now)
+	cur, err := s.store.Cursor(ctx, m.ID, first.AddDays(-1), now)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Service) CutDay(ctx context.Context, merchantID int64, d Day) (Batch, b
 		return Batch{}, false, ErrDayNotEnded.WithMessage("business day %s of merchant %d ends at %s", d, m.ID, cal.End(d).Format(time.RFC3339))
 	}
 	// Days before d first: the batches must be cut in order, for netting.
-	cur, err := s.store.cursor(ctx, m.ID, cal.DayOf(m.CreatedAt).AddDays(-1), s.clock())
+	cur, err := s.store.Cursor(ctx, m.ID, cal.DayOf(m.CreatedAt).AddDays(-1), s.clock())
 	if err != nil {
 		return Batch{}, false, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) CutDay(ctx context.Context, merchantID int64, d Day) (Batch, b
 			return Batch{}, false, fmt.Errorf("merchant %d: cut %s: %w", m.ID, day, err)
 		}
 	}
-	b, err := s.store.batch(ctx, false, "merchant_id = ? AND business_day = ?", m.ID, d.String())
+	b, err := s.store.BatchOfDay(ctx, m.ID, d)
 	if errors.Is(err, ErrBatchNotFound) {
 		return Batch{}, false, nil // the day had no entries
 	}
@@ -81,12 +81,12 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 	var out Batch
 	var made bool
 	var events []Batch
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		out, made, events = Batch{}, false, nil
 		now := s.clock()
-		var c cursorRow
-		if err := s.db.Writer(ctx).Raw("SELECT * FROM settlement_cursors WHERE merchant_id = ?"+s.db.ForUpdate(), m.ID).Scan(&c).Error; err != nil {
-			return fmt.Errorf("lock settlement cursor: %w", err)
+		c, err := s.store.LockCursor(ctx, m.ID)
+		if err != nil {
+			return err
 		}
 		if c.CutThrough != d.AddDays(-1).String() {
 			return nil // cut by someone else, or out of order
@@ -125,22 +125,17 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 			if b.Amount < 0 {
 				return fmt.Errorf("batch of %s would pay %s", d, b.Amount) // netting guarantees it cannot
 			}
-			row := batchRow{MerchantID: b.MerchantID, BusinessDay: d.String(), Currency: string(b.Currency), DayStart: start.UTC(), DayEnd: end.UTC(),
-				DueAt: b.DueAt.UTC(), Payments: int64(b.Payments), Refunds: int64(b.Refunds), Fees: int64(b.Fees), Net: int64(b.Net),
-				Adjustment: int64(b.Adjustment), Amount: int64(b.Amount), Entries: b.Entries,
-				Cols: payoutCols{State: string(NotDue), Version: 1, CreatedAt: now, UpdatedAt: now}}
-			if err := s.db.Writer(ctx).Create(&row).Error; err != nil {
-				return fmt.Errorf("create batch: %w", err)
+			if out, err = s.store.CreateBatch(ctx, b); err != nil {
+				return err
 			}
-			out, made = row.batch(), true
+			made = true
 			events = append(events, out)
 		}
-		res := s.db.Writer(ctx).Model(&cursorRow{}).Where("merchant_id = ? AND cut_through = ?", m.ID, c.CutThrough).
-			Updates(map[string]any{"cut_through": d.String(), "carry": int64(carry), "cut_at": cutAtColumn(early), "updated_at": now})
-		if res.Error != nil {
-			return fmt.Errorf("move settlement cursor: %w", res.Error)
+		moved, err := s.store.MoveCursor(ctx, c.CutThrough, Cursor{MerchantID: m.ID, CutThrough: d.String(), Carry: int64(carry), CutAt: early, UpdatedAt: now})
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected != 1 {
+		if !moved {
 			return errConcurrentCut
 		}
 		for _, b := range events {
@@ -156,26 +151,15 @@ func (s *Service) cutDay(ctx context.Context, m merchant.Merchant, cal Calendar,
 	return out, made, err
 }
 
-// cutAtColumn is the cursor's cut_at for a cut that ended early, NULL
-// for one that ended with its day.
-func cutAtColumn(early *time.Time) any {
-	if early == nil {
-		return nil
-	}
-	return early.UTC()
-}
-
 var errConcurrentCut = errors.New("settlement cursor moved meanwhile")
 
 // net covers a deficit of up to need from the newest batches whose money is
 // still in pending, and returns how much it covered and the batches it
 // changed (re-read, for their events).
 func (s *Service) net(ctx context.Context, merchantID int64, need paydesk.Amount, now time.Time) (paydesk.Amount, []Batch, error) {
-	var rows []batchRow
-	err := s.db.Writer(ctx).Raw("SELECT * FROM settlement_batches WHERE merchant_id = ? AND state IN (?, ?) AND amount > 0 ORDER BY business_day DESC"+s.db.ForUpdate(),
-		merchantID, string(NotDue), string(AwaitingPayment)).Scan(&rows).Error
+	rows, err := s.store.LockOpenBatches(ctx, merchantID)
 	if err != nil {
-		return 0, nil, fmt.Errorf("find batches to net against: %w", err)
+		return 0, nil, err
 	}
 	var covered paydesk.Amount
 	var changed []Batch
@@ -183,9 +167,9 @@ func (s *Service) net(ctx context.Context, merchantID int64, need paydesk.Amount
 		if covered == need {
 			break
 		}
-		take := min(paydesk.Amount(r.Amount), need-covered)
-		ok, err := s.store.updatePayout(ctx, "settlement_batches", r.ID, r.Cols.Version, map[string]any{
-			"amount": r.Amount - int64(take), "adjustment": r.Adjustment - int64(take), "updated_at": now})
+		take := min(r.Amount, need-covered)
+		ok, err := s.store.UpdatePayout(ctx, KindSettlement, r.ID, r.Version, map[string]any{
+			"amount": int64(r.Amount - take), "adjustment": int64(r.Adjustment - take), "updated_at": now})
 		if err != nil {
 			return 0, nil, err
 		}
@@ -193,7 +177,7 @@ func (s *Service) net(ctx context.Context, merchantID int64, need paydesk.Amount
 			return 0, nil, fmt.Errorf("batch %d changed while netting against it", r.ID)
 		}
 		covered += take
-		b, err := s.store.batch(ctx, false, "id = ?", r.ID)
+		b, err := s.store.Batch(ctx, 0, r.ID)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -211,7 +195,7 @@ func (s *Service) Settled(ctx context.Context, merchantID int64, paidAt time.Tim
 		return false, err
 	}
 	cal := s.calendar(m)
-	cur, err := s.store.cursor(ctx, m.ID, cal.DayOf(m.CreatedAt).AddDays(-1), s.clock())
+	cur, err := s.store.Cursor(ctx, m.ID, cal.DayOf(m.CreatedAt).AddDays(-1), s.clock())
 	if err != nil {
 		return false, err
 	}

@@ -6,23 +6,23 @@ import "context"
 // re-reading it inside the transaction so the event shows the change.
 func (s *Service) emitSubject(ctx context.Context, kind string, id int64) error {
 	if kind == KindWithdrawal {
-		w, err := s.store.withdrawal(ctx, "id = ?", id)
+		w, err := s.store.Withdrawal(ctx, 0, id)
 		if err != nil {
 			return err
 		}
 		return s.emitWithdrawal(ctx, w)
 	}
-	b, err := s.store.batch(ctx, false, "id = ?", id)
+	b, err := s.store.Batch(ctx, 0, id)
 	if err != nil {
 		return err
 	}
 	return s.emitBatch(ctx, b)
 }
 
+// emitBatch tells of b itself; the outbox writes it in the one JSON shape
+// of a batch (internal/view), the API's.
 func (s *Service) emitBatch(ctx context.Context, b Batch) error {
-	return s.events.Emit(ctx, Event{MerchantID: b.MerchantID, Type: EventSettlementUpdated, Data: map[string]any{
-		"id": b.ID, "business_day": b.BusinessDay.String(), "state": b.State, "amount": int64(b.Amount), "net": int64(b.Net),
-		"currency": b.Currency, "due_at": b.DueAt, "attempt": b.Attempt, "offline": b.Offline, "reason": b.Reason, "updated_at": b.UpdatedAt}})
+	return s.events.Emit(ctx, Event{MerchantID: b.MerchantID, Type: EventSettlementUpdated, Data: b})
 }
 
 func (s *Service) emitWithdrawal(ctx context.Context, w Withdrawal) error {

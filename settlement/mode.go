@@ -2,10 +2,6 @@ package settlement
 
 import (
 	"context"
-	"fmt"
-	"time"
-
-	"gorm.io/gorm/clause"
 
 	"github.com/paydesk/paydesk"
 )
@@ -26,14 +22,6 @@ const (
 // ErrInvalidPayoutMode refuses a mode other than auto or manual.
 var ErrInvalidPayoutMode = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_PAYOUT_MODE", Message: "payout mode must be auto or manual"}
 
-type payoutModeRow struct {
-	MerchantID int64 `gorm:"primaryKey;autoIncrement:false"`
-	Mode       string
-	UpdatedAt  time.Time
-}
-
-func (payoutModeRow) TableName() string { return "merchant_payout_modes" }
-
 // SetPayoutMode sets the merchant's payout mode (the operator's `paydesk
 // merchant set --payout-mode`). It applies to batches that come due from
 // now on; batches already submitted, settled or failed keep their course.
@@ -44,23 +32,14 @@ func (s *Service) SetPayoutMode(ctx context.Context, merchantID int64, mode Payo
 	if _, err := s.merchants.Merchant(ctx, merchantID); err != nil {
 		return err
 	}
-	row := payoutModeRow{MerchantID: merchantID, Mode: string(mode), UpdatedAt: s.clock()}
-	err := s.db.Writer(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "merchant_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"mode", "updated_at"})}).Create(&row).Error
-	if err != nil {
-		return fmt.Errorf("save payout mode: %w", err)
-	}
-	return nil
+	return s.store.SavePayoutMode(ctx, merchantID, mode, s.clock())
 }
 
 // PayoutMode returns the merchant's payout mode: auto unless set.
 func (s *Service) PayoutMode(ctx context.Context, merchantID int64) (PayoutMode, error) {
-	var rows []payoutModeRow
-	if err := s.db.Reader(ctx).Where("merchant_id = ?", merchantID).Limit(1).Find(&rows).Error; err != nil {
-		return "", fmt.Errorf("read payout mode: %w", err)
+	mode, ok, err := s.store.PayoutMode(ctx, merchantID)
+	if err != nil || !ok {
+		return PayoutAuto, err
 	}
-	if len(rows) == 0 {
-		return PayoutAuto, nil
-	}
-	return PayoutMode(rows[0].Mode), nil
+	return mode, nil
 }

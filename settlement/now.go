@@ -44,7 +44,7 @@ func (s *Service) SettleNow(ctx context.Context, merchantID int64) (Batch, bool,
 	if _, _, err := s.cutDay(ctx, m, cal, today, &now); err != nil {
 		return Batch{}, false, fmt.Errorf("merchant %d: settle %s now: %w", m.ID, today, err)
 	}
-	b, err := s.store.batch(ctx, false, "merchant_id = ? AND business_day = ?", m.ID, today.String())
+	b, err := s.store.BatchOfDay(ctx, m.ID, today)
 	if err == ErrBatchNotFound {
 		return Batch{}, false, nil // nothing collected today
 	}

@@ -46,7 +46,7 @@ func (s *Service) RecordOfflinePayout(ctx context.Context, batchID int64, status
 	if err != nil {
 		return Batch{}, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		now := s.clock()
 		plat, err := s.ledger.Platform(ctx, b.Currency)
 		if err != nil {
@@ -68,18 +68,18 @@ func (s *Service) RecordOfflinePayout(ctx context.Context, batchID int64, status
 			set["failed_at"] = now
 			p, lref = ledger.Posting{Source: source, Destination: m.Accounts.Available, Amount: b.Amount}, failedRef(ref)
 		}
-		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, set)
+		ok, err := s.store.UpdatePayout(ctx, KindSettlement, b.ID, b.Version, set)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrBadTransition.WithMessage("batch %d changed meanwhile; look again", b.ID)
 		}
-		a := attempt{Reference: ref, Kind: KindSettlement, SubjectID: b.ID, MerchantID: b.MerchantID, Attempt: n, Channel: channelOffline,
+		a := Attempt{Reference: ref, Kind: KindSettlement, SubjectID: b.ID, MerchantID: b.MerchantID, Attempt: n, Channel: channelOffline,
 			Amount: int64(b.Amount), Currency: string(b.Currency), Status: string(status), Reason: truncate(reason, 255), BankAt: &now,
 			NextCheckAt: now, CreatedAt: now, UpdatedAt: now}
-		if err := s.db.Writer(ctx).Create(&a).Error; err != nil {
-			return fmt.Errorf("record offline payout: %w", err)
+		if err := s.store.CreateAttempt(ctx, &a); err != nil {
+			return err
 		}
 		memo := "settlement of " + b.BusinessDay.String() + " " + ref + " (offline)"
 		if reason != "" {

@@ -2,7 +2,6 @@ package settlement
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/paydesk/paydesk"
 )
@@ -35,7 +34,7 @@ const overviewLimit = 20
 // one transaction, so that the figures agree with each other.
 func (s *Service) Overview(ctx context.Context, merchantID int64) (Overview, error) {
 	var o Overview
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		o = Overview{}
 		var err error
 		if o.Balance, err = s.Balance(ctx, merchantID); err != nil {
@@ -44,43 +43,27 @@ func (s *Service) Overview(ctx context.Context, merchantID int64) (Overview, err
 		if o.Mode, err = s.PayoutMode(ctx, merchantID); err != nil {
 			return err
 		}
-		db := s.db.Writer(ctx)
-		var rows []batchRow
-		if err := db.Where("merchant_id = ? AND state IN ?", merchantID, []string{string(NotDue), string(AwaitingPayment)}).
-			Order("due_at, id").Limit(overviewLimit).Find(&rows).Error; err != nil {
-			return fmt.Errorf("list upcoming batches: %w", err)
+		if o.Upcoming, err = s.store.UpcomingBatches(ctx, merchantID, overviewLimit); err != nil {
+			return err
 		}
-		o.Upcoming = batches(rows)
-		rows = nil
-		if err := db.Where("merchant_id = ? AND state = ?", merchantID, string(Failed)).Order("id").Find(&rows).Error; err != nil {
-			return fmt.Errorf("list failed batches: %w", err)
+		if o.Failed, err = s.store.MerchantBatchesIn(ctx, merchantID, Failed, 0); err != nil {
+			return err
 		}
-		o.Failed = batches(rows)
 		for _, b := range o.Failed {
 			o.Reserved += b.Amount
 		}
-		rows = nil
-		if err := db.Where("merchant_id = ? AND state = ?", merchantID, string(Submitted)).Order("id").Limit(overviewLimit).Find(&rows).Error; err != nil {
-			return fmt.Errorf("list batches in flight: %w", err)
+		if o.InFlightBatches, err = s.store.MerchantBatchesIn(ctx, merchantID, Submitted, overviewLimit); err != nil {
+			return err
 		}
-		o.InFlightBatches = batches(rows)
-		var ws []withdrawalRow
-		if err := db.Where("merchant_id = ? AND state = ?", merchantID, string(Submitted)).Order("id").Limit(overviewLimit).Find(&ws).Error; err != nil {
-			return fmt.Errorf("list withdrawals in flight: %w", err)
+		ws, err := s.store.MerchantWithdrawalsIn(ctx, merchantID, Submitted, overviewLimit)
+		if err != nil {
+			return err
 		}
-		for _, w := range ws {
-			o.InFlightWithdrawals = append(o.InFlightWithdrawals, w.withdrawal())
+		if len(ws) > 0 {
+			o.InFlightWithdrawals = ws
 		}
 		o.Withdrawable = max(o.Available, 0)
 		return nil
 	})
 	return o, err
-}
-
-func batches(rows []batchRow) []Batch {
-	out := make([]Batch, len(rows))
-	for i, r := range rows {
-		out[i] = r.batch()
-	}
-	return out
 }

@@ -36,13 +36,6 @@ func withdrawalSubject(w Withdrawal) subject {
 		memo: "withdrawal " + w.RequestNo, Payout: w.Payout}
 }
 
-func table(kind string) string {
-	if kind == KindWithdrawal {
-		return "withdrawals"
-	}
-	return "settlement_batches"
-}
-
 // payoutReference names attempt n of a subject at the bank.
 func payoutReference(kind string, id int64, n int) string {
 	prefix := "stl"
@@ -86,40 +79,40 @@ func (s *Service) post(ctx context.Context, kind, ref, memo string, ps ...ledger
 // for account, freezes the money (from source, plus the fee for a
 // withdrawal) and tells the apps. The caller sends the attempt to the bank
 // once the transaction has committed.
-func (s *Service) startAttempt(ctx context.Context, sub subject, from State, source ledger.AccountID, m merchant.Merchant, account BankAccount) (attempt, error) {
+func (s *Service) startAttempt(ctx context.Context, sub subject, from State, source ledger.AccountID, m merchant.Merchant, account BankAccount) (Attempt, error) {
 	if err := move(from, Submitted); err != nil {
-		return attempt{}, err
+		return Attempt{}, err
 	}
 	if sub.State != from {
-		return attempt{}, errChanged
+		return Attempt{}, errChanged
 	}
 	now := s.clock()
 	n := sub.Attempt + 1
 	ref := payoutReference(sub.kind, sub.id, n)
-	ok, err := s.store.updatePayout(ctx, table(sub.kind), sub.id, sub.Version, map[string]any{"state": string(Submitted), "attempt": n,
+	ok, err := s.store.UpdatePayout(ctx, sub.kind, sub.id, sub.Version, map[string]any{"state": string(Submitted), "attempt": n,
 		"reference": ref, "reason": "", "offline": false, "submitted_at": now, "updated_at": now})
 	if err != nil {
-		return attempt{}, err
+		return Attempt{}, err
 	}
 	if !ok {
-		return attempt{}, errChanged
+		return Attempt{}, errChanged
 	}
-	a := attempt{Reference: ref, Kind: sub.kind, SubjectID: sub.id, MerchantID: sub.merchantID, Attempt: n, Channel: channelBank,
+	a := Attempt{Reference: ref, Kind: sub.kind, SubjectID: sub.id, MerchantID: sub.merchantID, Attempt: n, Channel: channelBank,
 		Amount: int64(sub.amount), Currency: string(sub.currency), AccountNumber: account.Number, AccountHolder: account.Holder,
 		BankName: account.BankName, Status: attemptSubmitting, NextCheckAt: now.Add(s.cfg.QueryAfter), CreatedAt: now, UpdatedAt: now}
-	if err := s.db.Writer(ctx).Create(&a).Error; err != nil {
-		return attempt{}, fmt.Errorf("record payout %s: %w", ref, err)
+	if err := s.store.CreateAttempt(ctx, &a); err != nil {
+		return Attempt{}, err
 	}
 	plat, err := s.ledger.Platform(ctx, sub.currency)
 	if err != nil {
-		return attempt{}, err
+		return Attempt{}, err
 	}
 	ps := []ledger.Posting{{Source: source, Destination: m.Accounts.Frozen, Amount: sub.amount}}
 	if sub.kind == KindWithdrawal && n == 1 {
 		ps = append(ps, ledger.Posting{Source: source, Destination: plat.Fees, Amount: sub.fee})
 	}
 	if err := s.post(ctx, sub.kind, freezeRef(ref), sub.memo, ps...); err != nil {
-		return attempt{}, err
+		return Attempt{}, err
 	}
 	return a, s.emitSubject(ctx, sub.kind, sub.id)
 }
@@ -132,7 +125,7 @@ var errChanged = errors.New("settlement: the payout changed meanwhile")
 // The bank call runs outside any transaction and survives the caller
 // giving up (a client hanging up on POST /v1/withdrawals): a payout half
 // asked for is worse than one asked for in full.
-func (s *Service) send(ctx context.Context, a attempt) error {
+func (s *Service) send(ctx context.Context, a Attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.BankTimeout)
 	defer cancel()
 	p, err := s.bank.Payout(ctx, a.request())
@@ -144,7 +137,7 @@ func (s *Service) send(ctx context.Context, a attempt) error {
 // reached the bank, or (a bank that forgot a payout it had accepted, such
 // as the in-memory Simulator after a restart) the bank will take it as new.
 // Either way the reference keeps the bank from paying it twice.
-func (s *Service) check(ctx context.Context, a attempt) error {
+func (s *Service) check(ctx context.Context, a Attempt) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.BankTimeout)
 	defer cancel()
 	p, err := s.bank.PayoutStatus(ctx, a.Reference)
@@ -159,7 +152,7 @@ func (s *Service) check(ctx context.Context, a attempt) error {
 }
 
 // answered applies the bank's answer about attempt a.
-func (s *Service) answered(ctx context.Context, a attempt, p bank.Payout, err error, submitting bool) error {
+func (s *Service) answered(ctx context.Context, a Attempt, p bank.Payout, err error, submitting bool) error {
 	switch {
 	case err == nil && p.Status.Final():
 		_, err := s.applyOutcome(ctx, a.Reference, p.Status, p.Reason, p.BankReference, p.UpdatedAt)
@@ -190,9 +183,9 @@ func refused(err error) bool {
 }
 
 // later puts off the next check of a payout by QueryAfter.
-func (s *Service) later(ctx context.Context, a attempt) error {
+func (s *Service) later(ctx context.Context, a Attempt) error {
 	now := s.clock()
-	_, err := s.store.updateAttempt(ctx, a.Reference, []string{attemptSubmitting, string(bank.PayoutSubmitted)},
+	_, err := s.store.UpdateAttempt(ctx, a.Reference, []string{attemptSubmitting, string(bank.PayoutSubmitted)},
 		map[string]any{"next_check_at": now.Add(s.cfg.QueryAfter), "tries": a.Tries + 1, "updated_at": now})
 	return err
 }
@@ -203,15 +196,15 @@ func (s *Service) later(ctx context.Context, a attempt) error {
 // an attempt already decided changes nothing and reports false.
 func (s *Service) applyOutcome(ctx context.Context, ref string, status bank.PayoutStatus, reason, bankRef string, at time.Time) (bool, error) {
 	var changed bool
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		changed = false
 		now := s.clock()
-		a, err := s.store.attempt(ctx, true, ref)
+		a, err := s.store.Attempt(ctx, ref, true)
 		if err != nil {
 			return err
 		}
 		if status == bank.PayoutSubmitted {
-			changed, err = s.store.updateAttempt(ctx, ref, []string{attemptSubmitting},
+			changed, err = s.store.UpdateAttempt(ctx, ref, []string{attemptSubmitting},
 				map[string]any{"status": string(bank.PayoutSubmitted), "bank_reference": bankRef, "updated_at": now})
 			return err
 		}
@@ -226,7 +219,7 @@ func (s *Service) applyOutcome(ctx context.Context, ref string, status bank.Payo
 		if bankRef != "" {
 			set["bank_reference"] = bankRef
 		}
-		if changed, err = s.store.updateAttempt(ctx, ref, []string{attemptSubmitting, string(bank.PayoutSubmitted)}, set); err != nil || !changed {
+		if changed, err = s.store.UpdateAttempt(ctx, ref, []string{attemptSubmitting, string(bank.PayoutSubmitted)}, set); err != nil || !changed {
 			return err
 		}
 		sub, err := s.subject(ctx, a.Kind, a.SubjectID)
@@ -247,7 +240,7 @@ func (s *Service) applyOutcome(ctx context.Context, ref string, status bank.Payo
 
 // finish moves a SUBMITTED subject to PAID or FAILED with its money:
 // frozen to the bank, or back to available (with a withdrawal's fee).
-func (s *Service) finish(ctx context.Context, sub subject, a attempt, to State, reason string) error {
+func (s *Service) finish(ctx context.Context, sub subject, a Attempt, to State, reason string) error {
 	if err := move(sub.State, to); err != nil {
 		return err
 	}
@@ -273,7 +266,7 @@ func (s *Service) finish(ctx context.Context, sub subject, a attempt, to State, 
 			ps = append(ps, ledger.Posting{Source: plat.Fees, Destination: m.Accounts.Available, Amount: sub.fee})
 		}
 	}
-	ok, err := s.store.updatePayout(ctx, table(sub.kind), sub.id, sub.Version, set)
+	ok, err := s.store.UpdatePayout(ctx, sub.kind, sub.id, sub.Version, set)
 	if err != nil {
 		return err
 	}
@@ -293,10 +286,10 @@ func (s *Service) finish(ctx context.Context, sub subject, a attempt, to State, 
 // subject reads a batch or withdrawal.
 func (s *Service) subject(ctx context.Context, kind string, id int64) (subject, error) {
 	if kind == KindWithdrawal {
-		w, err := s.store.withdrawal(ctx, "id = ?", id)
+		w, err := s.store.Withdrawal(ctx, 0, id)
 		return withdrawalSubject(w), err
 	}
-	b, err := s.store.batch(ctx, false, "id = ?", id)
+	b, err := s.store.Batch(ctx, 0, id)
 	return batchSubject(b), err
 }
 
@@ -310,7 +303,7 @@ func (s *Service) HandleCallback(ctx context.Context, body []byte, signature str
 	if err != nil {
 		return false, err
 	}
-	a, err := s.store.attempt(ctx, false, cb.Reference)
+	a, err := s.store.Attempt(ctx, cb.Reference, false)
 	if err != nil {
 		return false, err
 	}

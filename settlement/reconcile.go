@@ -53,9 +53,8 @@ func (r Reconciliation) OK() bool { return len(r.Differences) == 0 }
 func (s *Service) Reconcile(ctx context.Context, day Day, loc *time.Location, bankPaid []bank.Payout) (Reconciliation, error) {
 	cal := Calendar{Location: loc}
 	start, end := cal.Start(day), cal.End(day)
-	var paid []attempt
-	if err := s.db.Reader(ctx).Where("channel = ? AND status = ? AND bank_at >= ? AND bank_at < ?", channelBank, string(bank.PayoutPaid), start.UTC(), end.UTC()).
-		Order("reference").Find(&paid).Error; err != nil {
+	paid, err := s.store.PaidAttempts(ctx, start, end)
+	if err != nil {
 		return Reconciliation{}, fmt.Errorf("reconcile %s: %w", day, err)
 	}
 	r := Reconciliation{Day: day}
@@ -96,7 +95,7 @@ func (s *Service) Reconcile(ctx context.Context, day Day, loc *time.Location, ba
 	slices.SortFunc(rest, func(a, b bank.Payout) int { return strings.Compare(a.Reference, b.Reference) })
 	for _, p := range rest {
 		d := Difference{Kind: DiffExtra, Reference: p.Reference, BankReference: p.BankReference, BankAmount: p.Amount, Detail: "unknown to paydesk"}
-		if a, err := s.store.attempt(ctx, false, p.Reference); err == nil {
+		if a, err := s.store.Attempt(ctx, p.Reference, false); err == nil {
 			d.Detail = "paydesk has it as " + a.Status
 			if a.BankAt != nil {
 				d.Detail += " on " + a.BankAt.In(loc).Format(time.RFC3339)

@@ -20,7 +20,7 @@ const tickBatch = 500
 // conditional update, so several instances may tick at once.
 func (s *Service) Tick(ctx context.Context) error {
 	var errs []error
-	ids, err := s.store.merchantIDs(ctx)
+	ids, err := s.store.MerchantIDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Service) Tick(ctx context.Context) error {
 }
 
 // MerchantIDs lists every merchant, for the operator's commands.
-func (s *Service) MerchantIDs(ctx context.Context) ([]int64, error) { return s.store.merchantIDs(ctx) }
+func (s *Service) MerchantIDs(ctx context.Context) ([]int64, error) { return s.store.MerchantIDs(ctx) }
 
 // Run ticks every interval until ctx ends, logging what fails.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
@@ -61,7 +61,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 // AWAITING_PAYMENT, and reports how many it moved. It needs no bank, so the
 // operator's `paydesk settle` runs it; paying them is the scheduler's.
 func (s *Service) PromoteDue(ctx context.Context) (int, error) {
-	due, err := s.store.batchesLimit(ctx, tickBatch, "state = ? AND due_at <= ?", string(NotDue), s.clock())
+	due, err := s.store.BatchesIn(ctx, NotDue, s.clock(), false, tickBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -80,7 +80,7 @@ func (s *Service) advance(ctx context.Context) error {
 	if _, err := s.PromoteDue(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	awaiting, err := s.store.batchesLimit(ctx, tickBatch, "state = ?", string(AwaitingPayment))
+	awaiting, err := s.store.BatchesIn(ctx, AwaitingPayment, time.Time{}, false, tickBatch)
 	if err != nil {
 		return err
 	}
@@ -108,12 +108,12 @@ func (s *Service) advance(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	failed, err := s.store.batchesLimit(ctx, tickBatch, "state = ? AND offline = ?", string(Failed), false)
+	failed, err := s.store.BatchesIn(ctx, Failed, time.Time{}, true, tickBatch)
 	if err != nil {
 		return err
 	}
 	for _, b := range failed {
-		acct, err := s.store.bankAccount(ctx, b.MerchantID)
+		acct, err := s.store.BankAccount(ctx, b.MerchantID)
 		if err != nil || b.FailedAt == nil || !acct.UpdatedAt.After(*b.FailedAt) {
 			continue // retried by hand, or once the account is changed
 		}
@@ -132,9 +132,9 @@ func (s *Service) transition(ctx context.Context, b Batch, to State, set map[str
 	if err := move(b.State, to); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
 		set["state"], set["updated_at"] = string(to), s.clock()
-		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, set)
+		ok, err := s.store.UpdatePayout(ctx, KindSettlement, b.ID, b.Version, set)
 		if err != nil || !ok {
 			return err // !ok: another instance moved it
 		}
@@ -150,7 +150,7 @@ func (s *Service) submitBatch(ctx context.Context, b Batch) (Batch, error) {
 	if err != nil {
 		return b, err
 	}
-	acct, err := s.store.bankAccount(ctx, m.ID)
+	acct, err := s.store.BankAccount(ctx, m.ID)
 	if errors.Is(err, ErrNoBankAccount) && b.State == AwaitingPayment {
 		return b, errors.Join(err, s.note(ctx, b, "waiting: no bank account is bound"))
 	}
@@ -161,14 +161,14 @@ func (s *Service) submitBatch(ctx context.Context, b Batch) (Batch, error) {
 	if b.State == Failed {
 		source = m.Accounts.Available
 	}
-	var a attempt
-	err = s.db.InTx(ctx, func(ctx context.Context) (err error) {
+	var a Attempt
+	err = s.store.InTx(ctx, func(ctx context.Context) (err error) {
 		a, err = s.startAttempt(ctx, batchSubject(b), b.State, source, m, acct)
 		return err
 	})
 	switch {
 	case errors.Is(err, errChanged):
-		return s.store.batch(ctx, false, "id = ?", b.ID)
+		return s.store.Batch(ctx, 0, b.ID)
 	case errors.Is(err, ErrInsufficientBalance) && b.State == AwaitingPayment:
 		return b, errors.Join(err, s.note(ctx, b, "waiting: pending is short of the batch until later refunds are netted"))
 	case errors.Is(err, ErrInsufficientBalance) && b.State == Failed:
@@ -188,7 +188,7 @@ func (s *Service) submitBatch(ctx context.Context, b Batch) (Batch, error) {
 	if err := s.send(ctx, a); err != nil {
 		s.log.Error("submit payout", "reference", a.Reference, "error", err)
 	}
-	return s.store.batch(ctx, false, "id = ?", b.ID)
+	return s.store.Batch(ctx, 0, b.ID)
 }
 
 // note records why a due batch waits, if that is news.
@@ -196,13 +196,13 @@ func (s *Service) note(ctx context.Context, b Batch, reason string) error {
 	if b.Reason == reason {
 		return nil
 	}
-	_, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, map[string]any{"reason": reason, "updated_at": s.clock()})
+	_, err := s.store.UpdatePayout(ctx, KindSettlement, b.ID, b.Version, map[string]any{"reason": reason, "updated_at": s.clock()})
 	return err
 }
 
 // checkOpen asks the bank about every payout whose next check is due.
 func (s *Service) checkOpen(ctx context.Context) error {
-	open, err := s.store.openAttempts(ctx, s.clock(), tickBatch)
+	open, err := s.store.OpenAttempts(ctx, s.clock(), tickBatch)
 	if err != nil {
 		return err
 	}
@@ -227,8 +227,8 @@ func (s *Service) settleBatch(ctx context.Context, b Batch) (Batch, error) {
 	if err != nil {
 		return b, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, map[string]any{"state": string(Settled),
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		ok, err := s.store.UpdatePayout(ctx, KindSettlement, b.ID, b.Version, map[string]any{"state": string(Settled),
 			"reason": "settled to the available balance (manual payout mode)", "updated_at": s.clock()})
 		if err != nil {
 			return err
@@ -244,13 +244,13 @@ func (s *Service) settleBatch(ctx context.Context, b Batch) (Batch, error) {
 	})
 	switch {
 	case errors.Is(err, errChanged):
-		return s.store.batch(ctx, false, "id = ?", b.ID)
+		return s.store.Batch(ctx, 0, b.ID)
 	case errors.Is(err, ErrInsufficientBalance):
 		return b, errors.Join(err, s.note(ctx, b, "waiting: pending is short of the batch until later refunds are netted"))
 	case err != nil:
 		return b, fmt.Errorf("settle batch %d: %w", b.ID, err)
 	}
-	return s.store.batch(ctx, false, "id = ?", b.ID)
+	return s.store.Batch(ctx, 0, b.ID)
 }
 
 // settleRef is the ledger reference of a batch settled to available.

@@ -182,7 +182,8 @@ const (
 type Event struct {
 	MerchantID int64
 	Type       string
-	// Data is the event's JSON payload.
+	// Data is the event's subject: the Batch of settlement.updated, the
+	// JSON payload of withdrawal.updated.
 	Data any
 }
 
@@ -272,8 +273,7 @@ var (
 
 // Service carries out settlement, withdrawal, statements and reconciliation.
 type Service struct {
-	db        *storage.DB
-	store     *gormStore
+	store     Store
 	ledger    *ledger.Ledger
 	merchants *merchant.Service
 	bank      bank.Channel
@@ -285,6 +285,9 @@ type Service struct {
 
 // Deps are what the Service is built on.
 type Deps struct {
+	// Store keeps settlement's rows; NewGormStore(DB) if nil.
+	Store Store
+	// DB is the application database, for the default Store.
 	DB        *storage.DB
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
@@ -307,7 +310,10 @@ func New(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d.DB, store: &gormStore{db: d.DB}, ledger: d.Ledger, merchants: d.Merchants, bank: d.Bank,
+	if d.Store == nil {
+		d.Store = NewGormStore(d.DB)
+	}
+	return &Service{store: d.Store, ledger: d.Ledger, merchants: d.Merchants, bank: d.Bank,
 		events: d.Events, clock: d.Clock, log: d.Logger, cfg: cfg.withDefaults()}
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
-	"github.com/paydesk/paydesk/storage"
 )
 
 // Withdraw pays amount of the merchant's available balance to its bound
@@ -35,7 +34,7 @@ func (s *Service) Withdraw(ctx context.Context, actor cashier.Actor, requestNo s
 	if err := amount.ValidPayment(); err != nil {
 		return Withdrawal{}, err
 	}
-	if w, err := s.store.withdrawal(ctx, "merchant_id = ? AND request_no = ?", actor.MerchantID, requestNo); err == nil {
+	if w, err := s.store.WithdrawalByRequestNo(ctx, actor.MerchantID, requestNo); err == nil {
 		return sameWithdrawal(w, amount)
 	} else if !errors.Is(err, ErrWithdrawalNotFound) {
 		return Withdrawal{}, err
@@ -47,46 +46,45 @@ func (s *Service) Withdraw(ctx context.Context, actor cashier.Actor, requestNo s
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	var a attempt
+	var a Attempt
 	var id int64
 	tx := func(ctx context.Context) error {
 		now := s.clock()
 		// Every withdrawal of the merchant locks this row first, so the
 		// daily limit is checked by one of them at a time.
-		acct, err := s.store.lockBankAccount(ctx, m.ID)
+		acct, err := s.store.LockBankAccount(ctx, m.ID)
 		if err != nil {
 			return err
 		}
-		day := s.calendar(m).DayOf(now).String()
-		var used int64
-		if err := s.db.Writer(ctx).Raw("SELECT COALESCE(SUM(amount), 0) FROM withdrawals WHERE merchant_id = ? AND business_day = ? AND state <> ?",
-			m.ID, day, string(Failed)).Scan(&used).Error; err != nil {
-			return fmt.Errorf("sum today's withdrawals: %w", err)
-		}
-		if left := s.cfg.WithdrawalDailyLimit - paydesk.Amount(used); amount > left {
-			return ErrDailyLimit.WithMessage("%s is left of today's withdrawal limit of %s", max(left, 0), s.cfg.WithdrawalDailyLimit)
-		}
-		row := withdrawalRow{MerchantID: m.ID, RequestNo: requestNo, BusinessDay: day, Amount: int64(amount), Fee: int64(s.cfg.WithdrawalFee),
-			Currency: string(m.Currency), StaffID: actor.StaffID, Cols: payoutCols{State: string(AwaitingPayment), Version: 1, CreatedAt: now, UpdatedAt: now}}
-		if err := s.db.Writer(ctx).Create(&row).Error; err != nil {
-			return fmt.Errorf("create withdrawal: %w", err)
-		}
-		id = row.ID
-		if err := s.releaseFailed(ctx, m, row.withdrawal()); err != nil {
+		day := s.calendar(m).DayOf(now)
+		used, err := s.store.WithdrawnOn(ctx, m.ID, day)
+		if err != nil {
 			return err
 		}
-		a, err = s.startAttempt(ctx, withdrawalSubject(row.withdrawal()), AwaitingPayment, m.Accounts.Available, m, acct)
+		if left := s.cfg.WithdrawalDailyLimit - used; amount > left {
+			return ErrDailyLimit.WithMessage("%s is left of today's withdrawal limit of %s", max(left, 0), s.cfg.WithdrawalDailyLimit)
+		}
+		w, err := s.store.CreateWithdrawal(ctx, Withdrawal{MerchantID: m.ID, RequestNo: requestNo, Amount: amount, Fee: s.cfg.WithdrawalFee,
+			Currency: m.Currency, StaffID: actor.StaffID, Payout: Payout{State: AwaitingPayment, CreatedAt: now, UpdatedAt: now}}, day)
+		if err != nil {
+			return err
+		}
+		id = w.ID
+		if err := s.releaseFailed(ctx, m, w); err != nil {
+			return err
+		}
+		a, err = s.startAttempt(ctx, withdrawalSubject(w), AwaitingPayment, m.Accounts.Available, m, acct)
 		return err
 	}
 	// A FAILED batch retried while we settled it: look again.
 	for range 3 {
-		if err = s.db.InTx(ctx, tx); !errors.Is(err, errChanged) {
+		if err = s.store.InTx(ctx, tx); !errors.Is(err, errChanged) {
 			break
 		}
 	}
-	if storage.IsDuplicate(err) {
+	if errors.Is(err, errDuplicateRequest) {
 		// The same request_no raced us and won: answer as its retry.
-		w, rerr := s.store.withdrawal(ctx, "merchant_id = ? AND request_no = ?", actor.MerchantID, requestNo)
+		w, rerr := s.store.WithdrawalByRequestNo(ctx, actor.MerchantID, requestNo)
 		if rerr != nil {
 			return Withdrawal{}, errors.Join(err, rerr)
 		}
@@ -98,7 +96,7 @@ func (s *Service) Withdraw(ctx context.Context, actor cashier.Actor, requestNo s
 	if err := s.send(ctx, a); err != nil {
 		s.log.Error("submit withdrawal payout", "reference", a.Reference, "error", err)
 	}
-	return s.store.withdrawal(ctx, "id = ?", id)
+	return s.store.Withdrawal(ctx, 0, id)
 }
 
 func sameWithdrawal(w Withdrawal, amount paydesk.Amount) (Withdrawal, error) {
@@ -123,7 +121,7 @@ func validRequestNo(s string) error {
 
 // Withdrawal returns one of the merchant's withdrawals.
 func (s *Service) Withdrawal(ctx context.Context, merchantID, id int64) (Withdrawal, error) {
-	return s.store.withdrawal(ctx, "merchant_id = ? AND id = ?", merchantID, id)
+	return s.store.Withdrawal(ctx, merchantID, id)
 }
 
 // Withdrawals lists the merchant's withdrawals, newest first, limit at a
@@ -131,53 +129,35 @@ func (s *Service) Withdrawal(ctx context.Context, merchantID, id int64) (Withdra
 // next is the cursor of the following page, 0 at the end.
 func (s *Service) Withdrawals(ctx context.Context, merchantID, cursor int64, limit int) (ws []Withdrawal, next int64, err error) {
 	limit = pageLimit(limit)
-	q := s.db.Reader(ctx).Where("merchant_id = ?", merchantID)
-	if cursor > 0 {
-		q = q.Where("id < ?", cursor)
+	if ws, err = s.store.Withdrawals(ctx, merchantID, cursor, limit+1); err != nil {
+		return nil, 0, err
 	}
-	var rows []withdrawalRow
-	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list withdrawals: %w", err)
-	}
-	if len(rows) > limit {
-		rows, next = rows[:limit], rows[limit-1].ID
-	}
-	ws = make([]Withdrawal, len(rows))
-	for i, r := range rows {
-		ws[i] = r.withdrawal()
+	if len(ws) > limit {
+		ws, next = ws[:limit], ws[limit-1].ID
 	}
 	return ws, next, nil
 }
 
 // Batch returns one of the merchant's settlement batches.
 func (s *Service) Batch(ctx context.Context, merchantID, id int64) (Batch, error) {
-	return s.store.batch(ctx, false, "merchant_id = ? AND id = ?", merchantID, id)
+	return s.store.Batch(ctx, merchantID, id)
 }
 
 // BatchByID returns a batch of any merchant, for the operator.
 func (s *Service) BatchByID(ctx context.Context, id int64) (Batch, error) {
-	return s.store.batch(ctx, false, "id = ?", id)
+	return s.store.Batch(ctx, 0, id)
 }
 
 // Batches lists the merchant's settlement batches, newest business day
 // first, paged like Withdrawals.
 func (s *Service) Batches(ctx context.Context, merchantID, cursor int64, limit int) (bs []Batch, next int64, err error) {
 	limit = pageLimit(limit)
-	q := s.db.Reader(ctx).Where("merchant_id = ?", merchantID)
-	if cursor > 0 {
-		q = q.Where("id < ?", cursor)
-	}
-	var rows []batchRow
 	// Batches are cut in day order, so id order is business-day order.
-	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list settlement batches: %w", err)
+	if bs, err = s.store.Batches(ctx, merchantID, cursor, limit+1); err != nil {
+		return nil, 0, err
 	}
-	if len(rows) > limit {
-		rows, next = rows[:limit], rows[limit-1].ID
-	}
-	bs = make([]Batch, len(rows))
-	for i, r := range rows {
-		bs[i] = r.batch()
+	if len(bs) > limit {
+		bs, next = bs[:limit], bs[limit-1].ID
 	}
 	return bs, next, nil
 }
@@ -198,7 +178,7 @@ func pageLimit(n int) int {
 // can no longer be retried. A shortfall that settling every FAILED batch
 // does not cover is left to the ledger, which refuses it.
 func (s *Service) releaseFailed(ctx context.Context, m merchant.Merchant, w Withdrawal) error {
-	failed, err := s.store.lockFailed(ctx, m.ID)
+	failed, err := s.store.LockFailedBatches(ctx, m.ID)
 	if err != nil || len(failed) == 0 {
 		return err
 	}
@@ -216,7 +196,7 @@ func (s *Service) releaseFailed(ctx context.Context, m merchant.Merchant, w With
 			return nil
 		}
 		reason := fmt.Sprintf("withdrawn by the owner: withdrawal %s took this batch's money out of the available balance; it will not be retried", w.RequestNo)
-		ok, err := s.store.updatePayout(ctx, "settlement_batches", b.ID, b.Version, map[string]any{"state": string(Settled), "reason": truncate(reason, 255), "updated_at": s.clock()})
+		ok, err := s.store.UpdatePayout(ctx, KindSettlement, b.ID, b.Version, map[string]any{"state": string(Settled), "reason": truncate(reason, 255), "updated_at": s.clock()})
 		if err != nil {
 			return err
 		}

@@ -54,9 +54,18 @@ func (e *events) states(typ string, id int64) []string {
 	defer e.mu.Unlock()
 	var out []string
 	for _, ev := range e.all {
-		d := ev.Data.(map[string]any)
-		if ev.Type == typ && d["id"] == id {
-			out = append(out, fmt.Sprint(d["state"]))
+		if ev.Type != typ {
+			continue
+		}
+		switch d := ev.Data.(type) {
+		case settlement.Batch:
+			if d.ID == id {
+				out = append(out, string(d.State))
+			}
+		case map[string]any:
+			if d["id"] == id {
+				out = append(out, fmt.Sprint(d["state"]))
+			}
 		}
 	}
 	return out

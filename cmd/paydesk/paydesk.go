@@ -137,7 +137,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Push: m.Push, Sockets: m.Config.sockets, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
 		Merchants: sv.Merchants, Staff: sv.Staff, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
 		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
-		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout,
+		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout, Sandbox: sv.Sandbox,
 		Collectors:     ledgerMetrics(sv.Ledger),
 		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken,
 		Phones: sv.Phones, DevCodes: m.devCodes()})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/settlement"
 )
@@ -152,14 +152,7 @@ func (m *Main) newSettlement(clock paydesk.Clock, outbox *push.Outbox) *settleme
 	s := &m.Config.Settle
 	var events settlement.Emitter = settlement.NoEvents
 	if outbox != nil {
-		events = settlement.EmitterFunc(func(ctx context.Context, e settlement.Event) error {
-			data, err := json.Marshal(e.Data)
-			if err != nil {
-				return err
-			}
-			_, err = outbox.Emit(ctx, push.Event{MerchantID: e.MerchantID, Type: push.Type(e.Type), Data: data})
-			return err
-		})
+		events = outbox.SettlementEvents()
 	}
 	sv := m.Services
 	return settlement.New(settlement.Deps{DB: m.DB, Ledger: sv.Ledger, Merchants: sv.Merchants, Bank: sv.Bank, Events: events, Clock: clock, Logger: m.Logger},
@@ -301,10 +294,13 @@ func settleNow(ctx context.Context, c *cli, merchantID int64) error {
 	return printJSON(c, out)
 }
 
-func batchJSON(b settlement.Batch) map[string]any {
-	return map[string]any{"id": b.ID, "merchant_id": b.MerchantID, "business_day": b.BusinessDay.String(), "state": b.State,
-		"payments": b.Payments, "refunds": b.Refunds, "fees": b.Fees, "net": b.Net, "adjustment": b.Adjustment, "amount": b.Amount,
-		"currency": b.Currency, "due_at": b.DueAt, "attempt": b.Attempt, "reference": b.Reference, "offline": b.Offline, "reason": b.Reason}
+// batchJSON is a batch as the operator's commands print it: the API's
+// shape (view.Batch) and whose it is.
+func batchJSON(b settlement.Batch) any {
+	return struct {
+		MerchantID int64 `json:"merchant_id"`
+		view.Batch
+	}{b.MerchantID, view.BatchOf(b)}
 }
 
 // payoutCmd is the operator's `paydesk payout record|retry`.

@@ -19,6 +19,7 @@ import (
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
@@ -60,6 +61,8 @@ type Services struct {
 	Dispatcher *webhook.Dispatcher
 	// Checkout is the hosted checkout.
 	Checkout *checkout.Service
+	// Sandbox is test mode, what test API keys act on.
+	Sandbox *sandbox.Service
 }
 
 // wire builds the services. The ledger's poster goroutine and the bank
@@ -101,7 +104,10 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services.Merchants = merchants
 	m.Services.Staff = staff
 	m.Services.Wallets = wallets
-	m.Services.POS = pos.NewService(pos.NewGormStorage(m.DB), l, wallets, merchants, clock, pos.Config{PublicURL: c.PublicURL})
+	// Test mode (issue 19): a sandbox merchant is paid only by its test wallet.
+	m.Services.Sandbox = sandbox.NewService(merchants, wallets, l)
+	m.Services.POS = pos.NewService(pos.NewGormStorage(m.DB), l, wallets, merchants, clock, pos.Config{PublicURL: c.PublicURL,
+		Payable: m.Services.Sandbox.Payable})
 	m.Services.POS.Observe(outbox)
 	m.Services.Stats = pos.NewStats(pos.NewGormStats(m.DB), merchants, clock)
 	m.Services.Members = pos.NewMembers(pos.NewGormMembers(m.DB), wallets)
