@@ -57,10 +57,12 @@ func OperatorActor(merchantID int64) Actor {
 
 // Errors with stable codes.
 var (
-	// ErrInvalidCredentials is the one wrong-phone-or-password of staff and
-	// wallets alike.
 	ErrInvalidCredentials = paydesk.ErrInvalidCredentials
-	ErrStaffDisabled      = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
+	// ErrStaffDisabled refuses the sign-in of a disabled staff member (403:
+	// the password was right, the account may not sign in). A token issued
+	// before the disabling is refused with the same code as 401 by the
+	// HTTP layer, since there the credentials are what no longer holds.
+	ErrStaffDisabled = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
 	// ErrPhoneTaken says only that the number cannot be used: the same for
 	// a phone on the merchant's own staff and one on another merchant's, so
 	// it tells nobody where the number works (see Add).
