@@ -81,6 +81,20 @@ type Service struct {
 	// WithPasswords says otherwise.
 	passwords *paydesk.Passwords
 	observers []Observer
+	sessions  Sessions
+}
+
+// Sessions ends a staff member's sign-in sessions, inside the transaction
+// in ctx; *rbac.Tokens is one.
+type Sessions interface {
+	RevokeSubject(ctx context.Context, kind rbac.Kind, id int64) (int64, error)
+}
+
+// WithSessions ends the sessions of staff who are disabled or change or
+// have their password reset, in the transaction of the change. Without
+// it (a service that runs no API: another domain's tests) none are ended.
+func WithSessions(t Sessions) Option {
+	return func(s *Service) { s.sessions = t }
 }
 
 // Observer learns that a staff member was disabled inside the transaction

@@ -26,15 +26,15 @@ type fixture struct {
 	owner     cashier.Actor
 }
 
-func newFixture(t *testing.T, db *storage.DB) *fixture {
+func newFixture(t *testing.T, db *storage.DB, opts ...cashier.Option) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }
 	f.ldg = ledger.New(ledger.NewGormStore(db), ledger.WithClock(clock))
 	t.Cleanup(f.ldg.Close)
 	stores := merchant.NewGormStorage(db)
-	f.staff = cashier.NewService(cashier.NewGormStorage(db), stores, storage.NewAttempts(db, clock), clock,
-		cashier.WithPasswords(paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1})) // cheap hashing keeps tests fast
+	opts = append(opts, cashier.WithPasswords(paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1})) // cheap hashing keeps tests fast
+	f.staff = cashier.NewService(cashier.NewGormStorage(db), stores, storage.NewAttempts(db, clock), clock, opts...)
 	f.merchants = merchant.NewService(stores, f.ldg, f.staff, clock)
 	var err error
 	f.open, err = f.merchants.CreateMerchant(context.Background(), merchant.NewMerchant{Name: "Lotus Tea", StoreName: "Nanjing Rd",

@@ -49,8 +49,9 @@ func (s *Service) ConfirmPassword(ctx context.Context, actor Actor, password str
 
 // ChangePassword sets the acting staff member's own password, after
 // checking their current one the way ConfirmPassword does (wrong ones are
-// audited and throttled: 5 per 15 minutes). The change is audited; the
-// caller revokes the staff member's other sessions.
+// audited and throttled: 5 per 15 minutes). The password, its audit record
+// and the end of every session of theirs commit together; the caller
+// signs the current device in again.
 func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next string) error {
 	if err := s.ConfirmPassword(ctx, actor, current); err != nil {
 		return err
@@ -63,6 +64,9 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next
 		if err := s.store.UpdateStaffPassword(ctx, actor.StaffID, hash); err != nil {
 			return err
 		}
-		return s.audit(ctx, actor, AuditPasswordChanged, actor.StaffID, "")
+		if err := s.audit(ctx, actor, AuditPasswordChanged, actor.StaffID, ""); err != nil {
+			return err
+		}
+		return s.revoke(ctx, actor.StaffID)
 	})
 }

@@ -114,9 +114,13 @@ func (s *Service) target(ctx context.Context, actor Actor, id int64) (Staff, err
 	return st, nil
 }
 
-// Disable disables a staff member. Their tokens stop working at once
-// because every request re-reads the staff row; the caller also revokes
-// their refresh tokens and closes their sockets.
+// Disable disables a staff member, in one transaction: the status, the
+// audit record, the staff.disabled event (the Observers) and the end of
+// every sign-in session they have (Sessions), so that no refresh token
+// outlives the change and a failure anywhere undoes all of it. Their
+// access tokens stop working at once because every request re-reads the
+// staff row; the event closes their sockets on every instance. Disabling
+// a disabled staff member again only ends their sessions again.
 func (s *Service) Disable(ctx context.Context, actor Actor, id int64) (Staff, error) {
 	return s.setStatus(ctx, actor, id, Disabled)
 }
@@ -133,7 +137,9 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 			return err
 		}
 		if st.Status == status {
-			return nil // already so: a retry changes nothing and audits nothing
+			// Already so: a retry changes nothing and audits nothing, but
+			// ends any session left as the first try did.
+			return s.endSessions(ctx, st)
 		}
 		if st.Role == rbac.Owner && status == Disabled {
 			n, err := s.store.LockActiveOwners(ctx, actor.MerchantID)
@@ -157,35 +163,60 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 				}
 			}
 		}
-		return s.audit(ctx, actor, action, id, "")
+		if err := s.audit(ctx, actor, action, id, ""); err != nil {
+			return err
+		}
+		return s.endSessions(ctx, st)
 	})
 	return st, err
 }
 
+// endSessions revokes every sign-in session of a disabled staff member,
+// inside the transaction in ctx; an active one keeps theirs.
+func (s *Service) endSessions(ctx context.Context, st Staff) error {
+	if st.Status != Disabled {
+		return nil
+	}
+	return s.revoke(ctx, st.ID)
+}
+
+func (s *Service) revoke(ctx context.Context, staffID int64) error {
+	if s.sessions == nil {
+		return nil
+	}
+	if _, err := s.sessions.RevokeSubject(ctx, rbac.KindStaff, staffID); err != nil {
+		return fmt.Errorf("end the sessions of staff %d: %w", staffID, err)
+	}
+	return nil
+}
+
 // ResetPassword sets a new password for a staff member the actor manages,
-// and lifts every log-in lock on their phone: the unlock path for a
-// cashier whose phone was guessed at (loginGuard).
+// ends every sign-in session they have (they log in again, with the new
+// password, everywhere) and lifts every log-in lock on their phone: the
+// unlock path for a cashier whose phone was guessed at (loginGuard). The
+// password, the audit record, the sessions and the lock change in one
+// transaction.
 func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, password string) error {
 	hash, err := s.passwords.Hash(password)
 	if err != nil {
 		return err
 	}
-	var phone string
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
 		st, err := s.target(ctx, actor, id)
 		if err != nil {
 			return err
 		}
-		phone = st.Phone
 		if err := s.store.UpdateStaffPassword(ctx, id, hash); err != nil {
 			return err
 		}
-		return s.audit(ctx, actor, AuditPasswordReset, id, "")
+		if err := s.audit(ctx, actor, AuditPasswordReset, id, ""); err != nil {
+			return err
+		}
+		if err := s.revoke(ctx, id); err != nil {
+			return err
+		}
+		return loginGuard(s.attempts).Unlock(ctx, truncate(st.Phone, 40))
 	})
-	if err != nil {
-		return err
-	}
-	return loginGuard(s.attempts).Unlock(ctx, truncate(phone, 40))
 }
 
 // ByID returns a staff member, for the per-request authentication check.

@@ -187,7 +187,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.Outbox = push.NewOutbox(api.DB, clock)
 	merchantStore := merchant.NewGormStorage(api.DB)
 	api.Staff = cashier.NewService(cashier.NewGormStorage(api.DB), merchantStore, attempts, clock, cashier.WithPasswords(cheapPasswords),
-		cashier.WithObserver(api.Outbox))
+		cashier.WithObserver(api.Outbox), cashier.WithSessions(api.Tokens))
 	api.Merchants = merchant.NewService(merchantStore, api.Ledger, api.Staff, clock)
 	api.Sandbox = sandbox.NewService(api.Merchants, api.Wallets, api.Ledger)
 	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL,

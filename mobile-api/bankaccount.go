@@ -52,12 +52,7 @@ func (s *Server) setBankAccount(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	ctx, who := c.Request.Context(), actor(c)
-	if err := s.cfg.Staff.ConfirmPassword(ctx, who, req.Password); err != nil {
-		writeError(c, err)
-		return
-	}
-	a, err := s.cfg.Settlement.BindBankAccount(ctx, who, bank.BankAccount{Number: req.Number, Holder: req.Holder, BankName: req.BankName})
+	a, err := s.cfg.Settlement.BindBankAccount(c.Request.Context(), actor(c), req.Password, bank.BankAccount{Number: req.Number, Holder: req.Holder, BankName: req.BankName})
 	if err != nil {
 		writeError(c, err)
 		return

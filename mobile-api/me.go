@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk/merchant"
-	"github.com/paydesk/paydesk/rbac"
 )
 
 // meJSON is who the caller is. store is null for owners.
@@ -73,10 +72,6 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	ctx, who := c.Request.Context(), actor(c)
 	if err := s.cfg.Staff.ChangePassword(ctx, who, req.CurrentPassword, req.NewPassword); err != nil {
-		writeError(c, err)
-		return
-	}
-	if _, err := s.cfg.Tokens.RevokeSubject(ctx, rbac.KindStaff, who.StaffID); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -54,8 +54,9 @@ type Config struct {
 	Tokens *rbac.Tokens
 	// Enforcer decides which role may call which route.
 	Enforcer *rbac.Enforcer
-	// OnStaffDisabled hooks run after a staff member is disabled (the
-	// websocket hub closes their sockets).
+	// OnStaffDisabled hooks run after a staff member's disable has
+	// committed (the websocket hub closes their sockets on this instance at
+	// once; the staff.disabled event closes them everywhere).
 	OnStaffDisabled []func(merchantID, staffID int64)
 	// Push delivers events to the websocket at /v1/ws; nil answers 503 there.
 	Push *push.Hub

@@ -150,12 +150,8 @@ func (s *Server) disableStaff(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	// The staff row already refuses their access tokens; their refresh
-	// tokens go too, so nothing can mint new ones.
-	if _, err := s.cfg.Tokens.RevokeSubject(c.Request.Context(), rbac.KindStaff, id); err != nil {
-		writeError(c, err)
-		return
-	}
+	// Committed (sessions ended, the staff.disabled event written): this
+	// instance's sockets of theirs close now, not when the event comes round.
 	for _, hook := range s.cfg.OnStaffDisabled {
 		hook(st.MerchantID, st.ID)
 	}
@@ -188,12 +184,8 @@ func (s *Server) resetPassword(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
+	// A reset password logs the staff member out everywhere (cashier.Service.ResetPassword).
 	if err := s.cfg.Staff.ResetPassword(c.Request.Context(), actor(c), id, req.Password); err != nil {
-		writeError(c, err)
-		return
-	}
-	// A reset password logs the staff member out everywhere.
-	if _, err := s.cfg.Tokens.RevokeSubject(c.Request.Context(), rbac.KindStaff, id); err != nil {
 		writeError(c, err)
 		return
 	}

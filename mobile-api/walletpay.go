@@ -19,10 +19,6 @@ import (
 // link (all three are URLs that pos.ParseQRPayload reads), sees what it
 // pays, and pays.
 
-// ErrAmountMismatch is a wallet paying an order with another amount than
-// the order's: the customer saw a different amount than the cashier asked.
-var ErrAmountMismatch = paydesk.Errorf(paydesk.KindUnprocessable, "AMOUNT_MISMATCH", "the amount differs from the order's")
-
 // payee is who a QR pays, in the words the customer sees.
 type payee struct {
 	MerchantName string
@@ -182,18 +178,11 @@ func (s *Server) pay(c *gin.Context) {
 		}
 		o, err = s.cfg.POS.PayStore(ctx, walletOf(c), token, paydesk.Amount(*req.Amount))
 	default:
-		if req.Amount != nil {
-			found, err := s.cfg.POS.OrderByPayToken(ctx, token)
-			if err != nil {
-				writeError(c, err)
-				return
-			}
-			if int64(found.Amount) != *req.Amount {
-				writeError(c, ErrAmountMismatch.WithMessage("this order is for %d minor units, not %d", int64(found.Amount), *req.Amount))
-				return
-			}
+		if req.Amount != nil { // the amount the customer saw, checked against the order's
+			o, err = s.cfg.POS.PayOrderFor(ctx, walletOf(c), token, paydesk.Amount(*req.Amount))
+		} else {
+			o, err = s.cfg.POS.PayOrder(ctx, walletOf(c), token)
 		}
-		o, err = s.cfg.POS.PayOrder(ctx, walletOf(c), token)
 	}
 	if err != nil {
 		writeError(c, err)

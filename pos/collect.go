@@ -122,9 +122,23 @@ func (s *Service) StoreQRURL(qrToken string) string {
 // refused payment leaves the order open, to be tried again; paying an order
 // twice from the same wallet returns the paid order.
 func (s *Service) PayOrder(ctx context.Context, w wallet.WalletID, payToken string) (Order, error) {
+	return s.payOrder(ctx, w, payToken, nil)
+}
+
+// PayOrderFor is PayOrder with the amount the customer saw on their
+// screen: an order for another amount is ErrAmountMismatch and is not paid,
+// so nobody pays what they did not see.
+func (s *Service) PayOrderFor(ctx context.Context, w wallet.WalletID, payToken string, seen paydesk.Amount) (Order, error) {
+	return s.payOrder(ctx, w, payToken, &seen)
+}
+
+func (s *Service) payOrder(ctx context.Context, w wallet.WalletID, payToken string, seen *paydesk.Amount) (Order, error) {
 	o, err := s.store.OrderByPayToken(ctx, payToken)
 	if err != nil {
 		return Order{}, err
+	}
+	if seen != nil && *seen != o.Amount {
+		return Order{}, ErrAmountMismatch.WithMessage("this order is for %d minor units, not %d", int64(o.Amount), int64(*seen))
 	}
 	switch {
 	case o.State == Closed:

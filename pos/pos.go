@@ -100,6 +100,10 @@ var (
 	ErrAmountAboveLimit  = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "AMOUNT_ABOVE_LIMIT", Message: "the amount is above the single-payment limit"}
 	ErrInvalidOutTradeNo = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_OUT_TRADE_NO", Message: "out_trade_no must be 1 to 64 characters of letters, digits, '-', '_' or '.'"}
 	ErrNotAwaitingPayer  = &paydesk.Error{Kind: paydesk.KindConflict, Code: "ORDER_NOT_AWAITING_CONFIRMATION", Message: "the order is not waiting for this payer's confirmation"}
+	// ErrAmountMismatch is a wallet paying an order with another amount
+	// than the order's: the customer saw a different amount than the
+	// cashier asked (PayOrderFor).
+	ErrAmountMismatch    = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "AMOUNT_MISMATCH", Message: "the amount differs from the order's"}
 	ErrMerchantNotActive = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "MERCHANT_NOT_ACTIVE", Message: "the merchant cannot collect payments"}
 )
 

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paydesk/paydesk/internal/testkit"
-
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"

@@ -31,11 +31,16 @@ func (s *Service) SetBankAccount(ctx context.Context, merchantID int64, a bank.B
 }
 
 // BindBankAccount is the owner binding the merchant's payout account from
-// the app: the change and its audit record commit together. The caller
-// confirms the owner's password first (cashier.Service.ConfirmPassword).
-func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, a bank.BankAccount) (BankAccount, error) {
+// the app, confirming it with their own password: a live session alone
+// may not redirect the merchant's payouts (cashier.Service.ConfirmPassword
+// audits and throttles wrong ones). The change and its audit record commit
+// together.
+func (s *Service) BindBankAccount(ctx context.Context, actor cashier.Actor, password string, a bank.BankAccount) (BankAccount, error) {
 	if actor.Role != rbac.Owner {
 		return BankAccount{}, paydesk.ErrForbidden.WithMessage("only an owner binds the payout bank account")
+	}
+	if err := s.merchants.Staff().ConfirmPassword(ctx, actor, password); err != nil {
+		return BankAccount{}, err
 	}
 	var out BankAccount
 	err := s.store.InTx(ctx, func(ctx context.Context) error {

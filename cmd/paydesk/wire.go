@@ -91,7 +91,7 @@ func (m *Main) wire(ctx context.Context) error {
 	attempts := storage.NewAttempts(m.DB, clock)
 	outbox := push.NewOutbox(m.DB, clock)
 	merchantStore := merchant.NewGormStorage(m.DB)
-	staff := cashier.NewService(cashier.NewGormStorage(m.DB), merchantStore, attempts, clock, cashier.WithObserver(outbox))
+	staff := cashier.NewService(cashier.NewGormStorage(m.DB), merchantStore, attempts, clock, cashier.WithObserver(outbox), cashier.WithSessions(tokens))
 	merchants := merchant.NewService(merchantStore, l, staff, clock)
 	walletStore, err := m.walletStore(ctx)
 	if err != nil {
