@@ -1,6 +1,7 @@
 package mobileapi
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,10 +15,6 @@ import (
 
 // ctxPrincipal is where the authentication middleware leaves the caller.
 const ctxPrincipal = "paydesk.principal"
-
-// ErrStaffDisabledToken answers any request of a staff member who has been
-// disabled since their token was issued.
-var ErrStaffDisabledToken = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "STAFF_DISABLED", Message: "this account has been disabled"}
 
 // bearerToken returns the token of an "Authorization: Bearer …" header.
 func bearerToken(c *gin.Context) string {
@@ -52,7 +49,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		// in its pool for the next request when the handler returns, while
 		// database/sql may still be watching the context it was handed
 		// (a data race under -race, and a wrong cancellation without it).
-		st, err := s.cfg.Staff.ByID(c.Request.Context(), p.ID)
+		st, err := s.staff.ByID(c.Request.Context(), p.ID)
 		switch {
 		case err != nil && paydesk.AsError(err).Kind == paydesk.KindNotFound:
 			writeError(c, rbac.ErrTokenInvalid)
@@ -61,7 +58,8 @@ func (s *Server) authenticate(c *gin.Context) {
 			writeError(c, err)
 			return
 		case st.Status != merchant.Active:
-			writeError(c, ErrStaffDisabledToken)
+			// 401, not the sign-in's 403: the token no longer authenticates.
+			writeError(c, withStatus(http.StatusUnauthorized, cashier.ErrStaffDisabled.WithMessage("this account has been disabled")))
 			return
 		}
 		p.MerchantID, p.StoreID, p.Role = st.MerchantID, st.StoreID, st.Role

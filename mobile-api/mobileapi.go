@@ -8,6 +8,7 @@
 package mobileapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -128,6 +129,22 @@ type Server struct {
 	metrics  *httpMetrics
 	running  runningKeys
 	sockets  socketCounts
+
+	// The hot path's services behind interfaces, so that its benchmark
+	// (bench_test.go) runs the handlers, JSON and JWT without a database:
+	// cfg.POS and cfg.Staff unless a test puts fakes here.
+	scanPayments scanPayer
+	staff        staffReader
+}
+
+// scanPayer takes scan-code payments (*pos.Service).
+type scanPayer interface {
+	TakeScanPayment(ctx context.Context, a cashier.Actor, req pos.ScanPayment) (pos.Order, error)
+}
+
+// staffReader reads the staff row behind a token (*cashier.Service).
+type staffReader interface {
+	ByID(ctx context.Context, id int64) (cashier.Staff, error)
 }
 
 // New builds the API with every route registered. Routes must not be added
@@ -145,6 +162,12 @@ func New(cfg Config) *Server {
 		cfg.Staff = cfg.Merchants.Staff()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.POS != nil {
+		s.scanPayments = cfg.POS
+	}
+	if cfg.Staff != nil {
+		s.staff = cfg.Staff
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -35,7 +35,7 @@ func (s *Server) scanPayment(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	o, err := s.cfg.POS.TakeScanPayment(c.Request.Context(), actor(c), pos.ScanPayment{OutTradeNo: req.OutTradeNo,
+	o, err := s.scanPayments.TakeScanPayment(c.Request.Context(), actor(c), pos.ScanPayment{OutTradeNo: req.OutTradeNo,
 		Amount: paydesk.Amount(req.Amount), PaymentCode: req.PaymentCode})
 	if err != nil {
 		writeError(c, err)

@@ -139,3 +139,68 @@ func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 		}
 	})
 }
+
+// ClaimCheck is Claim under a burst (at most Max wrong guesses checked, the
+// first of them seeding the row), and a right attempt gives its claim back
+// in the same transaction: any number of them never lock the key.
+func TestAttemptClaimCheckHoldsUnderABurst(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+		a := storage.NewAttempts(db, func() time.Time { return now })
+		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+
+		for range 20 {
+			released, err := a.ClaimCheck(ctx, "right", rule, func() bool { return true })
+			if err != nil || !released {
+				t.Fatalf("right attempt: released=%v err=%v", released, err)
+			}
+		}
+		if err := a.Check(ctx, "right"); err != nil {
+			t.Fatalf("20 right attempts locked the key: %v", err)
+		}
+
+		var (
+			wg              sync.WaitGroup
+			mu              sync.Mutex
+			checked, refuse int
+		)
+		for range 100 {
+			wg.Go(func() {
+				ran := false
+				released, err := a.ClaimCheck(ctx, "burst", rule, func() bool { ran = true; return false })
+				if err == nil && (!ran || released) {
+					t.Errorf("granted attempt: check ran=%v released=%v", ran, released)
+				}
+				if err == nil {
+					if _, ferr := a.Failed(ctx, "burst", rule); ferr != nil {
+						t.Errorf("failed: %v", ferr)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch paydesk.ErrorCode(err) {
+				case "":
+					checked++
+				case "TOO_MANY_ATTEMPTS":
+					if ran {
+						t.Errorf("a refused attempt was checked")
+					}
+					refuse++
+				default:
+					t.Errorf("claim check: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if checked != rule.Max || refuse != 100-rule.Max {
+			t.Fatalf("100 wrong attempts: %d checked, %d refused; want %d checked", checked, refuse, rule.Max)
+		}
+		// Locked now: even a right attempt is refused, unchecked.
+		_, err := a.ClaimCheck(ctx, "burst", rule, func() bool { t.Error("a locked key's attempt was checked"); return true })
+		var pe *paydesk.Error
+		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
+			t.Fatalf("attempt on a locked key = %v, want TOO_MANY_ATTEMPTS with Retry-After 900", err)
+		}
+	})
+}

@@ -289,33 +289,40 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	}
 	key := "paycode:" + pc.CodeID
 	// The attempt is claimed before the code is checked, so a burst of
-	// guesses for one code id checks at most the rule's max of them.
-	if err := s.attempts.Claim(ctx, key, s.codeRule); err != nil {
-		return CodeUse{}, err
-	}
+	// guesses for one code id checks at most the rule's max of them. A
+	// right code is no guess, and only the secret's holder can produce an
+	// expired one: either gives its claim back in the claim's own
+	// transaction (one commit per payment, not two).
 	now := s.clock()
 	c := codeCounter(now)
 	got := []byte(pc.OneTime)
 	match := func(k int64) bool { return hmac.Equal(got, []byte(oneTime(w.CodeSecret, pc.CodeID, k))) }
-	for k := c + codeStepsAhead; k >= c-codeStepsAfter; k-- {
-		if !match(k) {
-			continue
-		}
-		// A right code is no guess: its claim is given back.
-		if err := s.attempts.Release(ctx, key); err != nil {
-			return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
-		}
-		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: k, at: now, payer: w}, nil
-	}
-	// Only the secret's holder can produce an expired code, so it is not a
-	// guess and does not count against the code id.
-	for k := c - codeStepsAfter - 1; k >= c-codeStepsExpired; k-- {
-		if match(k) {
-			if err := s.attempts.Release(ctx, key); err != nil {
-				return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
+	var right, expired bool
+	var counter int64
+	_, err = s.attempts.ClaimCheck(ctx, key, s.codeRule, func() bool {
+		right, expired = false, false
+		for k := c + codeStepsAhead; k >= c-codeStepsAfter; k-- {
+			if match(k) {
+				right, counter = true, k
+				return true
 			}
-			return CodeUse{}, ErrPaymentCodeExpired
 		}
+		for k := c - codeStepsAfter - 1; k >= c-codeStepsExpired; k-- {
+			if match(k) {
+				expired = true
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return CodeUse{}, err
+	}
+	if right {
+		return CodeUse{Wallet: w.ID, NoPasswordLimit: w.NoPasswordLimit, counter: counter, at: now, payer: w}, nil
+	}
+	if expired {
+		return CodeUse{}, ErrPaymentCodeExpired
 	}
 	if err := s.outsideTx(ctx, "VerifyPaymentCode"); err != nil {
 		return CodeUse{}, err

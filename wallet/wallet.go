@@ -65,6 +65,7 @@ type Wallet struct {
 type Attempts interface {
 	Check(ctx context.Context, key string) error
 	Claim(ctx context.Context, key string, rule storage.AttemptRule) error
+	ClaimCheck(ctx context.Context, key string, rule storage.AttemptRule, check func() (release bool)) (released bool, err error)
 	Failed(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
 	Fail(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
 	Release(ctx context.Context, key string) error

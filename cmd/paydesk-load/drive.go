@@ -67,7 +67,8 @@ func (c *codes) next(now time.Time) (int, string, error) {
 }
 
 // drive runs the scenario for the configured time and gathers results.
-func drive(ctx context.Context, c config, cl *client, w world) *results {
+// Cashier i pays through instance i mod len(cls).
+func drive(ctx context.Context, c config, cls []*client, w world) *results {
 	r := &results{errors: map[string]int{}, spent: make([]atomic.Int64, len(w.wallets))}
 	pool := &codes{wallets: w.wallets, used: make([][6]int64, len(w.wallets))}
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
@@ -103,6 +104,7 @@ func drive(ctx context.Context, c config, cl *client, w world) *results {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, tok := range w.cashiers {
+		cl := cls[i%len(cls)]
 		wg.Go(func() {
 			var lat []time.Duration
 			for n := 0; ; n++ {

@@ -51,12 +51,19 @@ func run(ctx context.Context, c config) (bool, error) {
 		return false, err
 	}
 	defer srv.stop()
-	cl := newClient(srv.url, c.cashiers)
+	cls := make([]*client, len(srv.urls))
+	for i, u := range srv.urls {
+		cls[i] = newClient(u, c.cashiers)
+	}
+	cl := cls[0]
 
 	t0 := time.Now()
 	w, err := setUp(ctx, c, srv, cl)
 	if err != nil {
 		return false, err
+	}
+	if len(srv.urls) > 1 {
+		fmt.Printf("%d instances on one database: %s\n", len(srv.urls), strings.Join(srv.urls, ", "))
 	}
 	fmt.Printf("set up %d cashiers and %d funded wallets in %v\n", len(w.cashiers), len(w.wallets), time.Since(t0).Round(time.Millisecond))
 
@@ -75,7 +82,7 @@ func run(ctx context.Context, c config) (bool, error) {
 		// connections ramp up and down.
 		go func() { time.Sleep(time.Second); profiled <- srv.profileCPU(ctx, c.duration-2*time.Second, c.profile) }()
 	}
-	res := drive(ctx, c, cl, w)
+	res := drive(ctx, c, cls, w)
 	stopSampling()
 	res.serverCPU, res.toolCPU = srv.cpu()-cpu0, selfCPU()-self0
 	b1, t1, busy1 := srv.ledgerStats(ctx)

@@ -18,20 +18,25 @@ import (
 	"github.com/paydesk/paydesk/cmd/internal/spawn"
 )
 
-// server is the paydesk under load and the operator commands around it.
+// server is the paydesk under load (one instance or several on one
+// database) and the operator commands around it.
 type server struct {
 	paydesk  spawn.Paydesk
-	db, url  string
-	debugURL string        // pprof of our own server, with --cpuprofile
-	own      *spawn.Server // nil with --url
-	pid      int
-	peakRSS  atomic.Int64 // bytes
+	db       string
+	urls     []string        // one per instance
+	debugURL string          // pprof of our first own server, with --cpuprofile
+	own      []*spawn.Server // empty with --url
+	pids     []int
+	peakRSS  atomic.Int64 // bytes, the instances' resident sets added up
 }
 
 // start prepares the binary and, without --url, a server of our own.
 func start(ctx context.Context, c config, dir string) (*server, error) {
-	s := &server{paydesk: spawn.Paydesk{Bin: c.bin, Env: []string{"PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json", "PAYDESK_RATE_LIMIT=off"}},
-		db: c.db, url: strings.TrimRight(c.url, "/"), pid: c.serverPID}
+	s := &server{paydesk: spawn.Paydesk{Bin: c.bin, Env: []string{"PAYDESK_ENV=dev", "PAYDESK_LOG_FORMAT=json", "PAYDESK_RATE_LIMIT=off", "PAYDESK_METRICS_TOKEN=" + metricsToken()}},
+		db: c.db, urls: c.urls}
+	if c.serverPID != 0 {
+		s.pids = []int{c.serverPID}
+	}
 	if s.paydesk.Bin == "" {
 		bin, err := spawn.Build(ctx, dir)
 		if err != nil {
@@ -40,24 +45,31 @@ func start(ctx context.Context, c config, dir string) (*server, error) {
 		s.paydesk.Bin = bin
 	}
 	if s.db == "" {
-		if s.url != "" {
+		if len(s.urls) > 0 {
 			return nil, errors.New("--url needs --db: the database that server uses, for seeding and checking the books")
 		}
 		s.db = filepath.Join(dir, "paydesk.db")
 	}
-	if s.url != "" {
+	if len(s.urls) > 0 {
 		return s, nil
 	}
 	if _, err := s.operator(ctx, "migrate"); err != nil {
 		return nil, err
 	}
-	own, err := s.paydesk.Serve(ctx, filepath.Join(dir, "server.log"), c.profile != "", "--db", s.db)
-	if err != nil {
-		return nil, err
-	}
-	s.own, s.pid, s.url = own, own.PID(), "http://"+own.Addr
-	if own.Debug != "" {
-		s.debugURL = "http://" + own.Debug
+	for i := range c.instances {
+		log := filepath.Join(dir, "server.log")
+		if i > 0 {
+			log = filepath.Join(dir, fmt.Sprintf("server%d.log", i+1))
+		}
+		own, err := s.paydesk.Serve(ctx, log, c.profile != "" && i == 0, "--db", s.db)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.own, s.pids, s.urls = append(s.own, own), append(s.pids, own.PID()), append(s.urls, "http://"+own.Addr)
+		if own.Debug != "" {
+			s.debugURL = "http://" + own.Debug
+		}
 	}
 	return s, nil
 }
@@ -105,14 +117,20 @@ func (s *server) profileCPU(ctx context.Context, d time.Duration, file string) e
 
 // sampleRSS records the server's peak resident memory until ctx ends.
 func (s *server) sampleRSS(ctx context.Context) {
-	if s.pid == 0 {
+	if len(s.pids) == 0 {
 		return
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if m, err := spawn.ReadMemory(s.pid); err == nil && m.RSS > s.peakRSS.Load() {
-			s.peakRSS.Store(m.RSS)
+		var sum int64
+		for _, pid := range s.pids {
+			if m, err := spawn.ReadMemory(pid); err == nil {
+				sum += m.RSS
+			}
+		}
+		if sum > s.peakRSS.Load() {
+			s.peakRSS.Store(sum)
 		}
 		select {
 		case <-ctx.Done():
@@ -122,28 +140,40 @@ func (s *server) sampleRSS(ctx context.Context) {
 	}
 }
 
-// cpu is the server's processor time so far, 0 when it cannot be read.
+// cpu is the servers' processor time so far, added up; 0 when it cannot
+// be read.
 func (s *server) cpu() time.Duration {
-	if s.pid == 0 {
-		return 0
+	var sum time.Duration
+	for _, pid := range s.pids {
+		d, _ := spawn.CPU(pid)
+		sum += d
 	}
-	d, _ := spawn.CPU(s.pid)
-	return d
+	return sum
 }
 
 func (s *server) stop() {
-	if s.own != nil {
-		s.own.Stop()
+	for _, own := range s.own {
+		own.Stop()
 	}
 }
 
-// ledgerStats reads the ledger poster's totals from the server's /metrics:
-// batches, the transfers they carried, and the seconds they took.
+// ledgerStats reads the ledger posters' totals from the servers' /metrics,
+// added up over the instances: batches, the transfers they carried, and the
+// seconds they took (busy can pass the elapsed time with several posters).
 func (s *server) ledgerStats(ctx context.Context) (batches, transfers, busy float64) {
-	req, err := http.NewRequestWithContext(ctx, "GET", s.url+"/metrics", nil)
+	for _, u := range s.urls {
+		b, t, y := ledgerStatsAt(ctx, u)
+		batches, transfers, busy = batches+b, transfers+t, busy+y
+	}
+	return
+}
+
+func ledgerStatsAt(ctx context.Context, url string) (batches, transfers, busy float64) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url+"/metrics", nil)
 	if err != nil {
 		return
 	}
+	req.Header.Set("Authorization", "Bearer "+metricsToken())
 	r, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return
@@ -166,4 +196,14 @@ func (s *server) ledgerStats(ctx context.Context) (batches, transfers, busy floa
 		}
 	}
 	return
+}
+
+// metricsToken is the bearer token that serves /metrics on the public port:
+// PAYDESK_METRICS_TOKEN as set for a server given with --url, else one the
+// tool gives its own servers.
+func metricsToken() string {
+	if t := os.Getenv("PAYDESK_METRICS_TOKEN"); t != "" {
+		return t
+	}
+	return "paydesk-load-metrics-only"
 }
