@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,6 +37,10 @@ func (s *Server) checkoutRoutes(auth *gin.RouterGroup) {
 	s.engine.GET("/checkout/:token", s.checkoutPage)
 	s.engine.POST("/checkout/:token/pay", s.checkoutPay)
 	s.engine.POST("/checkout/:token/test-pay", s.checkoutTestPay)
+	// A payment link's (or collection QR's) page is the same page.
+	s.engine.GET("/p/o/:token", s.limit(classLinkPage), s.checkoutPage)
+	s.engine.POST("/p/o/:token/pay", s.checkoutPay)
+	s.engine.POST("/p/o/:token/test-pay", s.checkoutTestPay)
 }
 
 type checkoutSessionRequest struct {
@@ -97,46 +102,78 @@ func (s *Server) createCheckoutSession(c *gin.Context) {
 //go:embed checkout.html
 var checkoutPageSource string
 
+// checkoutPageTemplate is the one hosted payment page: a checkout
+// session's (GET /checkout/{token}) and a payment link's or collection
+// QR's (GET /p/o/{token}) alike.
 var checkoutPageTemplate = template.Must(template.New("checkout").Parse(checkoutPageSource))
 
 type checkoutPageData struct {
-	Nonce, Token string
-	Found, Open  bool
-	// Test is a sandbox session (test mode): the page offers the
+	Nonce string
+	// Action is the page's own path, which its forms post under.
+	Action      string
+	Found, Open bool
+	// Test is a sandbox order (test mode): the page offers the
 	// simulator's test wallet instead of a login and a QR.
-	Test                                    bool
-	MerchantName, Subject, Amount, Currency string
-	QR, Error, ExpiresAt                    string
-	ReturnURL                               template.URL
+	Test                                               bool
+	MerchantName, StoreName, Subject, Amount, Currency string
+	State, QR, Error, ExpiresAt                        string
+	ReturnURL                                          template.URL
 }
 
-// checkoutPage is GET /checkout/:token.
+// hosted is what a page's token stands for: a checkout session and its
+// order, or (sess nil) the order of a payment link or collection QR.
+type hosted struct {
+	sess   *checkout.Session
+	order  pos.Order
+	action string
+}
+
+// hostedOf resolves the token of the route c is on.
+func (s *Server) hostedOf(c *gin.Context) (hosted, error) {
+	ctx, token := c.Request.Context(), c.Param("token")
+	if strings.HasPrefix(c.FullPath(), "/checkout/") {
+		if s.cfg.Checkout == nil {
+			return hosted{}, checkout.ErrSessionNotFound
+		}
+		sess, o, err := s.cfg.Checkout.Page(ctx, token)
+		return hosted{sess: &sess, order: o, action: "/checkout/" + token}, err
+	}
+	if len(token) > 64 {
+		return hosted{}, pos.ErrOrderNotFound
+	}
+	o, err := s.cfg.POS.OrderByPayToken(ctx, token)
+	return hosted{order: o, action: "/p/o/" + token}, err
+}
+
+// checkoutPage is GET /checkout/:token and GET /p/o/:token.
 func (s *Server) checkoutPage(c *gin.Context) {
 	s.renderCheckout(c, "", http.StatusOK)
 }
 
-// checkoutPay is POST /checkout/:token/pay: the customer's wallet phone
-// and password, from the page's form.
+// checkoutPay is POST /checkout/:token/pay and POST /p/o/:token/pay: the
+// customer's wallet phone and password, from the page's form.
 func (s *Server) checkoutPay(c *gin.Context) {
-	if s.cfg.Checkout == nil {
+	h, err := s.hostedOf(c)
+	if err != nil {
 		s.renderCheckout(c, "", http.StatusNotFound)
 		return
 	}
 	ctx := c.Request.Context()
-	_, o, err := s.cfg.Checkout.Page(ctx, c.Param("token"))
-	if err != nil {
-		s.renderCheckout(c, "", http.StatusNotFound)
-		return
-	}
 	w, err := s.cfg.Wallets.Authenticate(ctx, c.PostForm("phone"), c.PostForm("password"), c.ClientIP())
 	if err == nil {
-		_, err = s.cfg.POS.PayOrder(ctx, w, o.PayToken)
+		_, err = s.cfg.POS.PayOrder(ctx, w, h.order.PayToken)
 	}
+	s.afterPay(c, err)
+}
+
+// afterPay answers a payment from the page: the page again with the
+// refusal and its status, or the page (or the redirect) of the paid order.
+func (s *Server) afterPay(c *gin.Context, err error) {
 	if err != nil {
 		e := paydesk.AsError(err)
 		status := kindStatus[e.Kind]
 		if status >= 500 {
-			requestLogger(c).LogAttrs(ctx, slog.LevelError, "checkout payment failed", slog.Any("error", err))
+			requestLogger(c).LogAttrs(c.Request.Context(), slog.LevelError, "payment from the hosted page failed", slog.Any("error", err))
 		}
 		s.renderCheckout(c, e.Message, status)
 		return
@@ -145,13 +182,11 @@ func (s *Server) checkoutPay(c *gin.Context) {
 }
 
 // renderCheckout answers the page of the token, or the redirect to
-// return_url once the order is paid.
+// return_url once a session's order is paid.
 func (s *Server) renderCheckout(c *gin.Context, problem string, status int) {
-	data := checkoutPageData{Nonce: newNonce(), Token: c.Param("token"), Error: problem}
-	if s.cfg.Checkout != nil {
-		if done := s.fillCheckout(c.Request.Context(), c, &data); done {
-			return
-		}
+	data := checkoutPageData{Nonce: newNonce(), Error: problem}
+	if done := s.fillCheckout(c.Request.Context(), c, &data); done {
+		return
 	}
 	if !data.Found {
 		status = http.StatusNotFound
@@ -163,38 +198,62 @@ func (s *Server) renderCheckout(c *gin.Context, problem string, status int) {
 	}
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+data.Nonce+"'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	// The URL is the page's token: no Referer may carry it elsewhere.
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// fillCheckout completes data from the session; true when it answered a
-// redirect instead (the order is paid).
+// orderStateText is an order's state in the customer's words.
+func orderStateText(o pos.Order, open bool) string {
+	switch {
+	case o.State == pos.Created && open:
+		return "Awaiting payment"
+	case o.State == pos.Created:
+		return "Expired"
+	case o.State == pos.Paying:
+		return "Awaiting the payer's confirmation"
+	case o.State == pos.Paid:
+		return "Paid"
+	case o.State == pos.Closed:
+		return "Closed"
+	}
+	return "Paid, then refunded"
+}
+
+// fillCheckout completes data from the token; true when it answered a
+// redirect instead (a session's order is paid).
 func (s *Server) fillCheckout(ctx context.Context, c *gin.Context, data *checkoutPageData) bool {
-	sess, o, err := s.cfg.Checkout.Page(ctx, data.Token)
+	h, err := s.hostedOf(c)
 	if err != nil {
-		if e := paydesk.AsError(err); e.Kind != paydesk.KindNotFound {
-			requestLogger(c).LogAttrs(ctx, slog.LevelError, "checkout page failed", slog.Any("error", err))
+		if e := paydesk.AsError(err); e.Kind != paydesk.KindNotFound && e.Kind != paydesk.KindInvalid {
+			requestLogger(c).LogAttrs(ctx, slog.LevelError, "hosted page failed", slog.Any("error", err))
 		}
 		return false
 	}
+	o := h.order
 	switch o.State {
 	case pos.Paid, pos.PartiallyRefunded, pos.Refunded:
-		c.Header("Cache-Control", "no-store")
-		c.Redirect(http.StatusSeeOther, s.cfg.Checkout.ResultURL(sess, o, checkout.ResultPaid))
-		return true
+		if h.sess != nil {
+			c.Header("Cache-Control", "no-store")
+			c.Redirect(http.StatusSeeOther, s.cfg.Checkout.ResultURL(*h.sess, o, checkout.ResultPaid))
+			return true
+		}
 	}
 	p, err := s.payeeOf(ctx, o.MerchantID, o.StoreID)
 	if err != nil {
 		return false
 	}
-	data.Found = true
-	data.MerchantName, data.Subject, data.Amount, data.Currency = p.MerchantName, o.Subject, o.Amount.String(), string(o.Currency)
+	data.Found, data.Action = true, h.action
+	data.MerchantName, data.StoreName, data.Subject, data.Amount, data.Currency = p.MerchantName, p.StoreName, o.Subject, o.Amount.String(), string(o.Currency)
 	data.ExpiresAt = o.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")
 	data.Open = o.State == pos.Created && s.now().Before(o.ExpiresAt)
+	data.State = orderStateText(o, data.Open)
 	if !data.Open {
-		data.ReturnURL = template.URL(s.cfg.Checkout.ResultURL(sess, o, checkout.ResultClosed))
+		if h.sess != nil {
+			data.ReturnURL = template.URL(s.cfg.Checkout.ResultURL(*h.sess, o, checkout.ResultClosed))
+		}
 		return false
 	}
 	if m, err := s.cfg.Merchants.Merchant(ctx, o.MerchantID); err == nil && sandbox.IsTest(m) {
@@ -212,21 +271,18 @@ func (s *Server) fillCheckout(ctx context.Context, c *gin.Context, data *checkou
 var ErrTestDeclined = &paydesk.Error{Kind: paydesk.KindUnprocessable, Code: "TEST_PAYMENT_DECLINED",
 	Message: "the test payment was declined (simulated); try again"}
 
-// checkoutTestPay is POST /checkout/:token/test-pay, test mode's simulator:
-// the page of a sandbox session pays at once from the sandbox's test
-// wallet (outcome=decline: refuses, to test a retry). A live session's
-// page is refused: live money is paid only by a wallet's own login.
+// checkoutTestPay is POST /checkout/:token/test-pay and POST
+// /p/o/:token/test-pay, test mode's simulator: the page of a sandbox order
+// pays at once from the sandbox's test wallet (outcome=decline: refuses,
+// to test a retry). A live order's page is refused: live money is paid
+// only by a wallet's own login.
 func (s *Server) checkoutTestPay(c *gin.Context) {
-	if s.cfg.Checkout == nil || s.cfg.Sandbox == nil {
+	h, err := s.hostedOf(c)
+	if err != nil || s.cfg.Sandbox == nil {
 		s.renderCheckout(c, "", http.StatusNotFound)
 		return
 	}
-	ctx := c.Request.Context()
-	_, o, err := s.cfg.Checkout.Page(ctx, c.Param("token"))
-	if err != nil {
-		s.renderCheckout(c, "", http.StatusNotFound)
-		return
-	}
+	ctx, o := c.Request.Context(), h.order
 	if c.PostForm("outcome") == "decline" {
 		err = ErrTestDeclined
 		if m, merr := s.cfg.Merchants.Merchant(ctx, o.MerchantID); merr != nil || !sandbox.IsTest(m) {
@@ -239,14 +295,5 @@ func (s *Server) checkoutTestPay(c *gin.Context) {
 			_, err = s.cfg.POS.PayOrder(ctx, w, o.PayToken)
 		}
 	}
-	if err != nil {
-		e := paydesk.AsError(err)
-		status := kindStatus[e.Kind]
-		if status >= 500 {
-			requestLogger(c).LogAttrs(ctx, slog.LevelError, "checkout test payment failed", slog.Any("error", err))
-		}
-		s.renderCheckout(c, e.Message, status)
-		return
-	}
-	s.renderCheckout(c, "", http.StatusOK)
+	s.afterPay(c, err)
 }

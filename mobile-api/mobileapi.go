@@ -273,7 +273,6 @@ func (s *Server) routes() {
 	s.afterPaymentRoutes(auth) // order lists, voids, refunds, today's data, members, tickets (orders_query.go)
 
 	// The pages a payment link or a scanned QR opens in the customer's browser.
-	s.engine.GET("/p/o/:token", s.limit(classLinkPage), s.payPage(pos.PayloadOrder))
 	s.engine.GET("/p/s/:token", s.limit(classLinkPage), s.payPage(pos.PayloadStore))
 }
 
@@ -287,6 +286,7 @@ var publicRoutes = map[string]bool{
 	"POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
 	"POST /v1/wallet/register": true, "POST /v1/wallet/register/code": true, "POST /v1/wallet/login": true,
 	"GET /p/o/:token": true, "GET /p/s/:token": true,
+	"POST /p/o/:token/pay": true, "POST /p/o/:token/test-pay": true,
 	"GET /checkout/:token": true, "POST /checkout/:token/pay": true, "POST /checkout/:token/test-pay": true, // the customer's, by the session's token
 	"POST /v1/bank/callbacks": true, // signed by the bank instead
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/paydesk/paydesk/pos"
 )
 
-// The pages a customer's phone opens from a payment link or a scanned QR
-// (SPEC §3.4, 3.5): GET /p/o/{token} for an order, GET /p/s/{token} for a
-// store's static QR. They show whom and what the customer pays and let a
+// The page a customer's phone opens from a store's static QR (SPEC §3.5),
+// GET /p/s/{token}; an order's page, GET /p/o/{token}, is the hosted
+// checkout page (checkout.go). They show whom and what the customer pays and let a
 // logged-in wallet pay with a small script that calls POST /v1/wallet/pay;
 // a failed payment can be tried again from the same page, and the link can
 // be sent again as often as wanted. Everything shown is escaped by
