@@ -57,12 +57,16 @@ func OperatorActor(merchantID int64) Actor {
 
 // Errors with stable codes.
 var (
-	ErrInvalidCredentials = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "INVALID_CREDENTIALS", Message: "wrong phone number or password"}
-	ErrStaffDisabled      = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
+	ErrInvalidCredentials = paydesk.ErrInvalidCredentials
+	// ErrStaffDisabled refuses the sign-in of a disabled staff member (403:
+	// the password was right, the account may not sign in). A token issued
+	// before the disabling is refused with the same code as 401 by the
+	// HTTP layer, since there the credentials are what no longer holds.
+	ErrStaffDisabled = &paydesk.Error{Kind: paydesk.KindForbidden, Code: "STAFF_DISABLED", Message: "this account is disabled"}
 	// ErrPhoneTaken says only that the number cannot be used: the same for
 	// a phone on the merchant's own staff and one on another merchant's, so
 	// it tells nobody where the number works (see Add).
-	ErrPhoneTaken    = &paydesk.Error{Kind: paydesk.KindConflict, Code: "PHONE_TAKEN", Message: "this phone number cannot be used for a new staff account, use another"}
+	ErrPhoneTaken    = paydesk.ErrPhoneTaken.WithMessage("this phone number cannot be used for a new staff account, use another")
 	ErrLastOwner     = &paydesk.Error{Kind: paydesk.KindConflict, Code: "LAST_OWNER", Message: "a merchant keeps at least one active owner"}
 	ErrStaffNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "STAFF_NOT_FOUND", Message: "no such staff member"}
 )

@@ -39,6 +39,9 @@ type Session struct {
 	ReturnSecret string
 	ExpiresAt    time.Time
 	CreatedAt    time.Time
+	// NotifyEndpointID is the webhook endpoint of NotifyURL, 0 without;
+	// its deliveries are the notify log. Not stored: Create sets it.
+	NotifyEndpointID int64
 }
 
 // Storage keeps sessions.
@@ -62,13 +65,37 @@ const (
 	DefaultExpiry = 30 * time.Minute
 )
 
+// Notifier delivers a session's result to its notify_url
+// (webhook.Service.NotifyOrder): the order's payment.paid or
+// payment.closed, signed with the session's return secret, from the outbox,
+// with the webhooks' back-off and delivery log, once.
+type Notifier interface {
+	NotifyOrder(ctx context.Context, merchantID, orderID int64, url, secret string) (endpointID int64, err error)
+}
+
+// ErrInvalidNotifyURL refuses a notify_url that is not an absolute https
+// URL (http too where the server allows it, for tests and one machine).
+var ErrInvalidNotifyURL = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_NOTIFY_URL",
+	Message: "notify_url must be an absolute https URL without user info or fragment"}
+
+// ErrNotifyUnavailable: this server delivers no notify_url.
+var ErrNotifyUnavailable = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "NOTIFY_URL_UNSUPPORTED",
+	Message: "notify_url is not served here; add a webhook endpoint (POST /v1/webhook-endpoints), which receives every order's events"}
+
 // Service creates sessions and signs their results.
 type Service struct {
 	store     Storage
 	pos       *pos.Service
 	clock     paydesk.Clock
 	publicURL string
+	notifier  Notifier
+	allowHTTP bool
 }
+
+// NotifyWith makes sessions accept notify_url, delivered by n. allowHTTP
+// accepts http:// URLs besides https:// (tests, a single machine: the
+// setting that lets webhooks reach private addresses).
+func (s *Service) NotifyWith(n Notifier, allowHTTP bool) { s.notifier, s.allowHTTP = n, allowHTTP }
 
 // NewService returns a Service whose pages live under publicURL.
 func NewService(store Storage, p *pos.Service, clock paydesk.Clock, publicURL string) *Service {
@@ -84,7 +111,9 @@ type NewSession struct {
 	Amount     paydesk.Amount
 	Subject    string
 	ReturnURL  string
-	ExpiresIn  time.Duration // 0: DefaultExpiry
+	// NotifyURL, optional, is told the result server to server.
+	NotifyURL string
+	ExpiresIn time.Duration // 0: DefaultExpiry
 }
 
 // Create opens the order and its session. The same out_trade_no again
@@ -93,6 +122,15 @@ type NewSession struct {
 func (s *Service) Create(ctx context.Context, a cashier.Actor, req NewSession) (Session, pos.Order, error) {
 	if err := checkURL(req.ReturnURL); err != nil {
 		return Session{}, pos.Order{}, err
+	}
+	if req.NotifyURL != "" {
+		if s.notifier == nil {
+			return Session{}, pos.Order{}, ErrNotifyUnavailable
+		}
+		u, err := url.Parse(req.NotifyURL)
+		if checkURL(req.NotifyURL) != nil || err != nil || (u.Scheme != "https" && !s.allowHTTP) {
+			return Session{}, pos.Order{}, ErrInvalidNotifyURL
+		}
 	}
 	if req.ExpiresIn == 0 {
 		req.ExpiresIn = DefaultExpiry
@@ -113,6 +151,14 @@ func (s *Service) Create(ctx context.Context, a cashier.Actor, req NewSession) (
 	}
 	if !created && sess.ReturnURL != req.ReturnURL {
 		return Session{}, pos.Order{}, paydesk.ErrIdempotencyConflict.WithMessage("out_trade_no %s was used for a session with another return_url", o.OutTradeNo)
+	}
+	if req.NotifyURL != "" {
+		// After the session: a retry of a request that failed here makes
+		// the endpoint then (NotifyOrder answers the one there is). The
+		// order cannot be paid before its page's URL is given out.
+		if sess.NotifyEndpointID, err = s.notifier.NotifyOrder(ctx, a.MerchantID, o.ID, req.NotifyURL, sess.ReturnSecret); err != nil {
+			return Session{}, pos.Order{}, err
+		}
 	}
 	return sess, o, nil
 }

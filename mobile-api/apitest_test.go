@@ -74,6 +74,7 @@ type testAPI struct {
 	Wallets   *wallet.Service
 	POS       *pos.Service
 	Sandbox   *sandbox.Service
+	Checkout  *checkout.Service
 	// Outbox and Push are real-time push: the outbox observes the POS and
 	// the merchant service, the hub serves /v1/ws.
 	Outbox *push.Outbox
@@ -206,6 +207,8 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	api.Webhooks = webhook.NewService(hooks, api.Outbox, clock)
 	// The harness's merchant sites are httptest servers on loopback.
 	api.Dispatcher = webhook.NewDispatcher(hooks, api.Outbox, clock, webhook.Config{AllowPrivate: true}, api.Webhooks)
+	api.Checkout = checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL)
+	api.Checkout.NotifyWith(api.Webhooks, true)
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)
@@ -237,7 +240,7 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Tickets:        pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
 		APIKeys:        api.APIKeys,
 		Webhooks:       api.Webhooks,
-		Checkout:       checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL),
+		Checkout:       api.Checkout,
 		Sandbox:        api.Sandbox,
 		Sockets:        o.sockets,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {

@@ -1,6 +1,7 @@
 package mobileapi
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,10 +15,6 @@ import (
 
 // ctxPrincipal is where the authentication middleware leaves the caller.
 const ctxPrincipal = "paydesk.principal"
-
-// ErrStaffDisabledToken answers any request of a staff member who has been
-// disabled since their token was issued.
-var ErrStaffDisabledToken = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "STAFF_DISABLED", Message: "this account has been disabled"}
 
 // bearerToken returns the token of an "Authorization: Bearer …" header.
 func bearerToken(c *gin.Context) string {
@@ -61,7 +58,8 @@ func (s *Server) authenticate(c *gin.Context) {
 			writeError(c, err)
 			return
 		case st.Status != merchant.Active:
-			writeError(c, ErrStaffDisabledToken)
+			// 401, not the sign-in's 403: the token no longer authenticates.
+			writeError(c, withStatus(http.StatusUnauthorized, cashier.ErrStaffDisabled.WithMessage("this account has been disabled")))
 			return
 		}
 		p.MerchantID, p.StoreID, p.Role = st.MerchantID, st.StoreID, st.Role

@@ -48,18 +48,17 @@ type checkoutSessionRequest struct {
 }
 
 type checkoutSessionJSON struct {
-	ID           string     `json:"id"`
-	URL          string     `json:"url"`
-	ReturnURL    string     `json:"return_url"`
-	ReturnSecret string     `json:"return_secret"`
-	ExpiresAt    time.Time  `json:"expires_at"`
-	Order        view.Order `json:"order"`
+	ID        string  `json:"id"`
+	URL       string  `json:"url"`
+	ReturnURL string  `json:"return_url"`
+	NotifyURL *string `json:"notify_url"`
+	// NotifyEndpointID is the webhook endpoint delivering to notify_url:
+	// its delivery log is GET /v1/webhook-endpoints/{id}/deliveries.
+	NotifyEndpointID *int64     `json:"notify_endpoint_id"`
+	ReturnSecret     string     `json:"return_secret"`
+	ExpiresAt        time.Time  `json:"expires_at"`
+	Order            view.Order `json:"order"`
 }
-
-// ErrNotifyURLUnsupported: per-session notify URLs are not served; the
-// merchant's webhook endpoints receive every order's events instead.
-var ErrNotifyURLUnsupported = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "NOTIFY_URL_UNSUPPORTED",
-	Message: "notify_url is not supported; add a webhook endpoint (POST /v1/webhook-endpoints), which receives every order's events"}
 
 // createCheckoutSession is POST /v1/checkout-sessions.
 func (s *Server) createCheckoutSession(c *gin.Context) {
@@ -71,24 +70,28 @@ func (s *Server) createCheckoutSession(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	if req.NotifyURL != nil && *req.NotifyURL != "" {
-		writeError(c, ErrNotifyURLUnsupported)
-		return
+	var notify string
+	if req.NotifyURL != nil {
+		notify = *req.NotifyURL
 	}
 	if req.ExpiresIn < 0 || req.ExpiresIn > int64(checkout.MaxExpiry/time.Second) {
 		writeError(c, paydesk.ErrInvalid.WithMessage("expires_in must be %d to %d seconds", int(checkout.MinExpiry.Seconds()), int(checkout.MaxExpiry.Seconds())))
 		return
 	}
 	sess, o, err := s.cfg.Checkout.Create(c.Request.Context(), actor(c), checkout.NewSession{OutTradeNo: req.OutTradeNo, Amount: paydesk.Amount(req.Amount),
-		Subject: req.Subject, ReturnURL: req.ReturnURL, ExpiresIn: time.Duration(req.ExpiresIn) * time.Second})
+		Subject: req.Subject, ReturnURL: req.ReturnURL, NotifyURL: notify, ExpiresIn: time.Duration(req.ExpiresIn) * time.Second})
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Location", "/v1/orders/"+strconv.FormatInt(o.ID, 10))
-	c.JSON(http.StatusCreated, checkoutSessionJSON{ID: sess.Token, URL: s.cfg.Checkout.URL(sess), ReturnURL: sess.ReturnURL,
-		ReturnSecret: sess.ReturnSecret, ExpiresAt: sess.ExpiresAt.UTC(), Order: s.orderView(o)})
+	out := checkoutSessionJSON{ID: sess.Token, URL: s.cfg.Checkout.URL(sess), ReturnURL: sess.ReturnURL,
+		ReturnSecret: sess.ReturnSecret, ExpiresAt: sess.ExpiresAt.UTC(), Order: s.orderView(o)}
+	if sess.NotifyEndpointID != 0 {
+		out.NotifyURL, out.NotifyEndpointID = &notify, &sess.NotifyEndpointID
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 //go:embed checkout.html

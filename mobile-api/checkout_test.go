@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/webhook"
 )
 
 // browser is the customer's browser: it does not follow redirects, so the
@@ -182,7 +184,9 @@ func TestCheckoutBadRequests(t *testing.T) {
 			{base("return_url", ""), "INVALID_RETURN_URL"},
 			{base("expires_in", 10), "INVALID_ARGUMENT"},
 			{base("expires_in", 999999), "INVALID_ARGUMENT"},
-			{base("notify_url", "https://shop.example.com/n"), "NOTIFY_URL_UNSUPPORTED"},
+			{base("notify_url", "ftp://shop.example.com/n"), "INVALID_NOTIFY_URL"},
+			{base("notify_url", "https://user:pw@shop.example.com/n"), "INVALID_NOTIFY_URL"},
+			{base("notify_url", "/relative"), "INVALID_NOTIFY_URL"},
 			{base("amount", 0), "INVALID_AMOUNT"},
 			{base("out_trade_no", "bad no"), "INVALID_OUT_TRADE_NO"},
 		} {
@@ -191,5 +195,78 @@ func TestCheckoutBadRequests(t *testing.T) {
 		// Orders-only keys may not open sessions.
 		ro, _ := api.newKey(t, w.Owner, 0, "orders:read")
 		wantError(t, api.request(t, "POST", "/v1/checkout-sessions", ro, base("amount", 100)), http.StatusForbidden, "FORBIDDEN")
+	})
+}
+
+// TestCheckoutNotifyURL: a session's notify_url gets the session's result
+// server to server, signed like a webhook with the session's return
+// secret, through the webhook deliveries. The merchant's server fails 3
+// times, then answers 2xx: it gets the event exactly once more and the
+// log shows it delivered. Two instances dispatch at once and it is still
+// sent once per attempt. It gets that order's outcome only, not the
+// merchant's other orders, and the endpoint is not in the owner's list.
+func TestCheckoutNotifyURL(t *testing.T) {
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		w := api.newWorld(t)
+		site := newMerchantSite(t, api.Clock, 3)
+		key, _ := api.newKey(t, w.Owner, 0, "payments:write", "orders:read")
+		notify := site.srv.URL + "/paydesk/webhooks"
+		body := map[string]any{"out_trade_no": "n-1", "amount": 990, "subject": "Notified", "return_url": "https://shop.example.com/back", "notify_url": notify}
+		cs := api.request(t, "POST", "/v1/checkout-sessions", key, body)
+		wantStatus(t, cs, http.StatusCreated)
+		site.secret = str(t, cs.JSON, "return_secret")
+		endpointID := num(t, cs.JSON, "notify_endpoint_id")
+		orderID := num(t, cs.JSON["order"].(map[string]any), "id")
+		if cs.JSON["notify_url"] != notify {
+			t.Fatalf("session %s", cs.Raw)
+		}
+		// The same request again: the same endpoint; another notify_url: refused.
+		again := api.request(t, "POST", "/v1/checkout-sessions", key, body)
+		if wantStatus(t, again, http.StatusCreated); num(t, again.JSON, "notify_endpoint_id") != endpointID {
+			t.Fatalf("retry: %s", again.Raw)
+		}
+		other := map[string]any{}
+		for k, v := range body {
+			other[k] = v
+		}
+		other["notify_url"] = site.srv.URL + "/other"
+		wantError(t, api.request(t, "POST", "/v1/checkout-sessions", key, other), http.StatusUnprocessableEntity, "IDEMPOTENCY_CONFLICT")
+		// Another order of the merchant, paid too: not this endpoint's.
+		api.payQR(t, w.Cashiers[0], w.Customer, 100)
+
+		b := newBrowser()
+		page := api.URL + strings.TrimPrefix(str(t, cs.JSON, "url"), testPublicURL)
+		if res, _ := b.post(t, page+"/pay", url.Values{"phone": {w.Customer.Phone}, "password": {w.Customer.Password}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("pay: %d", res.StatusCode)
+		}
+		second := webhook.NewDispatcher(webhook.NewGormStorage(api.DB), api.Outbox, api.Clock.Now, webhook.Config{AllowPrivate: true}, nil)
+		for attempt := 1; attempt <= 5; attempt++ {
+			var wg sync.WaitGroup
+			for _, d := range []*webhook.Dispatcher{api.Dispatcher, second} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := d.RunOnce(context.Background()); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			api.Clock.Advance(webhook.Backoff(attempt))
+		}
+		api.logIn(t, w.Owner) // minutes went by
+		events, calls := site.received()
+		if calls != 4 || len(events) != 1 || events[0]["type"] != "payment.paid" || num(t, events[0], "order_id") != orderID {
+			t.Fatalf("notify_url got %v in %d calls", events, calls)
+		}
+		log := api.request(t, "GET", fmt.Sprintf("/v1/webhook-endpoints/%d/deliveries", endpointID), w.Owner.Access, nil)
+		wantStatus(t, log, http.StatusOK)
+		items := log.JSON["items"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["state"] != "delivered" || num(t, items[0].(map[string]any), "attempts") != 4 {
+			t.Fatalf("notify log: %s", log.Raw)
+		}
+		if l := api.request(t, "GET", "/v1/webhook-endpoints", w.Owner.Access, nil); strings.Contains(string(l.Raw), notify) {
+			t.Fatalf("the owner's endpoint list shows the notify endpoint: %s", l.Raw)
+		}
 	})
 }

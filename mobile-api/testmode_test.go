@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,5 +182,34 @@ func TestTestModeKeysOfTwoMerchants(t *testing.T) {
 		// A test key is for the merchant's sandbox as a whole.
 		wantError(t, api.request(t, "POST", "/v1/api-keys", w.Owner.Access, map[string]any{"name": "x", "kind": "test", "store_id": w.Stores[0].ID,
 			"scopes": []string{"orders:read"}}), http.StatusBadRequest, "INVALID_ARGUMENT")
+	})
+}
+
+// TestTestModeSandboxOpenedOnce: the first requests of a merchant's test
+// keys, at once, open one sandbox between them.
+func TestTestModeSandboxOpenedOnce(t *testing.T) {
+	eachAPI(t, func(t *testing.T, api *testAPI) {
+		w := api.newWorld(t)
+		keys := make([]string, 4)
+		for i := range keys {
+			keys[i], _ = api.newTestKey(t, w.Owner, "payments:write", "orders:read")
+		}
+		var wg sync.WaitGroup
+		for i, k := range keys {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := api.request(t, "POST", "/v1/payment-links", k, map[string]any{"out_trade_no": fmt.Sprintf("first-%d", i), "amount": 100})
+				if r.Status != http.StatusCreated {
+					t.Errorf("key %d: %d %s", i, r.Status, r.Raw)
+				}
+			}()
+		}
+		wg.Wait()
+		var n int64
+		api.DB.Writer(t.Context()).Raw("SELECT COUNT(*) FROM merchants WHERE marker = ?", fmt.Sprintf("sandbox:%d", w.Merchant.ID)).Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d sandboxes", n)
+		}
 	})
 }

@@ -35,19 +35,18 @@ func (o *Outbox) Purge(ctx context.Context, before time.Time) (int64, error) {
 		// Ids first, then a delete by primary key: portable (neither
 		// SQLite's DELETE … LIMIT nor a LIMIT in MariaDB's IN subquery
 		// is), and the delete locks exactly the rows it removes.
-		var ids []int64
-		if err := o.db.Reader(ctx).Raw("SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?", before, purgeBatch).
-			Scan(&ids).Error; err != nil {
+		ids, err := oldEventIDs(ctx, o.db, before, purgeBatch)
+		if err != nil {
 			return total, fmt.Errorf("find events written before %s: %w", before.Format(time.RFC3339), err)
 		}
 		if len(ids) == 0 {
 			return total, nil
 		}
-		res := o.db.Writer(ctx).Exec("DELETE FROM events WHERE id IN ?", ids)
-		if res.Error != nil {
-			return total, fmt.Errorf("delete %d events written before %s: %w", len(ids), before.Format(time.RFC3339), res.Error)
+		n, err := deleteEvents(ctx, o.db, ids)
+		if err != nil {
+			return total, fmt.Errorf("delete %d events written before %s: %w", len(ids), before.Format(time.RFC3339), err)
 		}
-		total += res.RowsAffected
+		total += n
 		if len(ids) < purgeBatch {
 			return total, nil
 		}

@@ -3,13 +3,13 @@ package wallet_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/bank/banktest"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
@@ -36,8 +36,7 @@ type fixture struct {
 	bank   *bank.Simulator
 	svc    *wallet.Service
 
-	mu  sync.Mutex
-	now time.Time
+	clk *testkit.Clock
 
 	// merchant 1's accounts, which payments pay into.
 	merchant wallet.MerchantAccounts
@@ -45,7 +44,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *storage.DB, bankCfg ...bank.SimulatorConfig) *fixture {
 	t.Helper()
-	f := &fixture{db: db, now: start}
+	f := &fixture{db: db, clk: testkit.NewClock(start)}
 	var cfg bank.SimulatorConfig
 	if len(bankCfg) > 0 {
 		cfg = bankCfg[0]
@@ -79,17 +78,9 @@ func (f *fixture) newService(t *testing.T) *wallet.Service {
 	return svc
 }
 
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
+func (f *fixture) clock() time.Time { return f.clk.Now() }
 
-func (f *fixture) advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
+func (f *fixture) advance(d time.Duration) { f.clk.Advance(d) }
 
 func (f *fixture) account(t *testing.T, code, typ string) ledger.Account {
 	t.Helper()

@@ -198,10 +198,12 @@ func (d *Dispatcher) enqueue(ctx context.Context) (int, error) {
 			}
 			now := d.clock().UTC().Truncate(time.Microsecond)
 			var ds []Delivery
+			done := false
 			for _, e := range evs {
-				if !ep.Wants(e.Type) {
+				if !ep.Wants(e) || done {
 					continue
 				}
+				done = ep.OrderID != 0 && outcome(e)
 				ds = append(ds, Delivery{EndpointID: ep.ID, MerchantID: ep.MerchantID, EventID: e.ID, EventSeq: e.Seq, EventType: e.Type,
 					OrderKey: orderKey(e, dataID(e.Data)), Payload: push.Encode(e, false), NextAttemptAt: now, CreatedAt: now})
 			}
@@ -215,6 +217,14 @@ func (d *Dispatcher) enqueue(ctx context.Context) (int, error) {
 			}
 			total += len(ds)
 			ep.AfterSeq = to
+			if done {
+				// The order's outcome is queued: nothing more to copy, and
+				// the endpoint leaves the list every pass reads.
+				if err := d.store.DisableEndpoint(ctx, ep.MerchantID, ep.ID, now); err != nil {
+					return total, err
+				}
+				break
+			}
 			if len(evs) < eventPage {
 				break
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/url"
 	"slices"
 	"time"
@@ -19,6 +20,8 @@ type Storage interface {
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	Endpoint(ctx context.Context, merchantID, id int64) (Endpoint, error)
 	Endpoints(ctx context.Context, merchantID int64) ([]Endpoint, error)
+	// OrderEndpoint is the endpoint of one order, ErrEndpointNotFound if none.
+	OrderEndpoint(ctx context.Context, merchantID, orderID int64) (Endpoint, error)
 	ActiveEndpoints(ctx context.Context) ([]Endpoint, error)
 	DisableEndpoint(ctx context.Context, merchantID, id int64, at time.Time) error
 	Enqueue(ctx context.Context, endpointID, from, to int64, ds []Delivery) (bool, error)
@@ -113,6 +116,41 @@ func (s *Service) CreateEndpoint(ctx context.Context, a cashier.Actor, req NewEn
 		return Endpoint{}, err
 	}
 	return e, nil
+}
+
+// OrderEvents are what an order's endpoint (a notify_url) receives.
+func OrderEvents() []push.Type { return []push.Type{push.PaymentPaid, push.PaymentClosed} }
+
+// NotifyOrder makes url the endpoint of one order of the merchant (a
+// checkout session's notify_url): it receives the order's payment.paid or
+// payment.closed, signed with secret, through the same deliveries, back-off
+// and log as every endpoint, and is then disabled. Asked again for the
+// same order it answers the endpoint there is; another URL is
+// IDEMPOTENCY_CONFLICT.
+func (s *Service) NotifyOrder(ctx context.Context, merchantID, orderID int64, url, secret string) (endpointID int64, err error) {
+	if err := CheckURL(url); err != nil {
+		return 0, err
+	}
+	e, err := s.store.OrderEndpoint(ctx, merchantID, orderID)
+	if errors.Is(err, ErrEndpointNotFound) {
+		var last int64
+		if last, err = s.events.LastSeq(ctx, push.Audience{MerchantID: merchantID}); err != nil {
+			return 0, err
+		}
+		e = Endpoint{MerchantID: merchantID, OrderID: orderID, URL: url, Secret: secret, Events: OrderEvents(), AfterSeq: last,
+			CreatedAt: s.clock().UTC().Truncate(time.Microsecond)}
+		err = s.store.CreateEndpoint(ctx, &e)
+		if errors.Is(err, ErrOrderEndpointExists) {
+			e, err = s.store.OrderEndpoint(ctx, merchantID, orderID)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if e.URL != url {
+		return 0, paydesk.ErrIdempotencyConflict.WithMessage("order %d is notified at another notify_url", orderID)
+	}
+	return e.ID, nil
 }
 
 // Endpoints returns the merchant's endpoints, newest first.

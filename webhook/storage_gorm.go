@@ -29,6 +29,7 @@ type endpointRow struct {
 	URL        string
 	Secret     string
 	Events     string
+	OrderID    *int64
 	AfterSeq   int64
 	DisabledAt *time.Time
 	CreatedAt  time.Time
@@ -38,6 +39,9 @@ func (endpointRow) TableName() string { return "webhook_endpoints" }
 
 func (r endpointRow) endpoint() Endpoint {
 	e := Endpoint{ID: r.ID, MerchantID: r.MerchantID, URL: r.URL, Secret: r.Secret, AfterSeq: r.AfterSeq, DisabledAt: r.DisabledAt, CreatedAt: r.CreatedAt}
+	if r.OrderID != nil {
+		e.OrderID = *r.OrderID
+	}
 	for _, t := range strings.Fields(r.Events) {
 		e.Events = append(e.Events, push.Type(t))
 	}
@@ -80,7 +84,14 @@ func (s *GormStorage) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 		types[i] = string(t)
 	}
 	r := endpointRow{MerchantID: e.MerchantID, URL: e.URL, Secret: e.Secret, Events: strings.Join(types, " "), AfterSeq: e.AfterSeq, CreatedAt: e.CreatedAt}
-	if err := s.db.Writer(ctx).Create(&r).Error; err != nil {
+	if e.OrderID != 0 {
+		r.OrderID = &e.OrderID
+	}
+	err := s.db.Writer(ctx).Create(&r).Error
+	if storage.IsDuplicate(err) {
+		return ErrOrderEndpointExists
+	}
+	if err != nil {
 		return fmt.Errorf("insert webhook endpoint: %w", err)
 	}
 	e.ID = r.ID
@@ -100,9 +111,24 @@ func (s *GormStorage) Endpoint(ctx context.Context, merchantID, id int64) (Endpo
 	return r.endpoint(), nil
 }
 
-// Endpoints returns the merchant's endpoints, newest first.
+// Endpoints returns the merchant's endpoints, newest first, without those
+// of single orders (notify_url), which are many and short-lived.
 func (s *GormStorage) Endpoints(ctx context.Context, merchantID int64) ([]Endpoint, error) {
-	return s.endpoints(ctx, "merchant_id = ?", merchantID)
+	return s.endpoints(ctx, "merchant_id = ? AND order_id IS NULL", merchantID)
+}
+
+// OrderEndpoint returns the endpoint of the merchant's order, or
+// ErrEndpointNotFound.
+func (s *GormStorage) OrderEndpoint(ctx context.Context, merchantID, orderID int64) (Endpoint, error) {
+	var r endpointRow
+	err := s.db.Writer(ctx).Where("merchant_id = ? AND order_id = ?", merchantID, orderID).Take(&r).Error
+	if storage.IsNotFound(err) {
+		return Endpoint{}, ErrEndpointNotFound
+	}
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("read the webhook endpoint of order %d: %w", orderID, err)
+	}
+	return r.endpoint(), nil
 }
 
 // ActiveEndpoints returns every endpoint not disabled.

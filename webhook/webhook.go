@@ -45,14 +45,24 @@ type Endpoint struct {
 	// endpoint is created.
 	Secret string
 	Events []push.Type
+	// OrderID, when set, makes this the endpoint of one order (a checkout
+	// session's notify_url): it receives that order's events only, and is
+	// disabled once the order's outcome (payment.paid, payment.closed) is
+	// queued. 0: every order of the merchant.
+	OrderID int64
 	// AfterSeq is the merchant's last event the endpoint has been given.
 	AfterSeq   int64
 	DisabledAt *time.Time
 	CreatedAt  time.Time
 }
 
-// Wants reports whether the endpoint receives events of type t.
-func (e Endpoint) Wants(t push.Type) bool { return slices.Contains(e.Events, t) }
+// Wants reports whether the endpoint receives event ev.
+func (e Endpoint) Wants(ev push.Event) bool {
+	return slices.Contains(e.Events, ev.Type) && (e.OrderID == 0 || ev.OrderID == e.OrderID)
+}
+
+// outcome reports whether ev ends what an order endpoint waits for.
+func outcome(ev push.Event) bool { return ev.Type == push.PaymentPaid || ev.Type == push.PaymentClosed }
 
 // State is where a delivery stands.
 type State string
@@ -190,7 +200,9 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 var (
 	ErrEndpointNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "WEBHOOK_ENDPOINT_NOT_FOUND", Message: "no such webhook endpoint"}
 	ErrDeliveryNotFound = &paydesk.Error{Kind: paydesk.KindNotFound, Code: "WEBHOOK_DELIVERY_NOT_FOUND", Message: "no such webhook delivery"}
-	ErrInvalidURL       = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_WEBHOOK_URL", Message: "the URL must be an absolute http(s) URL without user info or fragment"}
+	// ErrOrderEndpointExists: the order has its endpoint already (storage).
+	ErrOrderEndpointExists = &paydesk.Error{Kind: paydesk.KindConflict, Code: "ORDER_ENDPOINT_EXISTS", Message: "the order has a notify endpoint"}
+	ErrInvalidURL          = &paydesk.Error{Kind: paydesk.KindInvalid, Code: "INVALID_WEBHOOK_URL", Message: "the URL must be an absolute http(s) URL without user info or fragment"}
 )
 
 func describe(status int, err error) string {

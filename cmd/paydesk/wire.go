@@ -136,6 +136,8 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Services.Webhooks = webhook.NewService(hooks, outbox, clock)
 	m.Services.Dispatcher = webhook.NewDispatcher(hooks, outbox, clock, webhook.Config{AllowPrivate: c.WebhookAllowPrivate == "true",
 		Logger: m.Logger.With("job", "webhooks")}, m.Services.Webhooks)
+	// notify_url goes out as the webhooks do, under their rules.
+	m.Services.Checkout.NotifyWith(m.Services.Webhooks, c.WebhookAllowPrivate == "true")
 	// A payment whose business day is cut is settled: it can no longer be
 	// voided, only refunded.
 	m.Services.POS.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
