@@ -173,7 +173,9 @@ func TestServerPaysWithdrawalsThroughTheBank(t *testing.T) {
 	}
 	owner := login["access_token"].(string)
 	status, wd := call(t, "POST", base+"/v1/withdrawals", owner, map[string]any{"request_no": "w-1", "amount": 10_000})
-	if status != http.StatusOK || wd["state"] != "SUBMITTED" {
+	// The bank answers after 10 ms, so on a busy machine the withdrawal can
+	// already be PAID when its own answer is written.
+	if status != http.StatusOK || (wd["state"] != "SUBMITTED" && wd["state"] != "PAID") {
 		t.Fatalf("withdraw: %d %v", status, wd)
 	}
 	deadline := time.Now().Add(10 * time.Second)
