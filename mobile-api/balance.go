@@ -30,8 +30,8 @@ type balanceJSON struct {
 }
 
 type inFlightJSON struct {
-	Settlements []view.Batch     `json:"settlements"`
-	Withdrawals []withdrawalJSON `json:"withdrawals"`
+	Settlements []view.Batch      `json:"settlements"`
+	Withdrawals []view.Withdrawal `json:"withdrawals"`
 }
 
 // balance is GET /v1/balance: the merchant's cleared balances, straight
@@ -49,7 +49,7 @@ func (s *Server) balance(c *gin.Context) {
 		Book: int64(o.Book), Currency: string(o.Currency), PayoutMode: string(o.Mode),
 		Withdrawable: int64(o.Withdrawable), ReservedForRetry: int64(o.Reserved),
 		Upcoming: []view.Batch{}, Failed: []view.Batch{},
-		InFlight: inFlightJSON{Settlements: []view.Batch{}, Withdrawals: []withdrawalJSON{}}}
+		InFlight: inFlightJSON{Settlements: []view.Batch{}, Withdrawals: []view.Withdrawal{}}}
 	for _, b := range o.Upcoming {
 		out.Upcoming = append(out.Upcoming, view.BatchOf(b))
 	}
@@ -60,7 +60,7 @@ func (s *Server) balance(c *gin.Context) {
 		out.InFlight.Settlements = append(out.InFlight.Settlements, view.BatchOf(b))
 	}
 	for _, w := range o.InFlightWithdrawals {
-		out.InFlight.Withdrawals = append(out.InFlight.Withdrawals, withdrawalView(w))
+		out.InFlight.Withdrawals = append(out.InFlight.Withdrawals, view.WithdrawalOf(w))
 	}
 	c.JSON(http.StatusOK, out)
 }

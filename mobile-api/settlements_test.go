@@ -280,7 +280,7 @@ func TestMoneyRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		var lastBatch map[string]any
+		var lastBatch, lastWithdrawal map[string]any
 		for _, e := range events {
 			if e.Type == push.SettlementUpdated || e.Type == push.WithdrawalUpdated {
 				var d map[string]any
@@ -288,6 +288,8 @@ func TestMoneyRoutes(t *testing.T) {
 				got = append(got, fmt.Sprintf("%s:%v", e.Type, d["state"]))
 				if e.Type == push.SettlementUpdated {
 					lastBatch = d
+				} else {
+					lastWithdrawal = d
 				}
 			}
 		}
@@ -296,6 +298,19 @@ func TestMoneyRoutes(t *testing.T) {
 		status, rest := api.do(t, "GET", fmt.Sprintf("/v1/settlements/%v", lastBatch["id"]), owner.Access, nil)
 		if status != http.StatusOK || !reflect.DeepEqual(rest, lastBatch) {
 			t.Fatalf("settlement.updated's data\n%v\nGET /v1/settlements/{id} (%d)\n%v", lastBatch, status, rest)
+		}
+		// So is a withdrawal (view.Withdrawal), as GET /v1/withdrawals lists it.
+		status, list := api.do(t, "GET", "/v1/withdrawals", owner.Access, nil)
+		var listed any
+		if items, ok := list["items"].([]any); ok {
+			for _, it := range items {
+				if it.(map[string]any)["id"] == lastWithdrawal["id"] {
+					listed = it
+				}
+			}
+		}
+		if status != http.StatusOK || !reflect.DeepEqual(listed, any(lastWithdrawal)) {
+			t.Fatalf("withdrawal.updated's data\n%v\nGET /v1/withdrawals (%d)\n%v", lastWithdrawal, status, list)
 		}
 		want := "settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:PAID " +
 			"settlement.updated:NOT_DUE settlement.updated:AWAITING_PAYMENT settlement.updated:SUBMITTED settlement.updated:FAILED " +

@@ -2,40 +2,16 @@ package mobileapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/internal/view"
 )
 
 type withdrawRequest struct {
 	RequestNo string         `json:"request_no"`
 	Amount    paydesk.Amount `json:"amount"`
-}
-
-type withdrawalJSON struct {
-	ID          int64      `json:"id"`
-	RequestNo   string     `json:"request_no"`
-	Amount      int64      `json:"amount"`
-	Fee         int64      `json:"fee"`
-	Currency    string     `json:"currency"`
-	State       string     `json:"state"`
-	Attempt     int        `json:"attempt"`
-	Reference   string     `json:"reference,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
-	PaidAt      *time.Time `json:"paid_at,omitempty"`
-	FailedAt    *time.Time `json:"failed_at,omitempty"`
-}
-
-func withdrawalView(w settlement.Withdrawal) withdrawalJSON {
-	return withdrawalJSON{ID: w.ID, RequestNo: w.RequestNo, Amount: int64(w.Amount), Fee: int64(w.Fee), Currency: string(w.Currency),
-		State: string(w.State), Attempt: w.Attempt, Reference: w.Reference, Reason: w.Reason, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
-		SubmittedAt: w.SubmittedAt, PaidAt: w.PaidAt, FailedAt: w.FailedAt}
 }
 
 // withdraw is POST /v1/withdrawals {request_no, amount}: owners pay out
@@ -51,7 +27,7 @@ func (s *Server) withdraw(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, withdrawalView(w))
+	c.JSON(http.StatusOK, view.WithdrawalOf(w))
 }
 
 // listWithdrawals is GET /v1/withdrawals?cursor=&limit=, newest first.
@@ -65,5 +41,5 @@ func (s *Server) listWithdrawals(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, pageOf(ws, withdrawalView, next))
+	c.JSON(http.StatusOK, pageOf(ws, view.WithdrawalOf, next))
 }

@@ -38,13 +38,16 @@ func (o *Outbox) OrderChanged(ctx context.Context, ord pos.Order, c pos.Change) 
 }
 
 // SettlementEvents is the settlement service's Emitter into the outbox:
-// settlement.updated carries the batch in its one JSON shape (view.Batch),
-// withdrawal.updated the payload settlement gave.
+// settlement.updated and withdrawal.updated carry the batch and the
+// withdrawal in their one JSON shapes (view.Batch, view.Withdrawal).
 func (o *Outbox) SettlementEvents() settlement.Emitter {
 	return settlement.EmitterFunc(func(ctx context.Context, e settlement.Event) error {
 		payload := e.Data
-		if b, ok := e.Data.(settlement.Batch); ok {
-			payload = view.BatchOf(b)
+		switch d := e.Data.(type) {
+		case settlement.Batch:
+			payload = view.BatchOf(d)
+		case settlement.Withdrawal:
+			payload = view.WithdrawalOf(d)
 		}
 		data, err := json.Marshal(payload)
 		if err != nil {

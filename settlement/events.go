@@ -25,8 +25,8 @@ func (s *Service) emitBatch(ctx context.Context, b Batch) error {
 	return s.events.Emit(ctx, Event{MerchantID: b.MerchantID, Type: EventSettlementUpdated, Data: b})
 }
 
+// emitWithdrawal tells of w itself, written in the one JSON shape of a
+// withdrawal (internal/view), the API's.
 func (s *Service) emitWithdrawal(ctx context.Context, w Withdrawal) error {
-	return s.events.Emit(ctx, Event{MerchantID: w.MerchantID, Type: EventWithdrawalUpdated, Data: map[string]any{
-		"id": w.ID, "request_no": w.RequestNo, "state": w.State, "amount": int64(w.Amount), "fee": int64(w.Fee),
-		"currency": w.Currency, "reason": w.Reason, "updated_at": w.UpdatedAt}})
+	return s.events.Emit(ctx, Event{MerchantID: w.MerchantID, Type: EventWithdrawalUpdated, Data: w})
 }

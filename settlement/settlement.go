@@ -183,7 +183,7 @@ type Event struct {
 	MerchantID int64
 	Type       string
 	// Data is the event's subject: the Batch of settlement.updated, the
-	// JSON payload of withdrawal.updated.
+	// Withdrawal of withdrawal.updated.
 	Data any
 }
 

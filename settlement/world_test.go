@@ -62,9 +62,9 @@ func (e *events) states(typ string, id int64) []string {
 			if d.ID == id {
 				out = append(out, string(d.State))
 			}
-		case map[string]any:
-			if d["id"] == id {
-				out = append(out, fmt.Sprint(d["state"]))
+		case settlement.Withdrawal:
+			if d.ID == id {
+				out = append(out, string(d.State))
 			}
 		}
 	}
