@@ -93,7 +93,7 @@ type Config struct {
 	// Sandbox is test mode: test API keys act on it; nil refuses them
 	// (403 TEST_MODE_UNAVAILABLE).
 	Sandbox *sandbox.Service
-	// Collectors are more metrics served at /metrics (cmd/paydesk adds the
+	// Collectors are more metrics served at /metrics (NewServer adds the
 	// ledger poster's).
 	Collectors []prometheus.Collector
 

@@ -26,9 +26,9 @@ func TestOperatorCommandsShareTheServersBank(t *testing.T) {
 	if err := cmd.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	card := banktest.MustBind(t, cmd.Services.Bank, bank.SimCardOK)
+	card := banktest.MustBind(t, cmd.App.Bank, bank.SimCardOK)
 	req := bank.PayoutRequest{Reference: "stl-1-2", Account: bank.BankAccount{Number: "6222020200112233", Holder: "Tea House Ltd"}, Amount: 12_345, Currency: "CNY"}
-	p, err := cmd.Services.Bank.Payout(ctx, req)
+	p, err := cmd.App.Bank.Payout(ctx, req)
 	if err != nil || p.Status != bank.PayoutSubmitted {
 		t.Fatalf("payout from the command = %+v, %v", p, err)
 	}
@@ -42,7 +42,7 @@ func TestOperatorCommandsShareTheServersBank(t *testing.T) {
 	// The server's bank sweeps at start; the payout settles within its delay.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := server.Services.Bank.PayoutStatus(ctx, req.Reference)
+		st, err := server.App.Bank.PayoutStatus(ctx, req.Reference)
 		if err != nil {
 			t.Fatalf("status of the command's payout on the server: %v", err)
 		}
@@ -54,11 +54,11 @@ func TestOperatorCommandsShareTheServersBank(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	again, err := server.Services.Bank.Payout(ctx, req)
+	again, err := server.App.Bank.Payout(ctx, req)
 	if err != nil || again.BankReference != p.BankReference {
 		t.Fatalf("the same payout again on the server = %+v, %v; want the first", again, err)
 	}
-	if _, err := server.Services.Bank.Debit(ctx, bank.DebitRequest{Reference: "t-1", CardToken: card.Token, Amount: 100, Currency: "CNY"}); err != nil {
+	if _, err := server.App.Bank.Debit(ctx, bank.DebitRequest{Reference: "t-1", CardToken: card.Token, Amount: 100, Currency: "CNY"}); err != nil {
 		t.Fatalf("a card bound by the command does not debit on the server: %v", err)
 	}
 }

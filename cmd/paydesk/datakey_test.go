@@ -29,11 +29,11 @@ func TestWrongDataKeyRefusesToStart(t *testing.T) {
 				m.Close()
 				t.Fatalf("run on an empty database: %v", err)
 			}
-			id, err := m.Services.Wallets.Register(ctx, "13700000001", "wallet-pass-1")
+			id, err := m.App.Wallets.Register(ctx, "13700000001", "wallet-pass-1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			key, err := m.Services.Wallets.ProvisionPaymentCodes(ctx, id)
+			key, err := m.App.Wallets.ProvisionPaymentCodes(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func TestWrongDataKeyRefusesToStart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := again.Services.Wallets.ConsumePaymentCode(ctx, code); err != nil || got != id {
+			if got, err := again.App.Wallets.ConsumePaymentCode(ctx, code); err != nil || got != id {
 				t.Fatalf("the right key after a refused start: %d, %v", got, err)
 			}
 		})

@@ -118,7 +118,7 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 	if err != nil {
 		return demoOutput{}, err
 	}
-	svc := m.Services.Merchants
+	svc := m.App.Merchants
 	operator := cashier.OperatorActor(mer.ID)
 	out := demoOutput{MerchantID: mer.ID}
 	stores, err := svc.Stores(ctx, operator)
@@ -128,7 +128,7 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 	for _, st := range stores {
 		out.Stores = append(out.Stores, demoStore{ID: st.ID, Name: st.Name})
 	}
-	staff, err := m.Services.Staff.List(ctx, operator)
+	staff, err := m.App.Staff.List(ctx, operator)
 	if err != nil {
 		return demoOutput{}, err
 	}
@@ -148,7 +148,7 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 	if err := seedDemoInstallment(ctx, m, owner); err != nil {
 		return demoOutput{}, err
 	}
-	if _, err := m.Services.Settlement.SetBankAccount(ctx, mer.ID, bank.BankAccount{Number: demoBankAccount, Holder: demoMerchantName, BankName: "Simulated Bank"}); err != nil {
+	if _, err := m.App.Settlement.SetBankAccount(ctx, mer.ID, bank.BankAccount{Number: demoBankAccount, Holder: demoMerchantName, BankName: "Simulated Bank"}); err != nil {
 		return demoOutput{}, fmt.Errorf("bind the demo's bank account: %w", err)
 	}
 	if out.Customers, err = seedDemoCustomers(ctx, m, mer); err != nil {
@@ -161,7 +161,7 @@ func seedDemo(ctx context.Context, m *Main) (demoOutput, error) {
 // sees that it has its second store, managers and cashiers: a run that
 // stopped half-way is finished by the next.
 func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
-	svc := m.Services.Merchants
+	svc := m.App.Merchants
 	mer, err := svc.MerchantByMarker(ctx, demoMarker)
 	if errors.Is(err, merchant.ErrMerchantNotFound) {
 		var opened merchant.Opened
@@ -190,7 +190,7 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 		}
 		stores = append(stores, st)
 	}
-	staff, err := m.Services.Staff.List(ctx, operator)
+	staff, err := m.App.Staff.List(ctx, operator)
 	if err != nil {
 		return merchant.Merchant{}, err
 	}
@@ -202,7 +202,7 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 		if has[ns.Phone] {
 			return nil
 		}
-		_, err := m.Services.Staff.Add(ctx, operator, ns)
+		_, err := m.App.Staff.Add(ctx, operator, ns)
 		return err
 	}
 	for i := range demoStores {
@@ -226,7 +226,7 @@ func demoMerchant(ctx context.Context, m *Main) (merchant.Merchant, error) {
 // account under a reference per wallet, vouchers and coupons under fixed
 // references, so a second run funds nothing twice.
 func seedDemoCustomers(ctx context.Context, m *Main, mer merchant.Merchant) ([]customerInfo, error) {
-	ws := m.Services.Wallets
+	ws := m.App.Wallets
 	// The vouchers' and coupons' expiry is fixed by the merchant's
 	// creation, so that issuing again is the same request.
 	expires := mer.CreatedAt.UTC().Truncate(time.Second).AddDate(3, 0, 0)

@@ -13,7 +13,7 @@ import (
 // Recording it again is a no-op: the same out_trade_no and request return
 // the same order.
 func seedDemoInstallment(ctx context.Context, m *Main, owner cashier.Actor) error {
-	_, err := m.Services.POS.RecordInstallmentOrder(ctx, owner, pos.InstallmentOrder{OutTradeNo: "DEMO-INSTALMENT-1",
+	_, err := m.App.POS.RecordInstallmentOrder(ctx, owner, pos.InstallmentOrder{OutTradeNo: "DEMO-INSTALMENT-1",
 		Amount: paydesk.Amount(599900), Subject: "Tea set on 12 instalments"})
 	return err
 }

@@ -106,7 +106,7 @@ func TestDemoWalletsPayWithEverySource(t *testing.T) {
 			if vouchers, _ := w["vouchers"].([]any); w["cash"] != float64(rich.Funds.Cash) || w["coupons"] != float64(*rich.Funds.Coupon) || len(vouchers) != 1 {
 				t.Errorf("after the full refund the wallet = %v, want its demo funds back", w)
 			}
-			report, err := m.Services.Ledger.Check(context.Background())
+			report, err := m.App.Ledger.Check(context.Background())
 			if err != nil || !report.OK() {
 				t.Fatalf("ledger: %+v %v", report, err)
 			}

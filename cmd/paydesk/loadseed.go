@@ -33,7 +33,7 @@ func seedWalletsCmd(ctx context.Context, c *cli, args []string) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	ws, err := m.Services.Wallets.SeedLoadWallets(ctx, *prefix, *count, "load-test-pass", paydesk.Amount(*cash))
+	ws, err := m.App.Wallets.SeedLoadWallets(ctx, *prefix, *count, "load-test-pass", paydesk.Amount(*cash))
 	if err != nil {
 		return err
 	}
@@ -55,13 +55,13 @@ func booksCmd(ctx context.Context, c *cli, args []string) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	report, err := m.Services.Ledger.Check(ctx)
+	report, err := m.App.Ledger.Check(ctx)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"ledger_ok": report.OK(), "ledger": report}
 	if *merchantID != 0 {
-		mer, err := m.Services.Merchants.Merchant(ctx, *merchantID)
+		mer, err := m.App.Merchants.Merchant(ctx, *merchantID)
 		if err != nil {
 			return err
 		}
@@ -70,14 +70,14 @@ func booksCmd(ctx context.Context, c *cli, args []string) error {
 			name string
 			id   ledger.AccountID
 		}{{"pending", mer.Accounts.Pending}, {"available", mer.Accounts.Available}, {"frozen", mer.Accounts.Frozen}, {"marketing", mer.Accounts.Marketing}} {
-			if bal[a.name], err = m.Services.Ledger.Balance(ctx, a.id); err != nil {
+			if bal[a.name], err = m.App.Ledger.Balance(ctx, a.id); err != nil {
 				return err
 			}
 		}
 		out["merchant"] = bal
 	}
 	if *prefix != "" {
-		cash, err := m.Services.Wallets.CashByPhonePrefix(ctx, *prefix)
+		cash, err := m.App.Wallets.CashByPhonePrefix(ctx, *prefix)
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,7 @@ func issueMarketing(ctx context.Context, c *cli, kind string, args []string) err
 		return err
 	}
 	defer m.Close()
-	ws := m.Services.Wallets
+	ws := m.App.Wallets
 	id, err := ws.FindByPhone(ctx, *phone)
 	if err != nil {
 		return fmt.Errorf("wallet %s: %w", *phone, err)
@@ -64,7 +64,7 @@ func issueMarketing(ctx context.Context, c *cli, kind string, args []string) err
 	expires := time.Now().Add(*valid).Truncate(time.Hour)
 	if kind == "voucher" {
 		if *merchantID != 0 {
-			if _, err := m.Services.Merchants.Merchant(ctx, *merchantID); err != nil {
+			if _, err := m.App.Merchants.Merchant(ctx, *merchantID); err != nil {
 				return err
 			}
 		}

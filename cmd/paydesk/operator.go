@@ -58,7 +58,7 @@ func merchantCreate(ctx context.Context, c *cli, args []string) error {
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	opened, err := m.Services.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: *name, OwnerPhone: *ownerPhone, OwnerName: *ownerName,
+	opened, err := m.App.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: *name, OwnerPhone: *ownerPhone, OwnerName: *ownerName,
 		OwnerPassword: password, StoreName: *store, FeeRate: paydesk.Rate(*feeRate), SettlementDays: *days, SettleSameDay: *days == 0, TimeZone: *tz})
 	if err != nil {
 		return fmt.Errorf("create merchant: %w", err)
@@ -100,7 +100,7 @@ func merchantList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer m.Close()
-	list, err := m.Services.Merchants.Merchants(ctx, *after, *limit+1)
+	list, err := m.App.Merchants.Merchants(ctx, *after, *limit+1)
 	if err != nil {
 		return err
 	}
@@ -151,20 +151,20 @@ func merchantSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer m.Close()
-	mer, err := m.Services.Merchants.Merchant(ctx, *id)
+	mer, err := m.App.Merchants.Merchant(ctx, *id)
 	if t != (merchant.Terms{}) && err == nil {
-		mer, err = m.Services.Merchants.SetTerms(ctx, *id, t)
+		mer, err = m.App.Merchants.SetTerms(ctx, *id, t)
 	}
 	if err != nil {
 		return err
 	}
 	if *mode != "" {
-		if err := m.Services.Settlement.SetPayoutMode(ctx, *id, settlement.PayoutMode(*mode)); err != nil {
+		if err := m.App.Settlement.SetPayoutMode(ctx, *id, settlement.PayoutMode(*mode)); err != nil {
 			return err
 		}
 	}
 	out := merchantJSON(mer)
-	if out["payout_mode"], err = m.Services.Settlement.PayoutMode(ctx, *id); err != nil {
+	if out["payout_mode"], err = m.App.Settlement.PayoutMode(ctx, *id); err != nil {
 		return err
 	}
 	return printJSON(c, out)
@@ -192,10 +192,10 @@ func storeCmd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer m.Close()
-	if _, err := m.Services.Merchants.Merchant(ctx, *merchantID); err != nil {
+	if _, err := m.App.Merchants.Merchant(ctx, *merchantID); err != nil {
 		return err
 	}
-	st, err := m.Services.Merchants.OpenStore(ctx, cashier.OperatorActor(*merchantID), merchant.NewStore{Name: *name, Address: *address})
+	st, err := m.App.Merchants.OpenStore(ctx, cashier.OperatorActor(*merchantID), merchant.NewStore{Name: *name, Address: *address})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func TestServeTakesPayments(t *testing.T) {
 			m := NewMain(cfg, &syncBuffer{})
 			base := startMain(t, m)
 			ctx := context.Background()
-			opened, err := m.Services.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "Tea", OwnerName: "Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
+			opened, err := m.App.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "Tea", OwnerName: "Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,11 +96,11 @@ func TestServeTakesPayments(t *testing.T) {
 			if status != http.StatusOK || w["cash"] != float64(7500) {
 				t.Fatalf("wallet: %d %v", status, w)
 			}
-			pending, err := m.Services.Ledger.Balance(ctx, opened.Merchant.Accounts.Pending)
+			pending, err := m.App.Ledger.Balance(ctx, opened.Merchant.Accounts.Pending)
 			if err != nil || pending != 2490 {
 				t.Fatalf("merchant pending %d, %v; want 2500 less the fee of 10", pending, err)
 			}
-			report, err := m.Services.Ledger.Check(ctx)
+			report, err := m.App.Ledger.Check(ctx)
 			if err != nil || !report.OK() {
 				t.Fatalf("ledger: %+v %v", report, err)
 			}

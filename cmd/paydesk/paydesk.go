@@ -15,9 +15,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paydesk/paydesk/internal/app"
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
 	"github.com/paydesk/paydesk/mobile-api/webapp"
 	"github.com/paydesk/paydesk/push"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 )
 
@@ -30,12 +32,15 @@ type Main struct {
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 
-	DB       *storage.DB
-	Services Services
-	API      *mobileapi.Server
+	DB *storage.DB
+	// App is the wired services and their background jobs (internal/app).
+	App *app.App
+	API *mobileapi.Server
 	// Push feeds the websockets; it runs from Run to Close.
 	Push  *push.Hub
 	redis *redis.Client
+	// devSMS is the SMS channel with PAYDESK_SMS=log, nil otherwise.
+	devSMS *sms.Dev
 
 	stderr   io.Writer
 	ln       net.Listener
@@ -54,12 +59,8 @@ type Main struct {
 
 	// CloseInterval is how often the background job closes expired orders
 	// (default 1 s); SweepInterval how often it does the slower
-	// housekeeping (default 1 minute).
+	// housekeeping (default 1 minute): app.Schedule.
 	CloseInterval, SweepInterval time.Duration
-	stopBackground               context.CancelFunc
-	backgroundDone               chan struct{}
-	// settle is the settlement scheduler (settle.go).
-	settle settleJob
 }
 
 // NewMain returns a Main for cfg that logs to stderr.
@@ -100,7 +101,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.checkDurability(ctx); err != nil {
 		return err
 	}
-	return m.wire(ctx)
+	return m.build(ctx)
 }
 
 // checkDurability logs what the database promises about a payment it has
@@ -132,15 +133,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startPush(ctx); err != nil {
 		return err
 	}
-	sv := m.Services
-	m.API = mobileapi.New(mobileapi.Config{DB: m.DB, Logger: m.Logger, Version: buildVersion(),
+	m.API = mobileapi.NewServer(m.App, mobileapi.Config{Logger: m.Logger, Version: buildVersion(),
 		Push: m.Push, Sockets: m.Config.sockets, OnStaffDisabled: []func(merchantID, staffID int64){func(mid, sid int64) { m.Push.Disconnect(mid, sid) }},
-		Merchants: sv.Merchants, Staff: sv.Staff, Tokens: sv.Tokens, Enforcer: sv.Enforcer,
-		Wallets: sv.Wallets, POS: sv.POS, Idempotency: sv.Idempotency,
-		Settlement: sv.Settlement, Stats: sv.Stats, Members: sv.Members, Tickets: sv.Tickets, APIKeys: sv.APIKeys, Webhooks: sv.Webhooks, Checkout: sv.Checkout, Sandbox: sv.Sandbox,
-		Collectors:     ledgerMetrics(sv.Ledger),
 		TrustedProxies: m.Config.trustedProxies(), Limiter: m.limiter(), MetricsToken: m.Config.MetricsToken,
-		Phones: sv.Phones, DevCodes: m.devCodes()})
+		DevCodes: m.devCodes()})
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -165,8 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startDebug(); err != nil {
 		return err
 	}
-	m.startBackground()
-	m.startSettlement()
+	m.App.Jobs.Start()
 	go func() {
 		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
@@ -219,21 +214,10 @@ func (m *Main) Close() error {
 		// Sockets are hijacked connections, which Shutdown does not wait
 		// for: ending their streams tells their clients to reconnect.
 		m.closePush()
-		// The background jobs stop before what they use: a closer caught
-		// mid-way leaves its order open for the next instance or start.
-		m.stopSettlement()
-		if m.stopBackground != nil {
-			m.stopBackground()
-			<-m.backgroundDone
-		}
-		if m.Services.Bank != nil {
-			m.Services.Bank.Close()
-		}
-		// The ledger finishes the transfers already queued before the
-		// database goes away.
-		if m.Services.Ledger != nil {
-			m.Services.Ledger.Close()
-		}
+		// The background jobs stop before what they use, and the ledger
+		// finishes the transfers already queued before the database goes
+		// away.
+		m.App.Close()
 		if m.DB != nil {
 			if err := m.DB.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close database: %w", err))
@@ -253,90 +237,4 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
-}
-
-// startBackground starts the jobs every instance runs beside the API:
-// closing the orders whose time ran out (every CloseInterval, so a payment
-// left PAYING ends soon after its timeout, SPEC §2), and every
-// SweepInterval the wallet's sweep (expired coupons, used codes), card
-// refunds the bank has not confirmed yet, and
-// forgetting day-old idempotency keys and expired sessions; and, on a
-// goroutine of its own so that a large backlog never delays the closer,
-// deleting push events older than Config.EventRetention. Several
-// instances may run them at once: each order is closed once, and the rest
-// is idempotent. Close stops them.
-func (m *Main) startBackground() {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopBackground, m.backgroundDone = cancel, make(chan struct{})
-	var jobs sync.WaitGroup
-	closeEvery, sweepEvery := m.CloseInterval, m.SweepInterval
-	if closeEvery <= 0 {
-		closeEvery = time.Second
-	}
-	if sweepEvery <= 0 {
-		sweepEvery = time.Minute
-	}
-	sv, log := m.Services, m.Logger
-	warn := func(job string, err error) {
-		if ctx.Err() == nil {
-			log.Warn("background job failed", "job", job, "error", err)
-		}
-	}
-	retention := m.Config.eventRetention
-	if retention <= 0 {
-		retention = push.DefaultRetention
-	}
-	// Webhook deliveries: every instance runs a dispatcher; claims keep
-	// each delivery to one of them.
-	jobs.Go(func() { sv.Dispatcher.Run(ctx) })
-	jobs.Go(func() {
-		purger := time.NewTicker(sweepEvery)
-		defer purger.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-purger.C:
-				if n, err := sv.Outbox.Purge(ctx, time.Now().Add(-retention)); err != nil {
-					warn("purge push events", err)
-				} else if n > 0 {
-					log.Info("purged push events", "count", n, "older_than", retention.String())
-				}
-			}
-		}
-	})
-	jobs.Go(func() {
-		closer, sweeper := time.NewTicker(closeEvery), time.NewTicker(sweepEvery)
-		defer closer.Stop()
-		defer sweeper.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-closer.C:
-				if n, err := sv.POS.CloseExpired(ctx); err != nil {
-					warn("close expired orders", err)
-				} else if n > 0 {
-					log.Info("closed expired orders", "count", n)
-				}
-			case <-sweeper.C:
-				if err := sv.Wallets.Sweep(ctx); err != nil {
-					warn("wallet sweep", err)
-				}
-				if _, err := sv.POS.RetryCardRefunds(ctx); err != nil {
-					warn("retry card refunds", err)
-				}
-				if _, err := sv.Idempotency.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil {
-					warn("purge idempotency keys", err)
-				}
-				if _, err := sv.Tokens.Purge(ctx); err != nil {
-					warn("purge sessions", err)
-				}
-			}
-		}
-	})
-	go func() {
-		jobs.Wait()
-		close(m.backgroundDone)
-	}()
 }

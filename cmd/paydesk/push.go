@@ -22,7 +22,7 @@ func (m *Main) startPush(ctx context.Context) error {
 		m.redis = redis.NewClient(opt)
 		cfg.Bus = push.NewRedisBus(m.redis, "")
 	}
-	m.Push = push.NewHub(m.Services.Outbox, cfg)
+	m.Push = push.NewHub(m.App.Outbox, cfg)
 	if err := m.Push.Start(ctx); err != nil {
 		return fmt.Errorf("start push: %w", err)
 	}

@@ -33,7 +33,7 @@ func TestServerPurgesOldEvents(t *testing.T) {
 			emitAt(now.Add(-24 * time.Hour)) // seq 2: within it
 			emitAt(now)                      // seq 3
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				events, err := m.Services.Outbox.MerchantEvents(ctx, 1, 0, 10)
+				events, err := m.App.Outbox.MerchantEvents(ctx, 1, 0, 10)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -16,7 +16,6 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/internal/view"
-	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/settlement"
 )
 
@@ -118,14 +117,14 @@ func (s *SettleConfig) validate(env string) error {
 // bankConfig is the simulated bank's configuration: its payouts call back
 // to this server's /v1/bank/callbacks (whatever port it ends up on), signed
 // with the bank secret, and it writes its daily files to the bank dir, in
-// the platform's time zone.
-func (m *Main) bankConfig(clock paydesk.Clock) bank.SimulatorConfig {
+// the platform's time zone. Its clock is the app's.
+func (m *Main) bankConfig() bank.SimulatorConfig {
 	s := &m.Config.Settle
 	if s.devBankSecretInForce {
 		m.Logger.Warn("dev mode: bank callbacks are signed with the built-in development secret. Set PAYDESK_BANK_SECRET for any shared deployment.")
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	return bank.SimulatorConfig{Clock: clock, CallbackSecret: []byte(s.bankSecretOrDevDefault), PayoutDelay: s.bankDelay,
+	return bank.SimulatorConfig{CallbackSecret: []byte(s.bankSecretOrDevDefault), PayoutDelay: s.bankDelay,
 		PayoutFailureRate: s.bankFailureRate, PayoutFileDir: s.bankDirOrDefault, FileLocation: m.Config.Location,
 		Deliver: bank.PostCallbacks(client, m.callbackURL),
 		// The bank's side lives in the database: bound cards and payouts
@@ -147,41 +146,11 @@ func (m *Main) callbackURL() string {
 	return "http://" + net.JoinHostPort(host, port) + "/v1/bank/callbacks"
 }
 
-// newSettlement builds the settlement service, its events going to the outbox.
-func (m *Main) newSettlement(clock paydesk.Clock, outbox *push.Outbox) *settlement.Service {
+// settlementConfig is settlement's part of the configuration.
+func (m *Main) settlementConfig() settlement.Config {
 	s := &m.Config.Settle
-	var events settlement.Emitter = settlement.NoEvents
-	if outbox != nil {
-		events = outbox.SettlementEvents()
-	}
-	sv := m.Services
-	return settlement.New(settlement.Deps{DB: m.DB, Ledger: sv.Ledger, Merchants: sv.Merchants, Bank: sv.Bank, Events: events, Clock: clock, Logger: m.Logger},
-		settlement.Config{Cutoff: s.cutoff, WithdrawalMin: s.min, WithdrawalDailyLimit: s.limit, WithdrawalFee: s.fee,
-			CallbackSecret: []byte(s.bankSecretOrDevDefault), AllowSettleNow: m.Config.Env != EnvProduction})
-}
-
-// settleJob is the settlement scheduler running beside the API.
-type settleJob struct {
-	stop context.CancelFunc
-	done chan struct{}
-}
-
-// startSettlement runs the settlement scheduler every --settle-every until
-// stopSettlement. Every instance runs it; its steps are conditional updates.
-func (m *Main) startSettlement() {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.settle = settleJob{stop: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(m.settle.done)
-		m.Services.Settlement.Run(ctx, m.Config.Settle.every)
-	}()
-}
-
-func (m *Main) stopSettlement() {
-	if m.settle.stop != nil {
-		m.settle.stop()
-		<-m.settle.done
-	}
+	return settlement.Config{Cutoff: s.cutoff, WithdrawalMin: s.min, WithdrawalDailyLimit: s.limit, WithdrawalFee: s.fee,
+		CallbackSecret: []byte(s.bankSecretOrDevDefault), AllowSettleNow: m.Config.Env != EnvProduction}
 }
 
 // settleCmd is the operator's `paydesk settle --date YYYY-MM-DD [--merchant ID]`:
@@ -216,7 +185,7 @@ func settleCmd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer m.Close()
-	svc := m.Services.Settlement
+	svc := m.App.Settlement
 	ids := []int64{*merchantID}
 	if *merchantID == 0 {
 		if ids, err = svc.MerchantIDs(ctx); err != nil {
@@ -258,7 +227,7 @@ func settleNow(ctx context.Context, c *cli, merchantID int64) error {
 		return err
 	}
 	defer m.Close()
-	svc := m.Services.Settlement
+	svc := m.App.Settlement
 	ids := []int64{merchantID}
 	if merchantID == 0 {
 		if ids, err = svc.MerchantIDs(ctx); err != nil {
@@ -339,9 +308,9 @@ func payoutCmd(ctx context.Context, c *cli, args []string) error {
 	defer m.Close()
 	var b settlement.Batch
 	if verb == "record" {
-		b, err = m.Services.Settlement.RecordOfflinePayout(ctx, *batchID, st, *reason)
+		b, err = m.App.Settlement.RecordOfflinePayout(ctx, *batchID, st, *reason)
 	} else {
-		b, err = m.Services.Settlement.RetryBatch(ctx, *batchID)
+		b, err = m.App.Settlement.RetryBatch(ctx, *batchID)
 	}
 	if err != nil {
 		return err
@@ -372,7 +341,7 @@ func bankAccountCmd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer m.Close()
-	a, err := m.Services.Settlement.SetBankAccount(ctx, *merchantID, bank.BankAccount{Number: *number, Holder: *holder, BankName: *bankName})
+	a, err := m.App.Settlement.SetBankAccount(ctx, *merchantID, bank.BankAccount{Number: *number, Holder: *holder, BankName: *bankName})
 	if err != nil {
 		return err
 	}
@@ -421,7 +390,7 @@ func reconcileCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := m.Services.Settlement.Reconcile(ctx, day, m.Config.Location, paid)
+	r, err := m.App.Settlement.Reconcile(ctx, day, m.Config.Location, paid)
 	if err != nil {
 		return err
 	}

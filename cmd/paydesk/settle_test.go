@@ -59,7 +59,7 @@ func TestSettlementCommands(t *testing.T) {
 	if err := m.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	merch, err := m.Services.Merchants.Merchant(ctx, 1)
+	merch, err := m.App.Merchants.Merchant(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +128,11 @@ func TestSettlementCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	r, err := m.Services.Ledger.Check(ctx)
+	r, err := m.App.Ledger.Check(ctx)
 	if err != nil || !r.OK() {
 		t.Fatalf("ledger check: %+v %v", r, err)
 	}
-	b, err := m.Services.Settlement.Balance(ctx, 1)
+	b, err := m.App.Settlement.Balance(ctx, 1)
 	if err != nil || b.Book != 0 {
 		t.Fatalf("balance after the offline payout: %+v %v", b, err)
 	}
@@ -151,20 +151,20 @@ func TestServerPaysWithdrawalsThroughTheBank(t *testing.T) {
 	cfg.Settle.BankDelay, cfg.Settle.BankDir, cfg.Settle.BankSecret = "10ms", bankDir, "a-bank-secret-for-this-test-only-0123"
 	m := NewMain(cfg, &syncBuffer{})
 	base := startMain(t, m)
-	opened, err := m.Services.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "Tea", OwnerName: "Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
+	opened, err := m.App.Merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "Tea", OwnerName: "Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Money in available, as after a failed settlement.
-	plat, err := m.Services.Ledger.Platform(ctx, opened.Merchant.Currency)
+	plat, err := m.App.Ledger.Platform(ctx, opened.Merchant.Currency)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Services.Ledger.Post(ctx, ledger.Transfer{Reference: "test:funds", Kind: "test", Postings: []ledger.Posting{
+	if _, err := m.App.Ledger.Post(ctx, ledger.Transfer{Reference: "test:funds", Kind: "test", Postings: []ledger.Posting{
 		{Source: plat.Clearing, Destination: opened.Merchant.Accounts.Available, Amount: 50_000}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Services.Settlement.SetBankAccount(ctx, opened.Merchant.ID, bank.BankAccount{Number: "6222020200112233", Holder: "Tea Ltd"}); err != nil {
+	if _, err := m.App.Settlement.SetBankAccount(ctx, opened.Merchant.ID, bank.BankAccount{Number: "6222020200112233", Holder: "Tea Ltd"}); err != nil {
 		t.Fatal(err)
 	}
 	status, login := call(t, "POST", base+"/v1/auth/login", "", map[string]string{"phone": "13800000001", "password": "owner-pass-1"})
