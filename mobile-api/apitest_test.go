@@ -15,24 +15,19 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
-	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/app"
 	"github.com/paydesk/paydesk/internal/testkit"
-	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
-	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
-	"github.com/paydesk/paydesk/sandbox"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/throttle"
 	"github.com/paydesk/paydesk/wallet"
-	"github.com/paydesk/paydesk/webhook"
 )
 
 // This file is the end-to-end harness of the package's tests: the whole API
@@ -60,24 +55,18 @@ const testPublicURL = "https://pay.paydesk.test"
 // testSecret signs the harness's access tokens.
 const testSecret = "paydesk-test-secret-0123456789abcdef"
 
-// testAPI is the API with its services on one real database.
+// testAPI is the API with its services on one real database: the
+// services are internal/app's, built as cmd/paydesk builds them but for
+// the clock, the cheap passwords and the bank, whose payouts wait for
+// Bank.Complete and then call back through POST /v1/bank/callbacks. The
+// tests pass the background jobs themselves (Dispatcher.RunOnce, Tick),
+// with the harness's clock.
 type testAPI struct {
-	Dialect   storage.Dialect
-	DB        *storage.DB
-	Clock     *testkit.Clock
-	Ledger    *ledger.Ledger
-	Merchants *merchant.Service
-	Staff     *cashier.Service
-	Tokens    *rbac.Tokens
-	Enforcer  *rbac.Enforcer
-	Bank      *bank.Simulator
-	Wallets   *wallet.Service
-	POS       *pos.Service
-	Sandbox   *sandbox.Service
-	Checkout  *checkout.Service
-	// Outbox and Push are real-time push: the outbox observes the POS and
-	// the merchant service, the hub serves /v1/ws.
-	Outbox *push.Outbox
+	*app.App
+	Dialect storage.Dialect
+	// Clock is the clock the test moves; the App's Clock reads it.
+	Clock *testkit.Clock
+	// Push is real-time push: the hub serves /v1/ws.
 	Push   *push.Hub
 	Server *Server
 	// URL is the base URL of the running server, without a trailing slash.
@@ -94,16 +83,6 @@ type testAPI struct {
 
 	mu       sync.Mutex
 	disabled [][2]int64 // (merchant, staff) per OnStaffDisabled call
-
-	// Settlement pays merchants; its bank is Bank, whose payouts wait for
-	// Bank.Complete and then call back through POST /v1/bank/callbacks.
-	Settlement *settlement.Service
-	// APIKeys are the merchants' API keys.
-	APIKeys *apikey.Service
-	// Webhooks and Dispatcher: the tests pass the dispatcher themselves
-	// (Dispatcher.RunOnce), with the harness's clock.
-	Webhooks   *webhook.Service
-	Dispatcher *webhook.Dispatcher
 }
 
 // apiOptions tune newTestAPI.
@@ -158,97 +137,47 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	if o.db == nil {
 		o.db = storagetest.Open(t, d)
 	}
-	api := &testAPI{Dialect: d, DB: o.db, Clock: testkit.NewClock(testStart), client: &http.Client{Timeout: 30 * time.Second,
+	api := &testAPI{Dialect: d, Clock: testkit.NewClock(testStart), SMS: sms.NewDev(nil), client: &http.Client{Timeout: 30 * time.Second,
 		// The concurrency tests hold dozens of requests in flight at once.
 		Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
-	clock := api.Clock.Now
-	var err error
-	if api.Enforcer, err = rbac.NewEnforcer(o.policy); err != nil {
-		t.Fatalf("enforcer: %v", err)
-	}
 	// As cmd/paydesk wires it: a logout closes the login's sockets.
 	o.tokens.SessionEnded = SessionEnded(func() *push.Hub { return api.Push })
-	if api.Tokens, err = rbac.NewTokens(rbac.NewGormSessionStore(api.DB), []byte(testSecret), clock, o.tokens); err != nil {
-		t.Fatalf("tokens: %v", err)
-	}
-	api.Ledger = ledger.New(ledger.NewGormStore(api.DB), ledger.WithClock(clock))
-	t.Cleanup(api.Ledger.Close)
-	attempts := storage.NewAttempts(api.DB, clock)
-	api.Bank = bank.NewSimulator(bank.SimulatorConfig{Clock: clock, ManualPayouts: true, CallbackSecret: []byte(testBankSecret),
-		Deliver: bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })})
-	t.Cleanup(api.Bank.Close)
-	// The wallet's platform accounts are opened first, as at a server's
-	// start, so every database numbers its accounts alike.
-	api.Wallets, err = wallet.New(context.Background(), wallet.Config{Store: wallet.NewGormStore(api.DB, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: api.Ledger,
-		Bank: api.Bank, Attempts: attempts, Clock: clock, Passwords: cheapPasswords})
+	a, err := app.Build(context.Background(), o.db, app.Settings{
+		Secret: []byte(testSecret), Tokens: o.tokens, Policy: o.policy,
+		DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte(testSecret),
+		PublicURL: testPublicURL, Passwords: cheapPasswords, SMS: api.SMS,
+		Bank: bank.SimulatorConfig{ManualPayouts: true, CallbackSecret: []byte(testBankSecret),
+			Deliver: bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })},
+		// The harness's merchant sites are httptest servers on loopback.
+		WebhookAllowPrivate: true,
+		Settlement:          settlement.Config{CallbackSecret: []byte(testBankSecret)},
+	}, api.Clock.Now)
 	if err != nil {
-		t.Fatalf("wallets: %v", err)
+		t.Fatalf("build the app: %v", err)
 	}
-	api.Outbox = push.NewOutbox(api.DB, clock)
-	merchantStore := merchant.NewGormStorage(api.DB)
-	api.Staff = cashier.NewService(cashier.NewGormStorage(api.DB), merchantStore, attempts, clock, cashier.WithPasswords(cheapPasswords),
-		cashier.WithObserver(api.Outbox), cashier.WithSessions(api.Tokens))
-	api.Merchants = merchant.NewService(merchantStore, api.Ledger, api.Staff, clock)
-	api.Sandbox = sandbox.NewService(api.Merchants, api.Wallets, api.Ledger)
-	api.POS = pos.NewService(pos.NewGormStorage(api.DB), api.Ledger, api.Wallets, api.Merchants, clock, pos.Config{PublicURL: testPublicURL,
-		Payable: api.Sandbox.Payable})
-	api.POS.Observe(api.Outbox)
-	// Today's data and the members are kept by observing the POS.
-	stats, members := pos.NewStats(pos.NewGormStats(api.DB), api.Merchants, clock), pos.NewMembers(pos.NewGormMembers(api.DB), api.Wallets)
-	api.POS.Observe(stats)
-	api.POS.Observe(members)
-	api.Settlement = newTestSettlement(api, clock)
-	hasher, err := apikey.NewHasher([]byte(testSecret))
-	if err != nil {
-		t.Fatalf("API key hasher: %v", err)
-	}
-	api.APIKeys = apikey.NewService(apikey.NewGormStorage(api.DB), hasher, api.Merchants, clock)
-	hooks := webhook.NewGormStorage(api.DB)
-	api.Webhooks = webhook.NewService(hooks, api.Outbox, clock)
-	// The harness's merchant sites are httptest servers on loopback.
-	api.Dispatcher = webhook.NewDispatcher(hooks, api.Outbox, clock, webhook.Config{AllowPrivate: true}, api.Webhooks)
-	api.Checkout = checkout.NewService(checkout.NewGormStorage(api.DB), api.POS, clock, testPublicURL)
-	api.Checkout.NotifyWith(api.Webhooks, true)
+	t.Cleanup(a.Close)
+	api.App = a
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)
 	}
 	t.Cleanup(api.Push.Close)
 
-	api.SMS = sms.NewDev(nil)
-	var limiter throttle.Limiter
-	if o.limiter != nil {
-		limiter = o.limiter(clock)
-	}
-	api.Server, api.Logs = newTestServer(t, Config{
+	cfg := Config{
 		TrustedProxies: o.proxies,
-		Limiter:        limiter,
-		Phones:         sms.NewConfirmer(sms.NewGormStore(api.DB), api.SMS, clock),
-		DB:             api.DB,
-		Merchants:      api.Merchants,
-		Staff:          api.Staff,
-		Tokens:         api.Tokens,
-		Enforcer:       api.Enforcer,
-		Wallets:        api.Wallets,
-		POS:            api.POS,
-		Idempotency:    storage.NewIdempotencyKeys(api.DB, clock),
-		Clock:          clock,
 		Push:           api.Push,
-		Settlement:     api.Settlement,
-		Stats:          stats,
-		Members:        members,
-		Tickets:        pos.NewTickets(pos.NewGormTickets(api.DB), api.Wallets, api.Merchants, clock),
-		APIKeys:        api.APIKeys,
-		Webhooks:       api.Webhooks,
-		Checkout:       api.Checkout,
-		Sandbox:        api.Sandbox,
 		Sockets:        o.sockets,
 		OnStaffDisabled: []func(merchantID, staffID int64){func(m, s int64) {
 			api.mu.Lock()
 			defer api.mu.Unlock()
 			api.disabled = append(api.disabled, [2]int64{m, s})
 		}, func(m, s int64) { api.Push.Disconnect(m, s) }},
-	})
+	}
+	if o.limiter != nil {
+		cfg.Limiter = o.limiter(api.Clock.Now)
+	}
+	api.Logs = testLogs(&cfg)
+	api.Server = NewServer(api.App, cfg)
 	srv := httptest.NewServer(api.Server.Handler())
 	t.Cleanup(srv.Close)
 	t.Cleanup(api.client.CloseIdleConnections)

@@ -52,12 +52,19 @@ func (b *logBuffer) lines(t *testing.T, msg string) []map[string]any {
 // newTestServer returns a Server without a database and the buffer its logs go to.
 func newTestServer(t *testing.T, cfg Config) (*Server, *logBuffer) {
 	t.Helper()
+	logs := testLogs(&cfg)
+	return New(cfg), logs
+}
+
+// testLogs makes cfg log to a buffer, as JSON lines, and name its version
+// "test" unless it has one.
+func testLogs(cfg *Config) *logBuffer {
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.Version == "" {
 		cfg.Version = "test"
 	}
-	return New(cfg), logs
+	return logs
 }
 
 // serve sends one request to h and returns the recorded response.

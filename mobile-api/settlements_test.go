@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -24,15 +23,6 @@ import (
 
 // testBankSecret signs the harness bank's payout callbacks.
 const testBankSecret = "paydesk-test-bank-callback-secret-0123"
-
-// newTestSettlement is the harness's settlement service: its events go to
-// the outbox, as cmd/paydesk wires them.
-func newTestSettlement(api *testAPI, clock paydesk.Clock) *settlement.Service {
-	return settlement.New(settlement.Deps{DB: api.DB, Ledger: api.Ledger, Merchants: api.Merchants, Bank: api.Bank,
-		Events: outboxEvents(api.Outbox), Clock: clock}, settlement.Config{CallbackSecret: []byte(testBankSecret)})
-}
-
-func outboxEvents(o *push.Outbox) settlement.Emitter { return o.SettlementEvents() }
 
 // settledBatches remembers the batch settledBatch made per API and merchant.
 var settledBatches sync.Map

@@ -12,21 +12,14 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
-	"github.com/paydesk/paydesk/apikey"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/cashier"
-	"github.com/paydesk/paydesk/checkout"
-	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/internal/app"
 	"github.com/paydesk/paydesk/merchant"
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
-	"github.com/paydesk/paydesk/pos"
-	"github.com/paydesk/paydesk/push"
-	"github.com/paydesk/paydesk/rbac"
-	"github.com/paydesk/paydesk/sandbox"
+	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/wallet"
-	"github.com/paydesk/paydesk/webhook"
 )
 
 // TestShopAgainstPaydesk runs the sample shop against a real paydesk API
@@ -42,37 +35,18 @@ func TestShopAgainstPaydesk(t *testing.T) {
 		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 		t.Cleanup(api.Close)
 
-		enf, err := rbac.NewEnforcer("")
+		// The services as cmd/paydesk builds them (internal/app), on the
+		// system clock; SMS codes go to a dev channel the test reads.
+		codes := sms.NewDev(nil)
+		a, err := app.Build(ctx, db, app.Settings{Secret: []byte("example-test-secret-0123456789abcdef"),
+			DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("example-test-pepper-0123456789"),
+			PublicURL: api.URL, Passwords: cheap, SMS: codes, WebhookAllowPrivate: true}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tokens, err := rbac.NewTokens(rbac.NewGormSessionStore(db), []byte("example-test-secret-0123456789abcdef"), paydesk.SystemClock, rbac.TokenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := ledger.New(ledger.NewGormStore(db))
-		t.Cleanup(l.Close)
-		attempts := storage.NewAttempts(db, paydesk.SystemClock)
-		sim := bank.NewSimulator(bank.SimulatorConfig{})
-		t.Cleanup(sim.Close)
-		wallets, err := wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: l,
-			Bank: sim, Attempts: attempts, Clock: paydesk.SystemClock, Passwords: cheap})
-		if err != nil {
-			t.Fatal(err)
-		}
-		outbox := push.NewOutbox(db, nil)
-		merchants := merchant.NewService(merchant.NewGormStorage(db), l,
-			cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, paydesk.SystemClock, cashier.WithPasswords(cheap)), paydesk.SystemClock)
-		sb := sandbox.NewService(merchants, wallets, l)
-		sales := pos.NewService(pos.NewGormStorage(db), l, wallets, merchants, paydesk.SystemClock, pos.Config{PublicURL: api.URL, Payable: sb.Payable})
-		sales.Observe(outbox)
-		hasher, _ := apikey.NewHasher([]byte("example-test-pepper-0123456789"))
-		hooks := webhook.NewGormStorage(db)
-		hookSvc := webhook.NewService(hooks, outbox, nil)
-		dispatcher := webhook.NewDispatcher(hooks, outbox, nil, webhook.Config{AllowPrivate: true}, hookSvc)
-		handler = mobileapi.New(mobileapi.Config{DB: db, Merchants: merchants, Tokens: tokens, Enforcer: enf, Wallets: wallets, POS: sales,
-			Idempotency: storage.NewIdempotencyKeys(db, paydesk.SystemClock), APIKeys: apikey.NewService(apikey.NewGormStorage(db), hasher, merchants, nil),
-			Webhooks: hookSvc, Checkout: checkout.NewService(checkout.NewGormStorage(db), sales, nil, api.URL), Sandbox: sb}).Handler()
+		t.Cleanup(a.Close)
+		handler = mobileapi.NewServer(a, mobileapi.Config{}).Handler()
+		merchants, dispatcher := a.Merchants, a.Dispatcher
 
 		opened, err := merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "MISA", StoreName: "MISA online", OwnerName: "Owner",
 			OwnerPhone: "13900000001", OwnerPassword: "owner-pass-1"})
@@ -101,7 +75,10 @@ func TestShopAgainstPaydesk(t *testing.T) {
 			shop.WebhookSecret = call("POST", "/v1/webhook-endpoints", owner, map[string]any{"url": shopSrv.URL + "/paydesk/webhooks", "mode": mode})["secret"].(string)
 
 			if mode == "live" {
-				customer := call("POST", "/v1/wallet/register", "", map[string]string{"phone": "13700000001", "password": "wallet-pass-1"})["access_token"].(string)
+				call("POST", "/v1/wallet/register/code", "", map[string]string{"phone": "13700000001"})
+				norm, _ := paydesk.NormalizePhone("13700000001")
+				code := codes.LastCode(norm)
+				customer := call("POST", "/v1/wallet/register", "", map[string]string{"phone": "13700000001", "password": "wallet-pass-1", "code": code})["access_token"].(string)
 				call("POST", "/v1/wallet/cards", customer, map[string]any{"number": bank.SimCardOK, "holder": "Nguyen An", "expiry_month": 12, "expiry_year": 2030})
 				call("POST", "/v1/wallet/topups", customer, map[string]any{"amount": 50000, "request_no": "fund-1"})
 			}
