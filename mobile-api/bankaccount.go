@@ -2,12 +2,11 @@ package mobileapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/settlement"
+	"github.com/paydesk/paydesk/internal/view"
 )
 
 type bankAccountRequest struct {
@@ -19,19 +18,6 @@ type bankAccountRequest struct {
 	Password string `json:"password"`
 }
 
-// bankAccountJSON shows the account number masked: the full number is
-// never sent back, so a screenshot or a log leaks nothing usable.
-type bankAccountJSON struct {
-	Number    string    `json:"number"`
-	Holder    string    `json:"holder"`
-	BankName  string    `json:"bank_name"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func bankAccountView(a settlement.BankAccount) bankAccountJSON {
-	return bankAccountJSON{Number: a.Masked(), Holder: a.Holder, BankName: a.BankName, UpdatedAt: a.UpdatedAt}
-}
-
 // bankAccount is GET /v1/bank-account: where settlements and withdrawals
 // are paid, or BANK_ACCOUNT_NOT_BOUND.
 func (s *Server) bankAccount(c *gin.Context) {
@@ -40,7 +26,7 @@ func (s *Server) bankAccount(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, bankAccountView(a))
+	c.JSON(http.StatusOK, view.BankAccountOf(a))
 }
 
 // setBankAccount is PUT /v1/bank-account {number, holder, bank_name,
@@ -57,5 +43,5 @@ func (s *Server) setBankAccount(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, bankAccountView(a))
+	c.JSON(http.StatusOK, view.BankAccountOf(a))
 }

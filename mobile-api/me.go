@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/merchant"
 )
 
@@ -12,7 +13,7 @@ import (
 type meJSON struct {
 	Staff    meStaffJSON    `json:"staff"`
 	Merchant meMerchantJSON `json:"merchant"`
-	Store    *storeJSON     `json:"store"`
+	Store    *view.Store    `json:"store"`
 }
 
 type meStaffJSON struct {
@@ -40,7 +41,7 @@ func meView(me merchant.Me) meJSON {
 			FeeRate: int64(me.Merchant.FeeRate), SettlementDays: me.Merchant.SettlementDays},
 	}
 	if me.Store != nil {
-		v := storeView(*me.Store)
+		v := view.StoreOf(*me.Store)
 		out.Store = &v
 		out.Staff.StoreID = &me.Store.ID
 	}

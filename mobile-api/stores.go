@@ -3,26 +3,12 @@ package mobileapi
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/merchant"
 )
-
-// storeJSON is a store as the owner's app shows it. The static QR's token
-// is not in it: its picture is at qr_png.
-type storeJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Address   string    `json:"address"`
-	QRPNG     string    `json:"qr_png"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-func storeView(st merchant.Store) storeJSON {
-	return storeJSON{ID: st.ID, Name: st.Name, Address: st.Address, QRPNG: fmt.Sprintf("/v1/stores/%d/qr.png", st.ID), CreatedAt: st.CreatedAt}
-}
 
 // listStores is GET /v1/stores: the merchant's stores, owners only. A
 // merchant has a handful, so the list is one page (next_cursor null).
@@ -32,9 +18,9 @@ func (s *Server) listStores(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	items := make([]storeJSON, len(list))
+	items := make([]view.Store, len(list))
 	for i, st := range list {
-		items[i] = storeView(st)
+		items[i] = view.StoreOf(st)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nil})
 }
@@ -63,7 +49,7 @@ func (s *Server) addStore(c *gin.Context) {
 		return
 	}
 	c.Header("Location", fmt.Sprintf("/v1/stores/%d", st.ID))
-	c.JSON(http.StatusCreated, storeView(st))
+	c.JSON(http.StatusCreated, view.StoreOf(st))
 }
 
 // updateStore is PATCH /v1/stores/{id} {name?, address?}: fields left out
@@ -82,5 +68,5 @@ func (s *Server) updateStore(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, storeView(st))
+	c.JSON(http.StatusOK, view.StoreOf(st))
 }

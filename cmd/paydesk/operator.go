@@ -9,6 +9,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/view"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/settlement"
 )
@@ -76,12 +77,6 @@ func printJSON(c *cli, v any) error {
 	return enc.Encode(v)
 }
 
-// merchantJSON is a merchant as the operator's commands print it.
-func merchantJSON(m merchant.Merchant) map[string]any {
-	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "fee_rate": m.FeeRate, "settlement_days": m.SettlementDays,
-		"time_zone": m.TimeZone, "status": m.Status, "marker": m.Marker, "created_at": m.CreatedAt}
-}
-
 // merchantList is `paydesk merchant list`: merchants in id order, a page
 // at a time ({"items", "next_cursor"}, the cursor being the --after of the
 // next page).
@@ -109,9 +104,9 @@ func merchantList(ctx context.Context, c *cli, args []string) error {
 		list = list[:*limit]
 		next = list[len(list)-1].ID
 	}
-	items := make([]map[string]any, len(list))
+	items := make([]view.Merchant, len(list))
 	for i, mer := range list {
-		items[i] = merchantJSON(mer)
+		items[i] = view.MerchantOf(mer)
 	}
 	return printJSON(c, map[string]any{"items": items, "next_cursor": next})
 }
@@ -163,8 +158,8 @@ func merchantSet(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
-	out := merchantJSON(mer)
-	if out["payout_mode"], err = m.App.Settlement.PayoutMode(ctx, *id); err != nil {
+	out := view.MerchantOf(mer)
+	if out.PayoutMode, err = m.App.Settlement.PayoutMode(ctx, *id); err != nil {
 		return err
 	}
 	return printJSON(c, out)
@@ -199,5 +194,8 @@ func storeCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(c, map[string]any{"id": st.ID, "merchant_id": st.MerchantID, "name": st.Name, "address": st.Address})
+	return printJSON(c, struct {
+		MerchantID int64 `json:"merchant_id"`
+		view.Store
+	}{st.MerchantID, view.StoreOf(st)})
 }

@@ -345,7 +345,10 @@ func bankAccountCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(c, map[string]any{"merchant_id": a.MerchantID, "number": a.Masked(), "holder": a.Holder, "bank": a.BankName})
+	return printJSON(c, struct {
+		MerchantID int64 `json:"merchant_id"`
+		view.BankAccount
+	}{a.MerchantID, view.BankAccountOf(a)})
 }
 
 // errDifferences ends reconcile with status 1 when the books disagree.
@@ -394,13 +397,7 @@ func reconcileCmd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	diffs := make([]map[string]any, len(r.Differences))
-	for i, d := range r.Differences {
-		diffs[i] = map[string]any{"kind": d.Kind, "reference": d.Reference, "bank_reference": d.BankReference,
-			"ledger_amount": d.LedgerAmount, "bank_amount": d.BankAmount, "detail": d.Detail}
-	}
-	if err := printJSON(c, map[string]any{"date": day.String(), "file": path, "matched": r.Matched, "ledger_total": r.LedgerTotal,
-		"bank_total": r.BankTotal, "differences": diffs}); err != nil {
+	if err := printJSON(c, view.ReconciliationOf(r, path)); err != nil {
 		return err
 	}
 	if !r.OK() {
