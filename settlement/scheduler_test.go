@@ -10,12 +10,11 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/cashier"
-	"github.com/paydesk/paydesk/ledger"
-	"github.com/paydesk/paydesk/merchant"
+	"github.com/paydesk/paydesk/internal/app"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 // TestSchedulerOnSeveralInstances runs three instances' schedulers at once
@@ -39,11 +38,13 @@ func TestSchedulerOnSeveralInstances(t *testing.T) {
 		// same database and bank, the same event log.
 		instances := []*settlement.Service{w.svc}
 		for range 2 {
-			l := ledger.New(ledger.NewGormStore(db), ledger.WithClock(w.clock.Now))
-			t.Cleanup(l.Close)
-			m := merchant.NewService(merchant.NewGormStorage(db), l,
-				cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), storage.NewAttempts(db, w.clock.Now), w.clock.Now, cashier.WithPasswords(cheap)), w.clock.Now)
-			instances = append(instances, settlement.New(settlement.Deps{DB: db, Ledger: l, Merchants: m, Bank: w.bank, Events: w.events, Clock: w.clock.Now},
+			a, err := app.Build(ctx, db, app.Settings{Secret: []byte("settlement-test-secret-0123456789abcdef"),
+				DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("settlement-test-pepper"), Passwords: cheap}, w.clock.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(a.Close)
+			instances = append(instances, settlement.New(settlement.Deps{DB: db, Ledger: a.Ledger, Merchants: a.Merchants, Bank: w.bank, Events: w.events, Clock: w.clock.Now},
 				settlement.Config{CallbackSecret: []byte(callbackSecret)}))
 		}
 		w.clock.Set(calendar.End(day).Add(3 * time.Minute))

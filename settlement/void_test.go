@@ -19,9 +19,6 @@ func TestSettledPaymentCannotBeVoided(t *testing.T) {
 		ctx := context.Background()
 		// The business day ends at 22:00, two hours before midnight.
 		w := newWorld(t, db, func(s *setup) { s.cfg.Cutoff = -2 * time.Hour })
-		w.pos.CheckSettlementWith(func(ctx context.Context, o pos.Order) (bool, error) {
-			return w.svc.Settled(ctx, o.MerchantID, o.PaidAt)
-		})
 		tea := w.openShop(t, "Tea", 1, "6222020200112233")
 		alice := w.customer(t, 100_000)
 		early := w.pay(t, tea, alice, "v-1", 10_000)

@@ -14,6 +14,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/app"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -98,16 +99,14 @@ type worldOption func(*setup)
 // noCallbacks makes the bank send no callbacks: the test delivers them.
 func noCallbacks(s *setup) { s.bank.Deliver = nil }
 
+// newWorld builds the services on db as cmd/paydesk does (internal/app),
+// but for the clock, the cheap passwords and the bank, and the settlement
+// service under test beside them: on the same ledger and merchants, with
+// the bank channel opts may wrap and its events recorded.
 func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 	t.Helper()
-	ctx := context.Background()
 	w := &world{db: db, clock: testkit.NewClock(testStart), events: &events{}}
-	w.ledger = ledger.New(ledger.NewGormStore(db), ledger.WithClock(w.clock.Now))
-	t.Cleanup(w.ledger.Close)
-	attempts := storage.NewAttempts(db, w.clock.Now)
-	w.merchants = merchant.NewService(merchant.NewGormStorage(db), w.ledger,
-		cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, w.clock.Now, cashier.WithPasswords(cheap)), w.clock.Now)
-	su := setup{bank: bank.SimulatorConfig{Clock: w.clock.Now, ManualPayouts: true, CallbackSecret: []byte(callbackSecret),
+	su := setup{bank: bank.SimulatorConfig{ManualPayouts: true, CallbackSecret: []byte(callbackSecret),
 		Deliver: func(ctx context.Context, body []byte, sig string) error {
 			_, err := w.svc.HandleCallback(ctx, body, sig)
 			return err
@@ -115,18 +114,18 @@ func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 	for _, o := range opts {
 		o(&su)
 	}
-	w.bank = bank.NewSimulator(su.bank)
-	t.Cleanup(w.bank.Close)
+	a, err := app.Build(context.Background(), db, app.Settings{Secret: []byte("settlement-test-secret-0123456789abcdef"),
+		DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("settlement-test-pepper"), Passwords: cheap,
+		Bank: su.bank, Settlement: su.cfg}, w.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	w.ledger, w.merchants, w.wallets, w.pos, w.bank = a.Ledger, a.Merchants, a.Wallets, a.POS, a.Bank
 	var channel bank.Channel = w.bank
 	if su.wrapBank != nil {
 		channel = su.wrapBank(w.bank)
 	}
-	var err error
-	w.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: w.ledger, Bank: w.bank, Attempts: attempts, Clock: w.clock.Now, Passwords: cheap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.pos = pos.NewService(pos.NewGormStorage(db), w.ledger, w.wallets, w.merchants, w.clock.Now, pos.Config{})
 	w.svc = settlement.New(settlement.Deps{DB: db, Ledger: w.ledger, Merchants: w.merchants, Bank: channel, Events: w.events, Clock: w.clock.Now}, su.cfg)
 	t.Cleanup(func() {
 		r, err := w.ledger.Check(context.Background())
