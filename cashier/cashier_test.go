@@ -10,6 +10,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
@@ -21,15 +22,15 @@ type fixture struct {
 	staff     *cashier.Service
 	merchants *merchant.Service
 	ldg       *ledger.Ledger
-	now       time.Time
+	clock     *testkit.Clock
 	open      merchant.Opened
 	owner     cashier.Actor
 }
 
 func newFixture(t *testing.T, db *storage.DB, opts ...cashier.Option) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
+	f := &fixture{clock: testkit.NewClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))}
+	clock := f.clock.Now
 	f.ldg = ledger.New(ledger.NewGormStore(db), ledger.WithClock(clock))
 	t.Cleanup(f.ldg.Close)
 	stores := merchant.NewGormStorage(db)
@@ -175,7 +176,7 @@ func TestLoginIsThrottledAndAudited(t *testing.T) {
 		if _, err := f.staff.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.3"); err != nil {
 			t.Fatalf("right password from another IP: %v", err)
 		}
-		f.now = f.now.Add(16 * time.Minute)
+		f.clock.Advance(16 * time.Minute)
 		if _, err := f.staff.Login(ctx, "13800000001", "owner-pass-1", "10.0.0.2"); err != nil {
 			t.Fatalf("after the lock-out: %v", err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/rbac"
@@ -16,16 +17,16 @@ import (
 )
 
 type fixture struct {
-	svc  *merchant.Service
-	ldg  *ledger.Ledger
-	now  time.Time
-	open merchant.Opened
+	svc   *merchant.Service
+	ldg   *ledger.Ledger
+	clock *testkit.Clock
+	open  merchant.Opened
 }
 
 func newFixture(t *testing.T, db *storage.DB) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
+	f := &fixture{clock: testkit.NewClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))}
+	clock := f.clock.Now
 	f.ldg = ledger.New(ledger.NewGormStore(db), ledger.WithClock(clock))
 	t.Cleanup(f.ldg.Close)
 	stores := merchant.NewGormStorage(db)

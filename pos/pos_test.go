@@ -11,6 +11,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -31,27 +32,18 @@ type shop struct {
 	merchant merchant.Merchant
 	cashier  cashier.Actor
 	bank     *bank.Simulator
-
-	mu  sync.Mutex
-	now time.Time
+	// clk is the shop's clock, which the tests move.
+	clk *testkit.Clock
 }
 
-func (s *shop) clock() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now
-}
+func (s *shop) clock() time.Time { return s.clk.Now() }
 
-func (s *shop) advance(d time.Duration) {
-	s.mu.Lock()
-	s.now = s.now.Add(d)
-	s.mu.Unlock()
-}
+func (s *shop) advance(d time.Duration) { s.clk.Advance(d) }
 
 func newShop(t testing.TB, db *storage.DB) *shop {
 	t.Helper()
 	ctx := context.Background()
-	s := &shop{db: db, now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	s := &shop{db: db, clk: testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))}
 	s.ledger = ledger.New(ledger.NewGormStore(db), ledger.WithClock(s.clock))
 	t.Cleanup(s.ledger.Close)
 	sim := bank.NewSimulator(bank.SimulatorConfig{Clock: s.clock})

@@ -27,11 +27,7 @@ func (s *shop) observed(t testing.TB) (*pos.Stats, *pos.Members) {
 }
 
 // setClock moves the clock forward to t.
-func (s *shop) setClock(t time.Time) {
-	s.mu.Lock()
-	s.now = t
-	s.mu.Unlock()
-}
+func (s *shop) setClock(t time.Time) { s.clk.Set(t) }
 
 func wantFigures(t *testing.T, what string, got pos.Figures, gross, refunded paydesk.Amount, paid, refunds int64) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
@@ -24,9 +25,9 @@ func wantCode(t *testing.T, what string, err error, code string) {
 func TestCodeConfirmsThePhoneOnce(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+		clock := testkit.NewClock(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
 		dev := sms.NewDev(nil)
-		c := sms.NewConfirmer(sms.NewGormStore(db), dev, func() time.Time { return now })
+		c := sms.NewConfirmer(sms.NewGormStore(db), dev, clock.Now)
 		phone, err := c.Send(ctx, "+86 138 0013 8000", sms.PurposeRegister)
 		if err != nil || phone != "13800138000" {
 			t.Fatalf("send: %q, %v", phone, err)
@@ -52,12 +53,12 @@ func TestCodeConfirmsThePhoneOnce(t *testing.T) {
 		wantCode(t, "the code again", c.Confirm(ctx, phone, sms.PurposeRegister, code), "PHONE_CODE_WRONG")
 
 		// A code expires, and 5 wrong tries spend it.
-		now = now.Add(sms.Resend)
+		clock.Advance(sms.Resend)
 		if _, err := c.Send(ctx, phone, sms.PurposeRegister); err != nil {
 			t.Fatal(err)
 		}
 		code = dev.LastCode(phone)
-		now = now.Add(sms.CodeLifetime)
+		clock.Advance(sms.CodeLifetime)
 		wantCode(t, "an expired code", c.Confirm(ctx, phone, sms.PurposeRegister, code), "PHONE_CODE_WRONG")
 		if _, err := c.Send(ctx, phone, sms.PurposeRegister); err != nil {
 			t.Fatal(err)

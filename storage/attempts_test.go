@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -15,15 +16,15 @@ import (
 func TestAttemptsLockAfterMaxFailuresInWindow(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-		a := storage.NewAttempts(db, func() time.Time { return now })
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		a := storage.NewAttempts(db, clock.Now)
 		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 
 		for i := 1; i <= 4; i++ {
 			if locked, err := a.Fail(ctx, "phone:1", rule); err != nil || locked {
 				t.Fatalf("failure %d: locked=%v err=%v", i, locked, err)
 			}
-			now = now.Add(time.Minute)
+			clock.Advance(time.Minute)
 		}
 		if err := a.Check(ctx, "phone:1"); err != nil {
 			t.Fatalf("locked after 4 failures: %v", err)
@@ -39,7 +40,7 @@ func TestAttemptsLockAfterMaxFailuresInWindow(t *testing.T) {
 		if err := a.Check(ctx, "phone:2"); err != nil {
 			t.Fatalf("another key is locked too: %v", err)
 		}
-		now = now.Add(15 * time.Minute)
+		clock.Advance(15 * time.Minute)
 		if err := a.Check(ctx, "phone:1"); err != nil {
 			t.Fatalf("still locked after the lock-out: %v", err)
 		}
@@ -49,7 +50,7 @@ func TestAttemptsLockAfterMaxFailuresInWindow(t *testing.T) {
 			if locked, _ := a.Fail(ctx, "phone:3", rule); locked {
 				t.Fatalf("locked by failures %v apart", 16*time.Minute)
 			}
-			now = now.Add(16 * time.Minute)
+			clock.Advance(16 * time.Minute)
 		}
 		a.Fail(ctx, "phone:4", rule)
 		if err := a.Reset(ctx, "phone:4"); err != nil {
@@ -91,8 +92,8 @@ func TestAttemptsCountConcurrentFailures(t *testing.T) {
 func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-		a := storage.NewAttempts(db, func() time.Time { return now })
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		a := storage.NewAttempts(db, clock.Now)
 		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 		var (
 			wg              sync.WaitGroup
@@ -128,7 +129,7 @@ func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 			t.Fatalf("after the burst the key is not locked: %v", err)
 		}
 		// Released claims do not count; after the lock-out the budget is fresh.
-		now = now.Add(rule.Lockout)
+		clock.Advance(rule.Lockout)
 		for range 10 {
 			if err := a.Claim(ctx, "burst", rule); err != nil {
 				t.Fatalf("claim after the lock-out: %v", err)
@@ -146,8 +147,8 @@ func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 func TestAttemptClaimCheckHoldsUnderABurst(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-		a := storage.NewAttempts(db, func() time.Time { return now })
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		a := storage.NewAttempts(db, clock.Now)
 		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 
 		for range 20 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 )
@@ -22,11 +23,8 @@ func digestOf(s string) string {
 func TestIdempotencyKeys(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-		var mu sync.Mutex
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-		k := storage.NewIdempotencyKeys(db, clock)
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		k := storage.NewIdempotencyKeys(db, clock.Now)
 		a, b := digestOf("request a"), digestOf("request b")
 
 		if got, err := k.Begin(ctx, "staff:1", "key-1", a); got != nil || err != nil {
@@ -73,11 +71,11 @@ func TestIdempotencyKeys(t *testing.T) {
 		if _, err := k.Begin(ctx, "staff:2", "dead", a); err != nil {
 			t.Fatal(err)
 		}
-		advance(storage.DefaultIdempotencyLease - time.Second)
+		clock.Advance(storage.DefaultIdempotencyLease - time.Second)
 		if _, err := k.Begin(ctx, "staff:2", "dead", a); !errors.Is(err, storage.ErrIdempotencyInProgress) {
 			t.Fatalf("within the lease: %v, want IDEMPOTENCY_IN_PROGRESS", err)
 		}
-		advance(2 * time.Second)
+		clock.Advance(2 * time.Second)
 		if got, err := k.Begin(ctx, "staff:2", "dead", a); got != nil || err != nil {
 			t.Fatalf("after the lease = %v, %v; want the claim", got, err)
 		}
@@ -86,8 +84,8 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 
 		// Purge forgets old keys.
-		advance(24 * time.Hour)
-		n, err := k.Purge(ctx, clock().Add(-time.Hour))
+		clock.Advance(24 * time.Hour)
+		n, err := k.Purge(ctx, clock.Now().Add(-time.Hour))
 		if err != nil || n != 3 {
 			t.Fatalf("purge = %d, %v; want 3 keys", n, err)
 		}

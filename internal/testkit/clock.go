@@ -36,3 +36,14 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// AdvanceTo moves the clock to t unless it already reads t or later:
+// goroutines that each need the clock at least at their own time never
+// move it back for another.
+func (c *Clock) AdvanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t.UTC()
+	}
+}

@@ -18,4 +18,12 @@ func TestClockMoves(t *testing.T) {
 	if got := c.Now(); !got.Equal(start) || got.Location() != time.UTC {
 		t.Fatalf("after Set: %v", got)
 	}
+	c.AdvanceTo(start.Add(-time.Minute))
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("AdvanceTo an earlier time moved it: %v", got)
+	}
+	c.AdvanceTo(start.Add(time.Minute))
+	if got := c.Now(); !got.Equal(start.Add(time.Minute)) {
+		t.Fatalf("after AdvanceTo: %v", got)
+	}
 }
