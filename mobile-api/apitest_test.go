@@ -18,6 +18,7 @@ import (
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/internal/app"
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/push"
@@ -27,7 +28,6 @@ import (
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
 	"github.com/paydesk/paydesk/throttle"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // This file is the end-to-end harness of the package's tests: the whole API
@@ -44,16 +44,9 @@ import (
 // Shanghai, far from any day boundary.
 var testStart = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
-// cheapPasswords hashes the harness's passwords at the lowest argon2 costs:
-// the tests log in hundreds of people, and hashing cost is not under test.
-var cheapPasswords = paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
-
 // testPublicURL is the public base URL the harness's QR payloads and links
 // are built on.
 const testPublicURL = "https://pay.paydesk.test"
-
-// testSecret signs the harness's access tokens.
-const testSecret = "paydesk-test-secret-0123456789abcdef"
 
 // testAPI is the API with its services on one real database: the
 // services are internal/app's, built as cmd/paydesk builds them but for
@@ -142,21 +135,12 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 		Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
 	// As cmd/paydesk wires it: a logout closes the login's sockets.
 	o.tokens.SessionEnded = SessionEnded(func() *push.Hub { return api.Push })
-	a, err := app.Build(context.Background(), o.db, app.Settings{
-		Secret: []byte(testSecret), Tokens: o.tokens, Policy: o.policy,
-		DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte(testSecret),
-		PublicURL: testPublicURL, Passwords: cheapPasswords, SMS: api.SMS,
-		Bank: bank.SimulatorConfig{ManualPayouts: true, CallbackSecret: []byte(testBankSecret),
-			Deliver: bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })},
-		// The harness's merchant sites are httptest servers on loopback.
-		WebhookAllowPrivate: true,
-		Settlement:          settlement.Config{CallbackSecret: []byte(testBankSecret)},
-	}, api.Clock.Now)
-	if err != nil {
-		t.Fatalf("build the app: %v", err)
-	}
-	t.Cleanup(a.Close)
-	api.App = a
+	s := apptest.Settings()
+	s.Tokens, s.Policy, s.PublicURL, s.SMS = o.tokens, o.policy, testPublicURL, api.SMS
+	s.Bank.CallbackSecret = []byte(testBankSecret)
+	s.Bank.Deliver = bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })
+	s.Settlement = settlement.Config{CallbackSecret: []byte(testBankSecret)}
+	api.App = apptest.Build(t, o.db, s, api.Clock.Now)
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)

@@ -10,11 +10,10 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/internal/app"
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/settlement"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // TestSchedulerOnSeveralInstances runs three instances' schedulers at once
@@ -38,12 +37,7 @@ func TestSchedulerOnSeveralInstances(t *testing.T) {
 		// same database and bank, the same event log.
 		instances := []*settlement.Service{w.svc}
 		for range 2 {
-			a, err := app.Build(ctx, db, app.Settings{Secret: []byte("settlement-test-secret-0123456789abcdef"),
-				DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("settlement-test-pepper"), Passwords: cheap}, w.clock.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(a.Close)
+			a := apptest.Build(t, db, apptest.Settings(), w.clock.Now)
 			instances = append(instances, settlement.New(settlement.Deps{DB: db, Ledger: a.Ledger, Merchants: a.Merchants, Bank: w.bank, Events: w.events, Clock: w.clock.Now},
 				settlement.Config{CallbackSecret: []byte(callbackSecret)}))
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
-	"github.com/paydesk/paydesk/internal/app"
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
@@ -24,8 +24,6 @@ import (
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/wallet"
 )
-
-var cheap = paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // shanghai is where the test merchants do business.
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
@@ -114,13 +112,9 @@ func newWorld(t testing.TB, db *storage.DB, opts ...worldOption) *world {
 	for _, o := range opts {
 		o(&su)
 	}
-	a, err := app.Build(context.Background(), db, app.Settings{Secret: []byte("settlement-test-secret-0123456789abcdef"),
-		DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("settlement-test-pepper"), Passwords: cheap,
-		Bank: su.bank, Settlement: su.cfg}, w.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
+	s := apptest.Settings()
+	s.Bank, s.Settlement = su.bank, su.cfg
+	a := apptest.Build(t, db, s, w.clock.Now)
 	w.ledger, w.merchants, w.wallets, w.pos, w.bank = a.Ledger, a.Merchants, a.Wallets, a.POS, a.Bank
 	var channel bank.Channel = w.bank
 	if su.wrapBank != nil {

@@ -13,13 +13,12 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
-	"github.com/paydesk/paydesk/internal/app"
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/merchant"
 	mobileapi "github.com/paydesk/paydesk/mobile-api"
 	"github.com/paydesk/paydesk/sms"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // TestShopAgainstPaydesk runs the sample shop against a real paydesk API
@@ -30,7 +29,6 @@ import (
 func TestShopAgainstPaydesk(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		cheap := paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
 		var handler http.Handler
 		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 		t.Cleanup(api.Close)
@@ -38,13 +36,9 @@ func TestShopAgainstPaydesk(t *testing.T) {
 		// The services as cmd/paydesk builds them (internal/app), on the
 		// system clock; SMS codes go to a dev channel the test reads.
 		codes := sms.NewDev(nil)
-		a, err := app.Build(ctx, db, app.Settings{Secret: []byte("example-test-secret-0123456789abcdef"),
-			DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte("example-test-pepper-0123456789"),
-			PublicURL: api.URL, Passwords: cheap, SMS: codes, WebhookAllowPrivate: true}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(a.Close)
+		s := apptest.Settings()
+		s.PublicURL, s.SMS = api.URL, codes
+		a := apptest.Build(t, db, s, nil)
 		handler = mobileapi.NewServer(a, mobileapi.Config{}).Handler()
 		merchants, dispatcher := a.Merchants, a.Dispatcher
 
