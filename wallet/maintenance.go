@@ -13,13 +13,17 @@ const usedCodeMemory = 10 * time.Minute
 
 // Sweep does the wallet's housekeeping, for a background job on any number
 // of instances: it returns expired coupons' money to the platform and
-// forgets used codes that can no longer be presented.
+// forgets used codes that can no longer be presented, and retries the card
+// returns the bank did not answer (RetryCardReturns).
 func (s *Service) Sweep(ctx context.Context) error {
 	if _, err := s.ExpireCoupons(ctx); err != nil {
 		return err
 	}
 	if _, err := s.store.ForgetUsedCodes(ctx, s.clock().Add(-usedCodeMemory)); err != nil {
 		return fmt.Errorf("forget used codes: %w", err)
+	}
+	if _, err := s.RetryCardReturns(ctx); err != nil {
+		return err
 	}
 	return nil
 }

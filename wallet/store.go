@@ -67,6 +67,15 @@ type Store interface {
 	// EmptyCoupon sets an expired coupon's remaining from want to zero and
 	// reports false when it no longer had exactly want left.
 	EmptyCoupon(ctx context.Context, c CouponID, want paydesk.Amount) (bool, error)
+
+	// RecordCardReturn records r as PENDING, in the transaction of ctx; a
+	// return of the same debit recorded before is left as it is.
+	RecordCardReturn(ctx context.Context, r CardReturn) error
+	// FinishCardReturn records how the return of debit ended.
+	FinishCardReturn(ctx context.Context, debit string, state CardReturnState, at time.Time) error
+	// PendingCardReturns lists up to limit returns still waiting for the
+	// bank, oldest first.
+	PendingCardReturns(ctx context.Context, limit int) ([]CardReturn, error)
 }
 
 // Sentinel errors a Store returns for the service to act on.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
@@ -95,10 +96,13 @@ func (s *Service) cardToCash(ctx context.Context, w Wallet, amount paydesk.Amoun
 // happen (the order went to another payer, or closed, while the card was
 // being charged) back to the card it came from, so card money the customer
 // did not spend is never parked in the wallet's cash. It books the money
-// out of the wallet's cash to the card-refunds account, then asks the bank
-// to refund the debit (RefundCard), all under references derived from the
-// debit's, so a retry does it once. If the cash was spent meanwhile there
-// is nothing parked to return. It must not run inside a transaction.
+// out of the wallet's cash to the card-refunds account, recording a
+// PENDING card return in the same transaction, then asks the bank to
+// refund the debit (RefundCard), all under references derived from the
+// debit's, so a retry does it once. A bank that does not answer leaves the
+// return PENDING for the wallet's Sweep (RetryCardReturns) to finish. If
+// the cash was spent meanwhile there is nothing parked to return. It must
+// not run inside a transaction.
 func (s *Service) ReturnShortfall(ctx context.Context, id WalletID, f Funding) error {
 	if f.Card <= 0 || f.CardDebit == "" {
 		return nil
@@ -114,9 +118,10 @@ func (s *Service) ReturnShortfall(ctx context.Context, id WalletID, f Funding) e
 	if err != nil {
 		return err
 	}
-	ref := f.CardDebit + ":unwind"
-	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: ref, Kind: "autotopup_return", Memo: "card shortfall of a payment that did not happen",
-		Postings: []ledger.Posting{{Source: w.CashAccount, Destination: plat.CardRefunds, Amount: f.Card}}}, nil)
+	r := CardReturn{DebitReference: f.CardDebit, Wallet: w.ID, Amount: f.Card, CreatedAt: s.clock()}
+	_, err = s.ledger.Post(ctx, ledger.Transfer{Reference: r.unwindReference(), Kind: "autotopup_return", Memo: "card shortfall of a payment that did not happen",
+		Postings: []ledger.Posting{{Source: w.CashAccount, Destination: plat.CardRefunds, Amount: f.Card}}},
+		func(ctx context.Context) error { return s.store.RecordCardReturn(ctx, r) })
 	var short *ledger.InsufficientFunds
 	if errors.As(err, &short) {
 		return nil // spent by another payment meanwhile: nothing is parked
@@ -124,8 +129,78 @@ func (s *Service) ReturnShortfall(ctx context.Context, id WalletID, f Funding) e
 	if err != nil {
 		return fmt.Errorf("return card shortfall %s: %w", f.CardDebit, err)
 	}
-	if _, err := s.RefundCard(ctx, id, ref+":card", f.CardDebit, f.Card); err != nil {
-		return fmt.Errorf("return card shortfall %s: %w", f.CardDebit, err)
+	return s.finishCardReturn(ctx, r)
+}
+
+// CardReturn is a card shortfall on its way back to its card: booked out
+// of the wallet's cash into the card-refunds account, waiting for the
+// bank's refund of the debit.
+type CardReturn struct {
+	DebitReference string
+	Wallet         WalletID
+	Amount         paydesk.Amount
+	State          CardReturnState
+	CreatedAt      time.Time
+}
+
+// CardReturnState is where a card return stands.
+type CardReturnState string
+
+// The states of a card return. Only PENDING moves, once.
+const (
+	CardReturnPending CardReturnState = "PENDING"
+	// CardReturnDone: the bank refunded the debit to the card.
+	CardReturnDone CardReturnState = "DONE"
+	// CardReturnToBalance: the card can no longer take the money (the bank
+	// refused for good), so it went back to the wallet's cash.
+	CardReturnToBalance CardReturnState = "TO_BALANCE"
+)
+
+// unwindReference names the ledger transfer that takes the shortfall out
+// of the wallet's cash; the bank refund is named after it.
+func (r CardReturn) unwindReference() string { return r.DebitReference + ":unwind" }
+
+// finishCardReturn asks the bank to refund r's debit and records the
+// outcome. An error leaves r PENDING, for a retry.
+func (s *Service) finishCardReturn(ctx context.Context, r CardReturn) error {
+	out, err := s.RefundCard(ctx, r.Wallet, r.unwindReference()+":card", r.DebitReference, r.Amount)
+	if err != nil {
+		return fmt.Errorf("return card shortfall %s: %w", r.DebitReference, err)
+	}
+	state := CardReturnDone
+	if out == CardRefundedToBalance {
+		state = CardReturnToBalance
+	}
+	if err := s.store.FinishCardReturn(ctx, r.DebitReference, state, s.clock()); err != nil {
+		// The money is where it belongs; a retry refunds nothing twice
+		// (the bank and the ledger are idempotent by reference) and
+		// records the state then.
+		return fmt.Errorf("return card shortfall %s: %w", r.DebitReference, err)
 	}
 	return nil
+}
+
+// RetryCardReturns finishes the card returns the bank has not confirmed
+// (it was down when they were made), oldest first, and returns how many it
+// finished. It is safe on several instances at once: the bank and the
+// ledger are idempotent by the return's references. A return that fails
+// again stays PENDING for the next call.
+func (s *Service) RetryCardReturns(ctx context.Context) (int, error) {
+	pending, err := s.store.PendingCardReturns(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	done, failed := 0, 0
+	var last error
+	for _, r := range pending {
+		if err := s.finishCardReturn(ctx, r); err != nil {
+			failed, last = failed+1, err
+			continue
+		}
+		done++
+	}
+	if failed > 0 {
+		return done, fmt.Errorf("%d card returns still pending: %w", failed, last)
+	}
+	return done, nil
 }
