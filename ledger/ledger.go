@@ -182,6 +182,10 @@ type Store interface {
 	// out) to end first.
 	CommittedTransfers(ctx context.Context, refs []string) (map[string]RecordedTransfer, error)
 	// InsertTransfers records the transfers and returns their IDs in order.
+	// If another transaction recorded one of their references since
+	// TransfersByReference (another instance's poster), it fails with an
+	// error marked retryable (see isRetryable), so that the batch runs
+	// again and answers that reference as a replay.
 	InsertTransfers(ctx context.Context, ts []NewTransfer) ([]int64, error)
 	InsertEntries(ctx context.Context, es []Entry) error
 	// SaveBalances writes the balance and seq of each account.

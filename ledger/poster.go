@@ -320,6 +320,9 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 			ids = append(ids, p.Source, p.Destination)
 		}
 	}
+	// Taking no lock, this look-up can miss a reference that another
+	// instance records before our insert; the store makes that insert's
+	// failure retryable, and commit's retry finds the reference here.
 	recorded, err := l.store.TransfersByReference(ctx, refs)
 	if err != nil {
 		return nil, err

@@ -232,7 +232,8 @@ func (s *GormStore) CommittedTransfers(ctx context.Context, refs []string) (map[
 
 // InsertTransfers inserts the transfer rows and reads back their IDs by
 // reference: a multi-row insert's IDs are consecutive only under some of
-// MySQL's auto-increment lock modes, so we do not rely on that.
+// MySQL's auto-increment lock modes, so we do not rely on that. A
+// reference recorded meanwhile is a retryable error.
 func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]int64, error) {
 	pool := s.db.Writer(ctx).Statement.ConnPool
 	refs := make([]string, len(ts))
@@ -247,7 +248,14 @@ func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]in
 		start += n
 		q := valuesSQL("INSERT INTO ledger_transfers (reference, kind, digest, memo, created_at) VALUES ", "(?,?,?,?,?)", len(chunk))
 		if _, err := pool.ExecContext(ctx, q, args...); err != nil {
-			return nil, fmt.Errorf("insert transfers: %w", err)
+			err = fmt.Errorf("insert transfers: %w", err)
+			if storage.IsDuplicate(err) {
+				// The reference is the table's only unique key: another
+				// instance recorded one of ts after the poster looked
+				// them up. Run again, the look-up finds it (issue 20).
+				return nil, retryable{err}
+			}
+			return nil, err
 		}
 	}
 	got, err := s.TransfersByReference(ctx, refs)
