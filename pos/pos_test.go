@@ -44,20 +44,12 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 	t.Helper()
 	ctx := context.Background()
 	s := &shop{db: db, clk: testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))}
-	s.ledger = ledger.New(ledger.NewGormStore(db), ledger.WithClock(s.clock))
-	t.Cleanup(s.ledger.Close)
 	sim := bank.NewSimulator(bank.SimulatorConfig{Clock: s.clock})
 	t.Cleanup(sim.Close)
 	s.bank = sim
-	attempts := storage.NewAttempts(db, s.clock)
-	merchants := merchant.NewService(merchant.NewGormStorage(db), s.ledger,
-		cashier.NewService(cashier.NewGormStorage(db), merchant.NewGormStorage(db), attempts, s.clock, cashier.WithPasswords(cheap)), s.clock)
-	var err error
-	s.wallets, err = wallet.New(ctx, wallet.Config{Store: wallet.NewGormStore(db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))), Ledger: s.ledger, Bank: sim, Attempts: attempts, Clock: s.clock, Passwords: cheap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.pos = pos.NewService(pos.NewGormStorage(db), s.ledger, s.wallets, merchants, s.clock, pos.Config{})
+	in := s.instance(t)
+	s.ledger, s.wallets, s.pos = in.ledger, in.wallets, in.pos
+	merchants := in.merchants
 	opened, err := merchants.CreateMerchant(ctx, merchant.NewMerchant{Name: "Lotus Tea", OwnerName: "Li", OwnerPhone: "13800000001", OwnerPassword: "owner-pass-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +68,33 @@ func newShop(t testing.TB, db *storage.DB) *shop {
 		}
 	})
 	return s
+}
+
+// instance is one paydesk instance's services over the shop's database.
+type instance struct {
+	ledger    *ledger.Ledger
+	wallets   *wallet.Service
+	merchants *merchant.Service
+	pos       *pos.Service
+}
+
+// instance starts the services of a paydesk instance over the shop's
+// database, clock and bank: the shop's own, or a second one beside it.
+func (s *shop) instance(t testing.TB) instance {
+	t.Helper()
+	in := instance{ledger: ledger.New(ledger.NewGormStore(s.db), ledger.WithClock(s.clock))}
+	t.Cleanup(in.ledger.Close)
+	attempts := storage.NewAttempts(s.db, s.clock)
+	in.merchants = merchant.NewService(merchant.NewGormStorage(s.db), in.ledger,
+		cashier.NewService(cashier.NewGormStorage(s.db), merchant.NewGormStorage(s.db), attempts, s.clock, cashier.WithPasswords(cheap)), s.clock)
+	var err error
+	in.wallets, err = wallet.New(context.Background(), wallet.Config{Store: wallet.NewGormStore(s.db, wallet.MustSealer(make([]byte, wallet.DataKeyLen))),
+		Ledger: in.ledger, Bank: s.bank, Attempts: attempts, Clock: s.clock, Passwords: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.pos = pos.NewService(pos.NewGormStorage(s.db), in.ledger, in.wallets, in.merchants, s.clock, pos.Config{})
+	return in
 }
 
 // customer registers a wallet with a card and tops it up with cash.
