@@ -19,7 +19,7 @@ import (
 // answered with that order (issue 20). The payment's work writes the
 // order, whose out_trade_no is unique, before the ledger inserts the
 // transfer, so the loser usually collides on the order (a lost race, see
-// pay) or, after the ledger's retry, gets the transfer as a replay.
+// pay) or finds the transfer recorded and gets it as a replay.
 func TestSameOutTradeNoOnTwoInstances(t *testing.T) {
 	const payments, copies = 30, 2
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {

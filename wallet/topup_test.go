@@ -2,11 +2,15 @@ package wallet_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/paydesk/paydesk/bank"
+	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/storage"
 	"github.com/paydesk/paydesk/storage/storagetest"
+	"github.com/paydesk/paydesk/wallet"
 )
 
 func TestTopUpFromCard(t *testing.T) {
@@ -128,5 +132,73 @@ func TestTopUpRefusesToRunInsideATransaction(t *testing.T) {
 			return err
 		})
 		wantCode(t, "top up inside a transaction", err, "INTERNAL")
+	})
+}
+
+// A top-up sent to two instances at once (each with its own ledger
+// poster), twice to each: the card is debited once, the wallet credited
+// once, and every call answered with that one transfer, never
+// UNAVAILABLE. Nothing but the transfer's reference guards a top-up in
+// the database, so before issue 20 was fixed the instance that lost the
+// race on it answered UNAVAILABLE.
+func TestSameTopUpOnTwoInstances(t *testing.T) {
+	const wallets, copies = 40, 2
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		other := ledger.New(ledger.NewGormStore(db), ledger.WithClock(f.clock))
+		t.Cleanup(other.Close)
+		instances := []*wallet.Service{f.svc, f.serviceOn(t, other)}
+		ids := make([]wallet.WalletID, wallets)
+		for i := range ids {
+			ids[i] = f.register(t, fmt.Sprintf("1380000%04d", i))
+			f.bindCard(t, ids[i], bank.SimCardOK)
+		}
+		type answer struct {
+			top wallet.TopUp
+			err error
+		}
+		answers := make([][]answer, wallets)
+		for i := range answers {
+			answers[i] = make([]answer, len(instances)*copies)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for k, svc := range instances {
+			for c := range copies {
+				wg.Go(func() {
+					<-start
+					for i, id := range ids {
+						top, err := svc.TopUp(ctx, id, 2500, "twice")
+						answers[i][k*copies+c] = answer{top, err}
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+
+		for i, as := range answers {
+			posted := 0
+			for j, a := range as {
+				switch {
+				case a.err != nil:
+					t.Errorf("wallet %d copy %d: %v", i, j, a.err)
+				case a.top.TransferID != as[0].top.TransferID:
+					t.Errorf("wallet %d copy %d: transfer %d, another copy got %d", i, j, a.top.TransferID, as[0].top.TransferID)
+				case !a.top.Replayed:
+					posted++
+				}
+			}
+			if posted != 1 {
+				t.Errorf("wallet %d: %d copies answered as posted, want one", i, posted)
+			}
+			if got := f.cash(t, ids[i]); got != 2500 {
+				t.Errorf("wallet %d has %d, want 2500", i, got)
+			}
+		}
+		if n := len(f.bank.Debits()); n != wallets {
+			t.Errorf("the bank made %d debits, want %d", n, wallets)
+		}
 	})
 }

@@ -68,8 +68,14 @@ func newFixture(t *testing.T, db *storage.DB, bankCfg ...bank.SimulatorConfig) *
 // instance or a restart would.
 func (f *fixture) newService(t *testing.T) *wallet.Service {
 	t.Helper()
+	return f.serviceOn(t, f.ledger)
+}
+
+// serviceOn is newService posting through l, another instance's ledger.
+func (f *fixture) serviceOn(t *testing.T, l *ledger.Ledger) *wallet.Service {
+	t.Helper()
 	svc, err := wallet.New(context.Background(), wallet.Config{
-		Store: wallet.NewGormStore(f.db, wallet.MustSealer(testDataKey)), Ledger: f.ledger, Bank: f.bank, Attempts: storage.NewAttempts(f.db, f.clock), Clock: f.clock,
+		Store: wallet.NewGormStore(f.db, wallet.MustSealer(testDataKey)), Ledger: l, Bank: f.bank, Attempts: storage.NewAttempts(f.db, f.clock), Clock: f.clock,
 		Passwords: paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}, // cheap hashing keeps tests fast
 	})
 	if err != nil {
