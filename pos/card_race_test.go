@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
@@ -110,6 +112,60 @@ func TestCardShortfallOfALostOrderGoesBackToTheCard(t *testing.T) {
 		}
 		if debited-refunded != 5*2500 {
 			t.Errorf("cards debited %d and refunded %d: net %d, want %d", debited, refunded, debited-refunded, 5*2500)
+		}
+	})
+}
+
+// changingFunds makes every payment's transaction fail as a race lost on
+// the wallet's funding does, while on is set.
+type changingFunds struct{ on atomic.Bool }
+
+func (c *changingFunds) OrderChanged(ctx context.Context, o pos.Order, change pos.Change) error {
+	if c.on.Load() && change == pos.ChangePaid {
+		return fmt.Errorf("another payment spent the money: %w", wallet.ErrFundingChanged)
+	}
+	return nil
+}
+
+// A payment whose wallet keeps changing under every plan fails with
+// FUNDING_CHANGED, and the card money charged for it goes back to the card
+// instead of staying in the wallet's cash; the till's retry of the same
+// order then charges the card anew and pays.
+func TestCardShortfallOfAPaymentThatKeptLosingGoesBackToTheCard(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newShop(t, db)
+		funds := &changingFunds{}
+		s.pos.Observe(funds)
+		w := s.cardOnly(t, "13900000088")
+		net := func() (n paydesk.Amount) {
+			for _, d := range s.bank.Debits() {
+				n += d.Amount
+			}
+			for _, r := range s.bank.Refunds() {
+				n -= r.Amount
+			}
+			return n
+		}
+		pay := pos.ScanPayment{OutTradeNo: "KEPT-LOSING", Amount: 2500}
+		funds.on.Store(true)
+		pay.PaymentCode = s.code(t, w)
+		if _, err := s.pos.TakeScanPayment(ctx, s.cashier, pay); paydesk.ErrorCode(err) != "FUNDING_CHANGED" {
+			t.Fatalf("payment = %v, want FUNDING_CHANGED", err)
+		}
+		if cash, card := s.cash(t, w), net(); cash != 0 || card != 0 {
+			t.Fatalf("after the failed payment: cash %d, card charged %d net; want both 0", cash, card)
+		}
+
+		funds.on.Store(false)
+		s.advance(time.Minute) // a new payment code
+		pay.PaymentCode = s.code(t, w)
+		o, err := s.pos.TakeScanPayment(ctx, s.cashier, pay)
+		if err != nil || o.State != pos.Paid || o.Funding.Card != 2500 {
+			t.Fatalf("retry = %+v, %v; want PAID by card", o, err)
+		}
+		if cash, card := s.cash(t, w), net(); cash != 0 || card != 2500 {
+			t.Fatalf("after the retry: cash %d, card charged %d net; want 0 and 2500", cash, card)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/ledger"
@@ -51,7 +52,10 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 	}
 	ref := PaymentReference(o)
 	// FUNDING_CHANGED means another payment of the same wallet spent the
-	// money this plan counted on; nothing moved, so plan again.
+	// money this plan counted on; nothing moved, so plan again. The card
+	// debits of the plans (each plan's shortfall, booked into the wallet's
+	// cash) are kept: if every attempt loses, they go back to the card.
+	var charged []wallet.Funding
 	for attempt := 0; ; attempt++ {
 		p, err := s.wallets.PreparePayment(ctx, wallet.PaymentRequest{Wallet: w, Merchant: o.MerchantID, Amount: o.Amount, Reference: ref,
 			To: wallet.MerchantAccounts{Pending: m.Accounts.Pending, Marketing: m.Accounts.Marketing}, Code: use})
@@ -89,19 +93,27 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 			return s.notify(ctx, written, ChangePaid)
 		})
 		err = p.Explain(err)
+		if p.Funding.Card > 0 && !slices.ContainsFunc(charged, func(f wallet.Funding) bool { return f.CardDebit == p.Funding.CardDebit }) {
+			charged = append(charged, p.Funding)
+		}
 		switch {
 		case errors.Is(err, wallet.ErrFundingChanged) && attempt < 3:
 			continue
+		case errors.Is(err, wallet.ErrFundingChanged):
+			// The wallet kept changing under every plan: the payment did not
+			// happen, so card money charged for it must not stay parked in
+			// the wallet's cash. A retry of the order charges the card anew.
+			return o, errors.Join(err, s.returnShortfalls(ctx, w, charged))
 		// IDEMPOTENCY_CONFLICT on the payment's reference: another payer's
 		// transfer for this order committed first (the reference is the
 		// order's, not the payer's), which is a race lost like the others.
 		case errors.Is(err, errStateMoved) || paydeskIs(err, ErrDuplicateOrder) || paydeskIs(err, paydesk.ErrIdempotencyConflict) || (err == nil && t.Replayed):
 			now, err := s.afterRace(ctx, o, w)
 			final := now.State == Closed || now.State == Paid && now.WalletID != w
-			if err != nil && final && p.Funding.Card > 0 {
+			if err != nil && final && len(charged) > 0 {
 				// Another payer, or the closer, won the order while the card
 				// was charged for it: the card money goes back to the card.
-				if rerr := s.wallets.ReturnShortfall(ctx, w, p.Funding); rerr != nil {
+				if rerr := s.returnShortfalls(ctx, w, charged); rerr != nil {
 					return now, errors.Join(err, rerr)
 				}
 			}
@@ -111,6 +123,16 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 		}
 		return written, nil
 	}
+}
+
+// returnShortfalls gives the card debits of a payment that did not happen
+// back to the card (what is still in the wallet's cash of each).
+func (s *Service) returnShortfalls(ctx context.Context, w wallet.WalletID, charged []wallet.Funding) error {
+	var errs []error
+	for _, f := range charged {
+		errs = append(errs, s.wallets.ReturnShortfall(ctx, w, f))
+	}
+	return errors.Join(errs...)
 }
 
 // writeOrder inserts a new order (no from states) or moves an existing one

@@ -116,6 +116,32 @@ func (s *Service) payer(ctx context.Context, req PaymentRequest) (Wallet, error)
 	return s.wallet(ctx, req.Wallet)
 }
 
+// freshDebitReference returns ref, or ref with a generation number after
+// it, whichever names no shortfall that went back to its card: a retry of
+// the same payment after its shortfall was returned (ReturnShortfall) must
+// debit the card anew, and under ref the bank and the ledger would only
+// replay the returned debit. It reads only on the card path.
+func (s *Service) freshDebitReference(ctx context.Context, ref string) (string, error) {
+	for gen := 1; gen <= maxDebitGenerations; gen++ {
+		candidate := ref
+		if gen > 1 {
+			candidate = fmt.Sprintf("%s:%d", ref, gen)
+		}
+		_, err := s.ledger.TransferByReference(ctx, CardReturn{DebitReference: candidate}.unwindReference())
+		switch {
+		case paydesk.ErrorCode(err) == paydesk.ErrNotFound.Code:
+			return candidate, nil
+		case err != nil:
+			return "", err
+		}
+	}
+	return "", ErrFundingChanged.WithMessage("the card shortfall of this payment went back to the card %d times: start a new payment", maxDebitGenerations)
+}
+
+// maxDebitGenerations bounds how often one payment may charge the card
+// again after its shortfall went back.
+const maxDebitGenerations = 20
+
 // PreparePayment plans how the wallet pays, debits the bound card for any
 // shortfall (booked into the wallet's cash at once, so the money is never
 // lost even if the payment then fails), and returns the payment's postings
@@ -155,7 +181,10 @@ func (s *Service) PreparePayment(ctx context.Context, req PaymentRequest) (Payme
 		}
 		// The amount is part of the name: if the shortfall differs on a retry
 		// (the wallet changed meanwhile), that is a new debit, not a conflict.
-		ref := fmt.Sprintf("wallet:%d:autotopup:%s:%d", w.ID, req.Reference, f.Card)
+		ref, err := s.freshDebitReference(ctx, fmt.Sprintf("wallet:%d:autotopup:%s:%d", w.ID, req.Reference, f.Card))
+		if err != nil {
+			return Payment{}, fmt.Errorf("payment %s: card shortfall: %w", req.Reference, err)
+		}
 		if _, _, err := s.cardToCash(ctx, w, f.Card, ref, "card shortfall of payment "+req.Reference); err != nil {
 			return Payment{}, fmt.Errorf("payment %s: card shortfall: %w", req.Reference, err)
 		}
