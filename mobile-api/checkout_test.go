@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/webhook"
 )
 
@@ -239,7 +240,7 @@ func TestCheckoutNotifyURL(t *testing.T) {
 		if res, _ := b.post(t, page+"/pay", url.Values{"phone": {w.Customer.Phone}, "password": {w.Customer.Password}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("pay: %d", res.StatusCode)
 		}
-		second := webhook.NewDispatcher(webhook.NewGormStorage(api.DB), api.Outbox, api.Clock.Now, webhook.Config{AllowPrivate: true}, nil)
+		second := webhook.NewDispatcher(webhook.NewGormStorage(api.DB, apptest.Sealer()), api.Outbox, api.Clock.Now, webhook.Config{AllowPrivate: true}, nil)
 		for attempt := 1; attempt <= 5; attempt++ {
 			var wg sync.WaitGroup
 			for _, d := range []*webhook.Dispatcher{api.Dispatcher, second} {

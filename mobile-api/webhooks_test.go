@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydesk/paydesk/internal/app/apptest"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/webhook"
@@ -38,7 +39,7 @@ func (w *world) delivery(api *testAPI) int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.hookDelivery == 0 {
-		store := webhook.NewGormStorage(api.DB)
+		store := webhook.NewGormStorage(api.DB, apptest.Sealer())
 		ep, err := store.Endpoint(context.Background(), w.Merchant.ID, id)
 		if err != nil {
 			return 0

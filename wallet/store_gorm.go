@@ -72,7 +72,7 @@ func scanWallet(sc storage.Scanner, r *walletRow) error {
 // stored in plain form.
 func (r walletRow) secrets(s *Sealer) (code []byte, totp string, legacy bool, err error) {
 	id := WalletID(r.ID)
-	code, legacyCode, err := s.open(id, colCodeSecret, r.CodeSecret)
+	code, legacyCode, err := openSecret(s, id, colCodeSecret, r.CodeSecret)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -81,7 +81,7 @@ func (r walletRow) secrets(s *Sealer) (code []byte, totp string, legacy bool, er
 			return nil, "", false, fmt.Errorf("wallet %d: corrupt payment-code secret", r.ID)
 		}
 	}
-	t, legacyTOTP, err := s.open(id, colTOTPSecret, r.TOTPSecret)
+	t, legacyTOTP, err := openSecret(s, id, colTOTPSecret, r.TOTPSecret)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -111,11 +111,11 @@ func deref(s *string) string {
 
 // sealSecrets returns the columns that store w's secrets.
 func (s *GormStore) sealSecrets(id WalletID, code []byte, totp string) (map[string]any, error) {
-	c, err := s.sealer.seal(id, colCodeSecret, code)
+	c, err := sealSecret(s.sealer, id, colCodeSecret, code)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.sealer.seal(id, colTOTPSecret, []byte(totp))
+	t, err := sealSecret(s.sealer, id, colTOTPSecret, []byte(totp))
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (s *GormStore) SetCard(ctx context.Context, id WalletID, c bank.Card) error
 
 // SetCodeSecret replaces the payment-code secret.
 func (s *GormStore) SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error {
-	sealed, err := s.sealer.seal(id, colCodeSecret, secret)
+	sealed, err := sealSecret(s.sealer, id, colCodeSecret, secret)
 	if err != nil {
 		return err
 	}

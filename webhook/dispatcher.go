@@ -329,8 +329,16 @@ func (d *Dispatcher) attempt(ctx context.Context, ep Endpoint, dl Delivery) (ok,
 	return ok, true, nil
 }
 
+// errSecretUnreadable fails the attempts of an endpoint whose stored secret
+// does not open under the data key (GormStorage.endpoint).
+var errSecretUnreadable = errors.New("the endpoint's signing secret does not open under PAYDESK_DATA_KEY: nothing is sent unsigned")
+
 // post sends one attempt; status 0 when no answer came.
 func (d *Dispatcher) post(ctx context.Context, ep Endpoint, dl Delivery, now time.Time) (int, error) {
+	if ep.Secret == "" {
+		// An empty key would make a signature anyone can forge.
+		return 0, errSecretUnreadable
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(dl.Payload))
 	if err != nil {
 		return 0, err

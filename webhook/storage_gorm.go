@@ -3,20 +3,33 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/paydesk/paydesk/internal/seal"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/storage"
 )
 
-// GormStorage keeps endpoints and deliveries in the database.
-type GormStorage struct{ db *storage.DB }
+// GormStorage keeps endpoints and deliveries in the database, with the
+// endpoints' signing secrets sealed (package seal): a dump of the database
+// alone cannot forge a delivery.
+type GormStorage struct {
+	db     *storage.DB
+	sealer *seal.Sealer
+}
 
-// NewGormStorage returns Storage over db.
-func NewGormStorage(db *storage.DB) *GormStorage { return &GormStorage{db: db} }
+// NewGormStorage returns Storage over db that seals the endpoints' secrets
+// with sealer, which is required.
+func NewGormStorage(db *storage.DB, sealer *seal.Sealer) *GormStorage {
+	if sealer == nil {
+		panic("webhook: NewGormStorage needs a sealer")
+	}
+	return &GormStorage{db: db, sealer: sealer}
+}
 
 var _ Storage = (*GormStorage)(nil)
 
@@ -37,8 +50,21 @@ type endpointRow struct {
 
 func (endpointRow) TableName() string { return "webhook_endpoints" }
 
-func (r endpointRow) endpoint() Endpoint {
-	e := Endpoint{ID: r.ID, MerchantID: r.MerchantID, URL: r.URL, Secret: r.Secret, AfterSeq: r.AfterSeq, DisabledAt: r.DisabledAt, CreatedAt: r.CreatedAt}
+// secretPlace names where an endpoint's secret is stored, for the seal: a
+// sealed secret copied to another merchant's endpoint does not open.
+func secretPlace(merchantID int64) []byte {
+	return strconv.AppendInt([]byte("webhook_endpoints.secret:merchant:"), merchantID, 10)
+}
+
+// endpoint is the row's endpoint with its secret opened. A secret that does
+// not open (a wrong data key, a value copied from another merchant) is
+// left empty, and the dispatcher refuses to sign with it.
+func (s *GormStorage) endpoint(r endpointRow) Endpoint {
+	secret, _, err := s.sealer.Open(secretPlace(r.MerchantID), r.Secret)
+	if err != nil {
+		secret = nil
+	}
+	e := Endpoint{ID: r.ID, MerchantID: r.MerchantID, URL: r.URL, Secret: string(secret), AfterSeq: r.AfterSeq, DisabledAt: r.DisabledAt, CreatedAt: r.CreatedAt}
 	if r.OrderID != nil {
 		e.OrderID = *r.OrderID
 	}
@@ -83,11 +109,15 @@ func (s *GormStorage) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 	for i, t := range e.Events {
 		types[i] = string(t)
 	}
-	r := endpointRow{MerchantID: e.MerchantID, URL: e.URL, Secret: e.Secret, Events: strings.Join(types, " "), AfterSeq: e.AfterSeq, CreatedAt: e.CreatedAt}
+	sealed, err := s.sealer.Seal(secretPlace(e.MerchantID), []byte(e.Secret))
+	if err != nil {
+		return fmt.Errorf("seal webhook secret: %w", err)
+	}
+	r := endpointRow{MerchantID: e.MerchantID, URL: e.URL, Secret: sealed, Events: strings.Join(types, " "), AfterSeq: e.AfterSeq, CreatedAt: e.CreatedAt}
 	if e.OrderID != 0 {
 		r.OrderID = &e.OrderID
 	}
-	err := s.db.Writer(ctx).Create(&r).Error
+	err = s.db.Writer(ctx).Create(&r).Error
 	if storage.IsDuplicate(err) {
 		return ErrOrderEndpointExists
 	}
@@ -108,7 +138,7 @@ func (s *GormStorage) Endpoint(ctx context.Context, merchantID, id int64) (Endpo
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("read webhook endpoint %d: %w", id, err)
 	}
-	return r.endpoint(), nil
+	return s.endpoint(r), nil
 }
 
 // Endpoints returns the merchant's endpoints, newest first, without those
@@ -128,7 +158,7 @@ func (s *GormStorage) OrderEndpoint(ctx context.Context, merchantID, orderID int
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("read the webhook endpoint of order %d: %w", orderID, err)
 	}
-	return r.endpoint(), nil
+	return s.endpoint(r), nil
 }
 
 // ActiveEndpoints returns every endpoint not disabled.
@@ -143,7 +173,7 @@ func (s *GormStorage) endpoints(ctx context.Context, where string, args ...any) 
 	}
 	out := make([]Endpoint, len(rows))
 	for i, r := range rows {
-		out[i] = r.endpoint()
+		out[i] = s.endpoint(r)
 	}
 	return out, nil
 }
@@ -274,4 +304,37 @@ func (s *GormStorage) Delivery(ctx context.Context, merchantID, id int64) (Deliv
 func (s *GormStorage) Requeue(ctx context.Context, merchantID, id int64, now time.Time) error {
 	return s.db.Writer(ctx).Model(&deliveryRow{}).Where("id = ? AND merchant_id = ?", id, merchantID).
 		Updates(map[string]any{"state": string(Pending), "attempts": 0, "next_attempt_at": now, "claimed_until": unclaimed, "updated_at": now}).Error
+}
+
+// SealPlaintextSecrets seals the secrets of endpoints written before they
+// were sealed and returns how many it sealed, and the endpoints whose
+// sealed secret does not open (wrong data key, or copied between
+// merchants), which the dispatcher cannot sign for. Run at start-up; once
+// every row is sealed it changes nothing.
+func (s *GormStorage) SealPlaintextSecrets(ctx context.Context) (sealed int, unreadable []int64, err error) {
+	var rows []endpointRow
+	if err := s.db.Reader(ctx).Select("id", "merchant_id", "secret").Find(&rows).Error; err != nil {
+		return 0, nil, fmt.Errorf("seal webhook secrets: %w", err)
+	}
+	for _, r := range rows {
+		plain, legacy, err := s.sealer.Open(secretPlace(r.MerchantID), r.Secret)
+		switch {
+		case err != nil:
+			unreadable = append(unreadable, r.ID)
+			continue
+		case !legacy:
+			continue
+		}
+		v, err := s.sealer.Seal(secretPlace(r.MerchantID), plain)
+		if err != nil {
+			return sealed, unreadable, fmt.Errorf("seal webhook secrets: %w", err)
+		}
+		// Conditional on the plain value, so a concurrent start-up seals once.
+		res := s.db.Writer(ctx).Model(&endpointRow{}).Where("id = ? AND secret = ?", r.ID, r.Secret).Update("secret", v)
+		if res.Error != nil {
+			return sealed, unreadable, fmt.Errorf("seal webhook secrets: %w", res.Error)
+		}
+		sealed += int(res.RowsAffected)
+	}
+	return sealed, unreadable, nil
 }

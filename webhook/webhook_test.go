@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/seal"
 	"github.com/paydesk/paydesk/internal/testkit"
 	"github.com/paydesk/paydesk/push"
 	"github.com/paydesk/paydesk/rbac"
@@ -34,7 +35,7 @@ type env struct {
 
 func newEnv(t testing.TB, db *storage.DB) *env {
 	c := testkit.NewClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))
-	e := &env{db: db, clock: c, outbox: push.NewOutbox(db, c.Now), store: webhook.NewGormStorage(db)}
+	e := &env{db: db, clock: c, outbox: push.NewOutbox(db, c.Now), store: webhook.NewGormStorage(db, seal.Must(make([]byte, seal.KeyLen)))}
 	e.svc = webhook.NewService(e.store, e.outbox, c.Now)
 	return e
 }

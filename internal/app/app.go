@@ -19,6 +19,7 @@ import (
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/checkout"
+	"github.com/paydesk/paydesk/internal/seal"
 	"github.com/paydesk/paydesk/ledger"
 	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
@@ -42,7 +43,9 @@ type Settings struct {
 	Tokens rbac.TokenOptions
 	// Policy is the casbin policy file; empty for the built-in one.
 	Policy string
-	// DataKey seals the wallets' secrets at rest (wallet.DataKeyLen bytes).
+	// DataKey seals the secrets paydesk must read back at rest (seal.KeyLen
+	// bytes): the wallets' code and TOTP secrets, the webhook endpoints'
+	// signing secrets, the checkout sessions' return secrets.
 	DataKey []byte
 	// APIKeyPepper is the key merchants' API keys are hashed under.
 	APIKeyPepper []byte
@@ -174,11 +177,14 @@ func Build(ctx context.Context, db *storage.DB, s Settings, clock paydesk.Clock)
 		return nil, fmt.Errorf("API keys: %w", err)
 	}
 	a.APIKeys = apikey.NewService(apikey.NewGormStorage(db), hasher, a.Merchants, clock)
-	hooks := webhook.NewGormStorage(db)
+	hooks, err := openWebhookStore(ctx, db, s.DataKey, s.Logger)
+	if err != nil {
+		return nil, err
+	}
 	a.Webhooks = webhook.NewService(hooks, a.Outbox, clock)
 	a.Dispatcher = webhook.NewDispatcher(hooks, a.Outbox, clock, webhook.Config{AllowPrivate: s.WebhookAllowPrivate,
 		Logger: s.Logger.With("job", "webhooks")}, a.Webhooks)
-	a.Checkout = checkout.NewService(checkout.NewGormStorage(db), a.POS, clock, s.PublicURL)
+	a.Checkout = checkout.NewService(checkout.NewGormStorage(db, seal.Must(s.DataKey)), a.POS, clock, s.PublicURL)
 	// notify_url goes out as the webhooks do, under their rules.
 	a.Checkout.NotifyWith(a.Webhooks, s.WebhookAllowPrivate)
 	// A payment whose business day is cut is settled: it can no longer be
@@ -206,6 +212,26 @@ func (a *App) Close() {
 	if a.Ledger != nil {
 		a.Ledger.Close()
 	}
+}
+
+// openWebhookStore returns the webhooks' store, sealing the endpoints'
+// secrets under dataKey (checked by openWalletStore before), after sealing
+// any left in plain form by an older version.
+func openWebhookStore(ctx context.Context, db *storage.DB, dataKey []byte, log *slog.Logger) (*webhook.GormStorage, error) {
+	store := webhook.NewGormStorage(db, seal.Must(dataKey))
+	n, unreadable, err := store.SealPlaintextSecrets(ctx)
+	if n > 0 {
+		log.Info("sealed webhook secrets stored in plain form", slog.Int("endpoints", n))
+	}
+	if len(unreadable) > 0 {
+		// Their deliveries fail until the secret is rotated; the others go.
+		log.Error("webhook secrets that do not open under PAYDESK_DATA_KEY (wrong key, or copied between merchants)",
+			slog.Int("endpoints", len(unreadable)), slog.Any("first", unreadable[:min(len(unreadable), 10)]))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store, nil
 }
 
 // openWalletStore returns the wallets' store, sealing their secrets under

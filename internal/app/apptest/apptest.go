@@ -12,8 +12,8 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/internal/app"
+	"github.com/paydesk/paydesk/internal/seal"
 	"github.com/paydesk/paydesk/storage"
-	"github.com/paydesk/paydesk/wallet"
 )
 
 // Secret signs the tests' access tokens and peppers their API keys.
@@ -28,9 +28,13 @@ var CheapPasswords = paydesk.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
 // webhooks allowed to reach the tests' loopback servers. The caller adds
 // what its test needs (the bank's callbacks, SMS, the public URL).
 func Settings() app.Settings {
-	return app.Settings{Secret: []byte(Secret), DataKey: make([]byte, wallet.DataKeyLen), APIKeyPepper: []byte(Secret),
+	return app.Settings{Secret: []byte(Secret), DataKey: make([]byte, seal.KeyLen), APIKeyPepper: []byte(Secret),
 		Passwords: CheapPasswords, Bank: bank.SimulatorConfig{ManualPayouts: true}, WebhookAllowPrivate: true}
 }
+
+// Sealer seals as the tests' app does (under Settings' data key), for a
+// test that opens a store of its own beside the app.
+func Sealer() *seal.Sealer { return seal.Must(make([]byte, seal.KeyLen)) }
 
 // Build builds the app on db with s and clock, failing t on an error, and
 // closes it when t ends.
