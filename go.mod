@@ -2,6 +2,8 @@ module github.com/paydesk/paydesk
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/boombuler/barcode v1.1.0
 	github.com/casbin/casbin/v2 v2.135.0
