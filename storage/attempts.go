@@ -23,6 +23,8 @@ type AttemptRule struct {
 type Attempts struct {
 	db    *DB
 	clock paydesk.Clock
+	// keys are ClaimCheck's per-key mutexes.
+	keys keyLocks
 }
 
 // NewAttempts returns counters stored in db.
@@ -84,14 +86,7 @@ func (a *Attempts) Claim(ctx context.Context, key string, rule AttemptRule) erro
 		return fmt.Errorf("claim attempt: %w", err)
 	}
 	windowStart := now.Add(-rule.Window)
-	// MySQL assigns left to right and sees the new values of columns set
-	// before; failures is set first, so both CASEs read the old window_start.
-	res := a.db.Writer(ctx).Exec(`UPDATE attempts SET
-	    failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
-	    window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END
-	  WHERE attempt_key = ? AND (locked_until IS NULL OR locked_until <= ?)
-	    AND (window_start <= ? OR failures < ?)`,
-		windowStart, windowStart, now, key, now, windowStart, rule.Max)
+	res := a.db.Writer(ctx).Exec(claimUpdate, windowStart, windowStart, now, key, now, windowStart, rule.Max)
 	if res.Error != nil {
 		return fmt.Errorf("claim attempt: %w", res.Error)
 	}
@@ -110,82 +105,75 @@ func (a *Attempts) Claim(ctx context.Context, key string, rule AttemptRule) erro
 	return &e
 }
 
-// ClaimCheck is Claim, check and Release in one transaction, for the hot
-// path (a payment code checked at every payment): it decides whether an
-// attempt of key under rule is granted exactly as Claim does, runs check
-// only for a granted attempt, and counts the attempt unless check says it
-// must not count (a right code, an expired one: release true). An attempt
-// that is counted stays counted, and the caller goes on as after Claim
-// (Failed).
+// claimUpdate counts one attempt of a key that is not locked and has
+// attempts left in its window (a window that has passed starts afresh),
+// increment and compare in one statement. Its arguments: the window's
+// start twice, now, the key, now, the window's start, the rule's max.
+// MySQL assigns left to right and sees the new values of columns set
+// before; failures is set first, so both CASEs read the old window_start.
+const claimUpdate = `UPDATE attempts SET
+    failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
+    window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END
+  WHERE attempt_key = ? AND (locked_until IS NULL OR locked_until <= ?)
+    AND (window_start <= ? OR failures < ?)`
+
+// ClaimCheck is Claim, check and Release in one, for the hot path (a
+// payment code checked at every payment): it decides whether an attempt of
+// key under rule is granted as Claim does (refused while key is locked or
+// once the window's rule.Max attempts are counted), runs check only for a
+// granted attempt, and counts the attempt unless check says it must not
+// count (a right code, an expired one: release true). An attempt that is
+// counted stays counted, and the caller goes on as after Claim: Failed,
+// which locks key once its attempts reached rule.Max.
 //
-// Against a burst of guesses it is Claim: the key's row is read under the
-// write lock (SQLite's IMMEDIATE transaction, MySQL's FOR UPDATE), so the
-// attempts of a key are decided one at a time, each seeing every attempt
-// counted before it, and no more than rule.Max of a window are checked.
-// What it saves is work: an attempt that check releases writes nothing,
-// so a right payment code costs a locked read and an empty commit (no log
-// write, no fsync) instead of a seed and two commits. On MySQL a key with
-// no row yet is seeded first in a statement of its own (a locking read of
-// a missing row takes a gap lock, and two first attempts would deadlock
-// on their inserts); on SQLite the transaction holds the only write lock,
-// and a counted first attempt inserts its row.
+// The attempts of one key in one process are decided one at a time, under
+// a mutex of that key held in this Attempts: each reads the key's row with
+// a plain SELECT (no transaction, no row lock), is checked, and if counted
+// writes its count (seeding the row of a first failure) before the next is
+// read. So an attempt that check releases costs that one SELECT and
+// nothing else: a right payment code writes no row, takes no database lock
+// and commits nothing, where a locking read needed a transaction on the
+// single writer (and on MySQL a seeded row for every code id).
 //
-// check must be quick and touch no database: it runs under the lock.
+// The bound is per process. In one process at most rule.Max attempts of a
+// window are checked. Several processes on one database (instances, or
+// several Attempts in one process) decide each on its own, from the same
+// committed count: with n of them a burst checks at most rule.Max+n-1
+// guesses of a window, since all n may read the count one below the max
+// and each check its guess before any of their writes lands. Every
+// checked wrong guess is counted all the same (a write that finds the
+// window full or the key locked by another process leaves the row to
+// them), so the key locks as soon as any process sees the max.
+//
+// check must be quick and touch no database: it runs under the key's
+// mutex. ClaimCheck must not run inside a transaction: a count must be
+// committed before the next attempt of the key reads it.
 func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule, check func() (release bool)) (released bool, err error) {
+	if InTxContext(ctx) {
+		return false, paydesk.ErrInternal.WithMessage("storage: Attempts.ClaimCheck must not run inside a database transaction")
+	}
+	unlock, err := a.keys.lock(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("claim attempt: %w", err)
+	}
+	defer unlock()
 	now := a.clock()
 	windowStart := now.Add(-rule.Window)
-	sqlite := a.db.ForUpdate() == ""
-	for try := 0; ; try++ {
-		var granted, missing bool
-		err = a.db.InTx(ctx, func(ctx context.Context) error {
-			granted, missing, released = false, false, false
-			r, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ? LIMIT 1"+a.db.ForUpdate(), key)
-			switch {
-			case err != nil:
-				return err
-			case !found && !sqlite:
-				missing = true
-				return nil
-			case found && r.LockedUntil != nil && r.LockedUntil.After(now):
-				return nil // locked
-			case found && r.WindowStart.After(windowStart) && r.Failures >= rule.Max:
-				return nil // the window's attempts are all taken
-			}
-			granted = true
-			if released = check(); released {
-				return nil
-			}
-			if !found {
-				seed := attemptRow{AttemptKey: key, Failures: 1, WindowStart: now}
-				return a.db.Writer(ctx).Create(&seed).Error
-			}
-			// The same conditional UPDATE as Claim's: under the lock it
-			// matches the row just read.
-			res := a.db.Writer(ctx).Exec(`UPDATE attempts SET
-			    failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
-			    window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END
-			  WHERE attempt_key = ? AND (locked_until IS NULL OR locked_until <= ?)
-			    AND (window_start <= ? OR failures < ?)`,
-				windowStart, windowStart, now, key, now, windowStart, rule.Max)
-			if res.Error == nil && res.RowsAffected != 1 {
-				return fmt.Errorf("attempts row %q changed under its lock", key)
-			}
-			return res.Error
-		})
-		if err != nil {
-			return false, fmt.Errorf("claim attempt: %w", err)
+	r, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ? LIMIT 1", key)
+	if err != nil {
+		return false, fmt.Errorf("claim attempt: %w", err)
+	}
+	if found && r.LockedUntil != nil {
+		if left := r.LockedUntil.Sub(now); left > 0 {
+			e := *ErrTooManyAttempts
+			e.RetryAfter = int(math.Ceil(left.Seconds()))
+			return false, &e
 		}
-		if granted {
-			return released, nil
-		}
-		if missing && try == 0 {
-			if err := a.seed(ctx, key, now); err != nil {
-				return false, fmt.Errorf("claim attempt: %w", err)
-			}
-			continue
-		}
-		// Refused: as Claim, only failures lock (Failed), so a refusal of
-		// a key that is not locked asks to retry in a moment.
+	}
+	if found && r.WindowStart.After(windowStart) && r.Failures >= rule.Max {
+		// The window's attempts are all taken. As for Claim, only failures
+		// lock (Failed), and the last counted one may be locking the key
+		// right now: say so if it did, else ask to retry in a moment.
 		if err := a.Check(ctx, key); err != nil {
 			return false, err
 		}
@@ -193,6 +181,22 @@ func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule,
 		e.RetryAfter = 1
 		return false, &e
 	}
+	if check() {
+		return true, nil
+	}
+	if !found {
+		if err := a.seed(ctx, key, now); err != nil {
+			return false, fmt.Errorf("claim attempt: %w", err)
+		}
+	}
+	// Claim's conditional UPDATE. It matches nothing only when another
+	// process counted the window's last attempt or locked the key since
+	// the read above; this attempt was checked all the same, and the
+	// caller's Failed locks the key if that process has not.
+	if err := a.db.Writer(ctx).Exec(claimUpdate, windowStart, windowStart, now, key, now, windowStart, rule.Max).Error; err != nil {
+		return false, fmt.Errorf("claim attempt: %w", err)
+	}
+	return false, nil
 }
 
 // Failed reports that a claimed attempt of key was wrong: once the key's

@@ -142,8 +142,8 @@ func TestAttemptClaimsHoldUnderABurst(t *testing.T) {
 }
 
 // ClaimCheck is Claim under a burst (at most Max wrong guesses checked, the
-// first of them seeding the row), and a right attempt gives its claim back
-// in the same transaction: any number of them never lock the key.
+// first of them seeding the row), and a right attempt writes nothing: any
+// number of them, at once, leave no row and never lock the key.
 func TestAttemptClaimCheckHoldsUnderABurst(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
@@ -151,51 +151,26 @@ func TestAttemptClaimCheckHoldsUnderABurst(t *testing.T) {
 		a := storage.NewAttempts(db, clock.Now)
 		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
 
+		var wg sync.WaitGroup
 		for range 20 {
-			released, err := a.ClaimCheck(ctx, "right", rule, func() bool { return true })
-			if err != nil || !released {
-				t.Fatalf("right attempt: released=%v err=%v", released, err)
-			}
+			wg.Go(func() {
+				released, err := a.ClaimCheck(ctx, "right", rule, func() bool { return true })
+				if err != nil || !released {
+					t.Errorf("right attempt: released=%v err=%v", released, err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := attemptRows(t, db, "right"); n != 0 {
+			t.Fatalf("20 right attempts left %d rows in attempts, want none", n)
 		}
 		if err := a.Check(ctx, "right"); err != nil {
 			t.Fatalf("20 right attempts locked the key: %v", err)
 		}
 
-		var (
-			wg              sync.WaitGroup
-			mu              sync.Mutex
-			checked, refuse int
-		)
-		for range 100 {
-			wg.Go(func() {
-				ran := false
-				released, err := a.ClaimCheck(ctx, "burst", rule, func() bool { ran = true; return false })
-				if err == nil && (!ran || released) {
-					t.Errorf("granted attempt: check ran=%v released=%v", ran, released)
-				}
-				if err == nil {
-					if _, ferr := a.Failed(ctx, "burst", rule); ferr != nil {
-						t.Errorf("failed: %v", ferr)
-					}
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				switch paydesk.ErrorCode(err) {
-				case "":
-					checked++
-				case "TOO_MANY_ATTEMPTS":
-					if ran {
-						t.Errorf("a refused attempt was checked")
-					}
-					refuse++
-				default:
-					t.Errorf("claim check: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if checked != rule.Max || refuse != 100-rule.Max {
-			t.Fatalf("100 wrong attempts: %d checked, %d refused; want %d checked", checked, refuse, rule.Max)
+		checked, refused := wrongBurst(t, 100, "burst", rule, a)
+		if checked != rule.Max || refused != 100-rule.Max {
+			t.Fatalf("100 wrong attempts: %d checked, %d refused; want %d checked", checked, refused, rule.Max)
 		}
 		// Locked now: even a right attempt is refused, unchecked.
 		_, err := a.ClaimCheck(ctx, "burst", rule, func() bool { t.Error("a locked key's attempt was checked"); return true })
@@ -203,5 +178,100 @@ func TestAttemptClaimCheckHoldsUnderABurst(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
 			t.Fatalf("attempt on a locked key = %v, want TOO_MANY_ATTEMPTS with Retry-After 900", err)
 		}
+
+		// After the lock-out the budget is fresh, and right attempts do
+		// not use it up.
+		clock.Advance(rule.Lockout)
+		for range 2 * rule.Max {
+			if released, err := a.ClaimCheck(ctx, "burst", rule, func() bool { return true }); err != nil || !released {
+				t.Fatalf("right attempt after the lock-out: released=%v err=%v", released, err)
+			}
+		}
+		checked, _ = wrongBurst(t, 20, "burst", rule, a)
+		if checked != rule.Max {
+			t.Fatalf("20 wrong attempts after the lock-out: %d checked, want %d", checked, rule.Max)
+		}
 	})
+}
+
+// Two processes on one database decide each on its own: a burst through
+// both checks at most Max+1 guesses of a window, and locks the key.
+func TestAttemptClaimCheckBoundAcrossInstances(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		rule := storage.AttemptRule{Max: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+		checked, refused := wrongBurst(t, 100, "burst", rule, storage.NewAttempts(db, clock.Now), storage.NewAttempts(db, clock.Now))
+		if checked < rule.Max || checked > rule.Max+1 || checked+refused != 100 {
+			t.Fatalf("100 wrong attempts through two instances: %d checked, %d refused; want %d or %d checked", checked, refused, rule.Max, rule.Max+1)
+		}
+		if err := storage.NewAttempts(db, clock.Now).Check(context.Background(), "burst"); paydesk.ErrorCode(err) != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("after the burst the key is not locked: %v", err)
+		}
+	})
+}
+
+func TestAttemptClaimCheckRefusesATransaction(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		a := storage.NewAttempts(db, paydesk.SystemClock)
+		rule := storage.AttemptRule{Max: 5, Window: time.Minute, Lockout: time.Minute}
+		err := db.InTx(context.Background(), func(ctx context.Context) error {
+			_, err := a.ClaimCheck(ctx, "in-tx", rule, func() bool { t.Error("checked inside a transaction"); return true })
+			return err
+		})
+		if paydesk.ErrorCode(err) != "INTERNAL" {
+			t.Fatalf("ClaimCheck inside a transaction = %v, want INTERNAL", err)
+		}
+	})
+}
+
+// wrongBurst makes n wrong attempts of key at once, attempt i through
+// instance i mod len(as), each checked one failing (Failed), and returns how
+// many were checked and how many refused.
+func wrongBurst(t *testing.T, n int, key string, rule storage.AttemptRule, as ...*storage.Attempts) (checked, refused int) {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for i := range n {
+		a := as[i%len(as)]
+		wg.Go(func() {
+			ran := false
+			released, err := a.ClaimCheck(ctx, key, rule, func() bool { ran = true; return false })
+			if err == nil && (!ran || released) {
+				t.Errorf("granted attempt: check ran=%v released=%v", ran, released)
+			}
+			if err == nil {
+				if _, ferr := a.Failed(ctx, key, rule); ferr != nil {
+					t.Errorf("failed: %v", ferr)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch paydesk.ErrorCode(err) {
+			case "":
+				checked++
+			case "TOO_MANY_ATTEMPTS":
+				if ran {
+					t.Errorf("a refused attempt was checked")
+				}
+				refused++
+			default:
+				t.Errorf("claim check: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	return checked, refused
+}
+
+// attemptRows counts the rows of key in attempts.
+func attemptRows(t *testing.T, db *storage.DB, key string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Reader(context.Background()).Raw("SELECT COUNT(*) FROM attempts WHERE attempt_key = ?", key).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

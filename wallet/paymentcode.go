@@ -289,10 +289,11 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	}
 	key := "paycode:" + pc.CodeID
 	// The attempt is claimed before the code is checked, so a burst of
-	// guesses for one code id checks at most the rule's max of them. A
-	// right code is no guess, and only the secret's holder can produce an
-	// expired one: either gives its claim back in the claim's own
-	// transaction (one commit per payment, not two).
+	// guesses for one code id checks at most the rule's max of them per
+	// instance (see storage.Attempts.ClaimCheck). A right code is no
+	// guess, and only the secret's holder can produce an expired one:
+	// neither counts, and either costs one read of the code id's attempts
+	// row, with no write and no transaction.
 	now := s.clock()
 	c := codeCounter(now)
 	got := []byte(pc.OneTime)

@@ -61,7 +61,8 @@ type Wallet struct {
 // Every check of a secret claims its attempt first (Claim), so that a burst
 // of concurrent guesses is cut at the limit before any is checked, then
 // reports the outcome: Failed, Reset (the owner proved the secret) or
-// Release (the attempt must not count).
+// Release (the attempt must not count). ClaimCheck does the claim and the
+// check in one for payment codes, where a right code writes nothing.
 type Attempts interface {
 	Check(ctx context.Context, key string) error
 	Claim(ctx context.Context, key string, rule storage.AttemptRule) error
