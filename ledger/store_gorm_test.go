@@ -112,6 +112,33 @@ func TestStoreWritesAndReadsBatchesOfAnySize(t *testing.T) {
 			if g := got[a.ID]; g.Balance != a.Balance || g.Seq != a.Seq {
 				t.Fatalf("account %s: balance %d seq %d, want %d %d", a.Code, g.Balance, g.Seq, a.Balance, a.Seq)
 			}
+			if g := got[a.ID]; g.Code != a.Code || g.Type != a.Type || g.Currency != a.Currency || !g.AllowNegative || !g.CreatedAt.Equal(a.CreatedAt) || !g.UpdatedAt.Equal(a.UpdatedAt) {
+				t.Fatalf("account %s read as %+v, want %+v", a.Code, g, *a)
+			}
+		}
+		// With duplicates and a miss, outside and inside a transaction; none.
+		some := []ledger.AccountID{ids[3], ids[0], ids[3], ledger.AccountID(1 << 40)}
+		for _, inTx := range []bool{false, true} {
+			err := s.InTx(ctx, func(txCtx context.Context) error {
+				c := ctx
+				if inTx {
+					c = txCtx
+				}
+				got, err := s.Accounts(c, some)
+				if err != nil {
+					return err
+				}
+				if len(got) != 2 || got[ids[0]].Code != accounts[0].Code || got[ids[3]].Code != accounts[3].Code {
+					return fmt.Errorf("Accounts(%v) = %+v, want accounts 0 and 3", some, got)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("in a transaction %v: %v", inTx, err)
+			}
+		}
+		if got, err := s.Accounts(ctx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("Accounts(nil) = %v, %v; want none", got, err)
 		}
 		r, err := s.Check(ctx)
 		if err != nil {
