@@ -92,8 +92,9 @@ func scanAccount(sc storage.Scanner, r *accountRow) error {
 
 // Accounts reads several accounts in one statement (one per InLists list),
 // with database/sql (storage.QueryAll): it is on every payment's path
-// (Ledger.Balances, for the payer's balance), where gorm's Find spent more
-// CPU on building the statement and reflecting the rows than the query.
+// (Ledger.Balances, for the payer's balance), where gorm's Find added
+// about 60% to the query's own CPU (SQLite profile, issue 20: 77 → 48 µs
+// of server CPU per payment).
 func (s *GormStore) Accounts(ctx context.Context, ids []AccountID) (map[AccountID]Account, error) {
 	out := make(map[AccountID]Account, len(ids))
 	args := make([]any, len(ids))
