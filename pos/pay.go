@@ -59,6 +59,12 @@ func (s *Service) pay(ctx context.Context, o Order, m merchant.Merchant, w walle
 	for attempt := 0; ; attempt++ {
 		p, err := s.wallets.PreparePayment(ctx, wallet.PaymentRequest{Wallet: w, Merchant: o.MerchantID, Amount: o.Amount, Reference: ref,
 			To: wallet.MerchantAccounts{Pending: m.Accounts.Pending, Marketing: m.Accounts.Marketing}, Code: use})
+		if err != nil && len(charged) > 0 {
+			// A later plan failed (the card declined a new shortfall): the
+			// payment does not happen, and the earlier plans' card money
+			// goes back to the card.
+			return o, errors.Join(err, s.returnShortfalls(ctx, w, charged))
+		}
 		if err != nil {
 			return o, err
 		}

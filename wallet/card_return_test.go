@@ -101,3 +101,33 @@ func TestCardShortfallReturnSurvivesABankOutage(t *testing.T) {
 		}
 	})
 }
+
+// A payment planned again after its card money was spent by another
+// payment debits the card anew instead of replaying the spent debit, which
+// would add nothing to the cash; a plan after a crash between the bank's
+// debit and the ledger would reuse it (the bank answers it once).
+func TestReplannedShortfallDebitsTheCardAnew(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "13800138078")
+		f.bindCard(t, id, bank.SimCardOK)
+		req := wallet.PaymentRequest{Wallet: id, Merchant: testMerchant, Amount: 2500, Reference: "replanned", To: f.merchant}
+		first, err := f.svc.PreparePayment(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another payment of the wallet spends the card money first.
+		if _, err := f.pay(ctx, id, testMerchant, 2500, "the-other-one"); err != nil {
+			t.Fatal(err)
+		}
+		second, err := f.svc.PreparePayment(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.Funding.CardDebit == first.Funding.CardDebit || len(f.bank.Debits()) != 2 || f.cash(t, id) != 2500 {
+			t.Fatalf("debits %q then %q, %d bank debits, cash %d; want a second debit and 2500 to pay with",
+				first.Funding.CardDebit, second.Funding.CardDebit, len(f.bank.Debits()), f.cash(t, id))
+		}
+	})
+}

@@ -117,17 +117,20 @@ func (s *Service) payer(ctx context.Context, req PaymentRequest) (Wallet, error)
 }
 
 // freshDebitReference returns ref, or ref with a generation number after
-// it, whichever names no shortfall that went back to its card: a retry of
-// the same payment after its shortfall was returned (ReturnShortfall) must
-// debit the card anew, and under ref the bank and the ledger would only
-// replay the returned debit. It reads only on the card path.
+// it: the first whose card money is not booked yet. Reusing a booked ref
+// would only replay it (the bank answers the first debit, the ledger the
+// first top-up) and add nothing to the cash, while a plan that needs card
+// money now needs a new debit: the booked one was spent by another payment
+// or went back to the card (ReturnShortfall). A ref the bank debited but
+// the ledger never booked (a crash between the two) is reused, and the
+// retry books it once. It reads only on the card path.
 func (s *Service) freshDebitReference(ctx context.Context, ref string) (string, error) {
 	for gen := 1; gen <= maxDebitGenerations; gen++ {
 		candidate := ref
 		if gen > 1 {
 			candidate = fmt.Sprintf("%s:%d", ref, gen)
 		}
-		_, err := s.ledger.TransferByReference(ctx, CardReturn{DebitReference: candidate}.unwindReference())
+		_, err := s.ledger.TransferByReference(ctx, candidate)
 		switch {
 		case paydesk.ErrorCode(err) == paydesk.ErrNotFound.Code:
 			return candidate, nil
@@ -135,7 +138,7 @@ func (s *Service) freshDebitReference(ctx context.Context, ref string) (string, 
 			return "", err
 		}
 	}
-	return "", ErrFundingChanged.WithMessage("the card shortfall of this payment went back to the card %d times: start a new payment", maxDebitGenerations)
+	return "", ErrFundingChanged.WithMessage("the card paid the shortfall of this payment %d times already: start a new payment", maxDebitGenerations)
 }
 
 // maxDebitGenerations bounds how often one payment may charge the card
