@@ -24,7 +24,7 @@ func (m *Main) build(ctx context.Context) error {
 		m.Logger.Warn("dev mode: signing tokens with the built-in development secret; anyone can forge them. Set PAYDESK_SECRET for any shared deployment.")
 	}
 	if c.devDataKeyInForce {
-		m.Logger.Warn("dev mode: wallet secrets are sealed with the built-in development data key; anyone with the database can mint payment codes. Set PAYDESK_DATA_KEY for any shared deployment.")
+		m.Logger.Warn("dev mode: wallet, webhook and checkout secrets are sealed with the built-in development data key; anyone with the database can mint payment codes and sign webhooks. Set PAYDESK_DATA_KEY for any shared deployment.")
 	}
 	var channel sms.Channel // none: registration answers SMS_UNAVAILABLE
 	if c.SMS == "log" {
