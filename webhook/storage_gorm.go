@@ -307,34 +307,40 @@ func (s *GormStorage) Requeue(ctx context.Context, merchantID, id int64, now tim
 }
 
 // SealPlaintextSecrets seals the secrets of endpoints written before they
-// were sealed and returns how many it sealed, and the endpoints whose
-// sealed secret does not open (wrong data key, or copied between
-// merchants), which the dispatcher cannot sign for. Run at start-up; once
-// every row is sealed it changes nothing.
+// were sealed and returns how many it sealed, and those of the newest
+// sealed endpoints (up to probeSealed) whose secret does not open (wrong
+// data key, or copied between merchants), which the dispatcher cannot sign
+// for. Run at start-up; once every row is sealed it changes nothing.
 func (s *GormStorage) SealPlaintextSecrets(ctx context.Context) (sealed int, unreadable []int64, err error) {
-	var rows []endpointRow
-	if err := s.db.Reader(ctx).Select("id", "merchant_id", "secret").Find(&rows).Error; err != nil {
+	var plain []endpointRow
+	if err := s.db.Reader(ctx).Select("id", "merchant_id", "secret").Where("secret NOT LIKE ?", seal.Prefix+"%").Find(&plain).Error; err != nil {
 		return 0, nil, fmt.Errorf("seal webhook secrets: %w", err)
 	}
-	for _, r := range rows {
-		plain, legacy, err := s.sealer.Open(secretPlace(r.MerchantID), r.Secret)
-		switch {
-		case err != nil:
-			unreadable = append(unreadable, r.ID)
-			continue
-		case !legacy:
-			continue
-		}
-		v, err := s.sealer.Seal(secretPlace(r.MerchantID), plain)
+	for _, r := range plain {
+		v, err := s.sealer.Seal(secretPlace(r.MerchantID), []byte(r.Secret))
 		if err != nil {
-			return sealed, unreadable, fmt.Errorf("seal webhook secrets: %w", err)
+			return sealed, nil, fmt.Errorf("seal webhook secrets: %w", err)
 		}
 		// Conditional on the plain value, so a concurrent start-up seals once.
 		res := s.db.Writer(ctx).Model(&endpointRow{}).Where("id = ? AND secret = ?", r.ID, r.Secret).Update("secret", v)
 		if res.Error != nil {
-			return sealed, unreadable, fmt.Errorf("seal webhook secrets: %w", res.Error)
+			return sealed, nil, fmt.Errorf("seal webhook secrets: %w", res.Error)
 		}
 		sealed += int(res.RowsAffected)
 	}
+	var newest []endpointRow
+	if err := s.db.Reader(ctx).Select("id", "merchant_id", "secret").Where("secret LIKE ?", seal.Prefix+"%").
+		Order("id DESC").Limit(probeSealed).Find(&newest).Error; err != nil {
+		return sealed, nil, fmt.Errorf("probe webhook secrets: %w", err)
+	}
+	for _, r := range newest {
+		if _, _, err := s.sealer.Open(secretPlace(r.MerchantID), r.Secret); err != nil {
+			unreadable = append(unreadable, r.ID)
+		}
+	}
 	return sealed, unreadable, nil
 }
+
+// probeSealed is how many of the newest sealed endpoints start-up opens:
+// enough to tell a wrong data key, without reading every order's endpoint.
+const probeSealed = 100
