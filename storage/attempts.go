@@ -55,8 +55,17 @@ func (a *Attempts) Check(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("check attempts: %w", err)
 	}
-	if found && r.LockedUntil != nil {
-		if left := r.LockedUntil.Sub(a.clock()); left > 0 {
+	if !found {
+		return nil
+	}
+	return r.lockedOut(a.clock())
+}
+
+// lockedOut returns ErrTooManyAttempts, with RetryAfter set, while the
+// row's key is locked at now.
+func (r attemptRow) lockedOut(now time.Time) error {
+	if r.LockedUntil != nil {
+		if left := r.LockedUntil.Sub(now); left > 0 {
 			e := *ErrTooManyAttempts
 			e.RetryAfter = int(math.Ceil(left.Seconds()))
 			return &e
@@ -163,11 +172,9 @@ func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule,
 	if err != nil {
 		return false, fmt.Errorf("claim attempt: %w", err)
 	}
-	if found && r.LockedUntil != nil {
-		if left := r.LockedUntil.Sub(now); left > 0 {
-			e := *ErrTooManyAttempts
-			e.RetryAfter = int(math.Ceil(left.Seconds()))
-			return false, &e
+	if found {
+		if err := r.lockedOut(now); err != nil {
+			return false, err
 		}
 	}
 	if found && r.WindowStart.After(windowStart) && r.Failures >= rule.Max {
