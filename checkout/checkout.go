@@ -222,8 +222,9 @@ var ErrBadResult = &paydesk.Error{Kind: paydesk.KindUnauthorized, Code: "BAD_RES
 // Verify checks the result query a merchant's return_url received, with
 // the session's return secret: the signature, and t within tolerance of now.
 func Verify(secret string, query url.Values, now time.Time, tolerance time.Duration) error {
-	got, err := hex.DecodeString(query.Get("sig"))
-	if err != nil || !hmac.Equal(got, mustHex(sign(secret, query))) {
+	// sig is compared as the lowercase hex ResultURL writes: one spelling
+	// per signature, so "AB" and "ab" are not two valid results.
+	if !hmac.Equal([]byte(query.Get("sig")), []byte(sign(secret, query))) {
 		return ErrBadResult
 	}
 	t, err := strconv.ParseInt(query.Get("t"), 10, 64)
@@ -234,11 +235,6 @@ func Verify(secret string, query url.Values, now time.Time, tolerance time.Durat
 		return ErrBadResult.WithMessage("the result was signed %s from now", d.Round(time.Second))
 	}
 	return nil
-}
-
-func mustHex(s string) []byte {
-	b, _ := hex.DecodeString(s)
-	return b
 }
 
 func checkURL(raw string) error {
