@@ -155,6 +155,16 @@ func (t *Transfer) digest() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Bulk writes the gathered writes of a batch's Work (see storage.Bulk):
+// all at once in the order they were made (Flush), or in two parts around
+// the batch's account locks: what locks no row other batches share
+// (FlushEarly) and the rest (FlushLate).
+type Bulk interface {
+	Flush(ctx context.Context) error
+	FlushEarly(ctx context.Context) error
+	FlushLate(ctx context.Context) error
+}
+
 // Store is what the ledger needs from the database. All methods that write
 // run inside the transaction carried by ctx.
 type Store interface {
@@ -162,8 +172,12 @@ type Store interface {
 	// InTransaction reports whether ctx carries a transaction.
 	InTransaction(ctx context.Context) bool
 	// Bulk returns a context in which the writes of transfers' Work that
-	// allow it are gathered, and a flush that writes them together.
-	Bulk(ctx context.Context) (context.Context, func(context.Context) error)
+	// allow it are gathered, and the Bulk that writes them together.
+	Bulk(ctx context.Context) (context.Context, Bulk)
+	// LocksRows reports whether the database locks rows (MySQL), so that
+	// a batch that takes its shared locks late lets other instances'
+	// batches run meanwhile; SQLite's one writer gains nothing from it.
+	LocksRows() bool
 
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id AccountID) (Account, error)

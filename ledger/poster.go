@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -310,6 +311,21 @@ func isRetryable(err error) bool {
 // each request's result, to be delivered only once the transaction commits.
 // Requests refused by business rules (insufficient funds, idempotency
 // conflict) get their error without failing the batch.
+//
+// A batch of several requests on a database that locks rows (MySQL) takes
+// its locks late: several instances' posters share the hot rows (the
+// merchant's pending account, the platform's fees, the merchant's event
+// sequence and hourly figures), and a lock taken at the start of a batch
+// is held through all of its work. So the batch stages its transfers on
+// balances read without a lock, does the work and writes everything that
+// locks no shared row (orders, codes, transfers), and only then locks the
+// accounts, re-stages on the locked balances (answering exactly as if it
+// had locked first, or running again when an answer would change), and
+// writes the entries, the balances and the shared rows (Bulk.FlushLate).
+// The hot rows are then held for the last few statements and the COMMIT.
+// Every batch takes the shared locks in the same order (accounts in id
+// order, then sequence and counter rows in key order), as one request
+// alone does, so batches of two instances cannot deadlock on them.
 func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) {
 	now := l.clock()
 	refs := make([]string, 0, len(batch))
@@ -328,27 +344,36 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 		return nil, err
 	}
 	slices.Sort(ids)
-	accounts, err := l.store.LockAccounts(ctx, slices.Compact(ids))
+	ids = slices.Compact(ids)
+	late := len(batch) > 1 && l.store.LocksRows()
+	var accounts map[AccountID]*Account
+	if late {
+		accounts, err = l.readAccounts(ctx, ids)
+	} else {
+		accounts, err = l.store.LockAccounts(ctx, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
+	base := maps.Clone(accounts) // the balances the batch was staged on
 
 	results := make([]result, len(batch))
 	rowOf := make([]int, len(batch)) // index into rows, or -1
 	var (
 		rows    []NewTransfer
-		entries []Entry
-		entryOf []int // entries[i] belongs to rows[entryOf[i]]
+		entries [][]Entry // of rows[i]
+		staged  []int     // the requests that went through stage, in order
 		inBatch = map[string]int{}
 		touched = map[AccountID]bool{}
+		refused = map[int]bool{} // the staged requests stage refused
 	)
 	workCtx := context.WithValue(ctx, inWorkKey{}, true)
 	// With company in the batch, the Work's writes are gathered and written
 	// together after the loop. If that fails, commit retries the requests
 	// one by one, without gathering, so each error reaches its request.
-	flush := func(context.Context) error { return nil }
+	var bulk Bulk = noBulk{}
 	if len(batch) > 1 {
-		workCtx, flush = l.store.Bulk(workCtx)
+		workCtx, bulk = l.store.Bulk(workCtx)
 	}
 	for i, r := range batch {
 		rowOf[i] = -1
@@ -361,9 +386,11 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 			rowOf[i] = -2 - j
 			continue
 		}
-		staged, es, err := stage(r.t.Postings, accounts, now)
+		staged = append(staged, i)
+		next, es, err := stage(r.t.Postings, accounts, now)
 		if err != nil {
 			results[i] = result{err: err}
+			refused[i] = true
 			continue
 		}
 		if r.work != nil {
@@ -371,33 +398,51 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 				return nil, &errWork{index: i, err: err}
 			}
 		}
-		for id, a := range staged {
+		for id, a := range next {
 			accounts[id] = a
 			touched[id] = true
 		}
 		inBatch[r.t.Reference] = i
 		rowOf[i] = len(rows)
-		for range es {
-			entryOf = append(entryOf, len(rows))
-		}
-		entries = append(entries, es...)
+		entries = append(entries, es)
 		rows = append(rows, NewTransfer{Reference: r.t.Reference, Kind: r.t.Kind, Memo: r.t.Memo, Digest: r.digest, CreatedAt: now})
 	}
-	if err := flush(ctx); err != nil {
+	flushAll := bulk.Flush
+	if late {
+		flushAll = bulk.FlushEarly
+	}
+	if err := flushAll(ctx); err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return results, nil
+		// Nothing to lock: every answer is a replay, a duplicate or a
+		// refusal on balances read in this transaction.
+		return results, bulk.FlushLate(ctx)
 	}
 
 	tids, err := l.store.InsertTransfers(ctx, rows)
 	if err != nil {
 		return nil, err
 	}
-	for i := range entries {
-		entries[i].TransferID = tids[entryOf[i]]
+	if late {
+		locked, err := l.store.LockAccounts(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if !sameBalances(base, locked) {
+			if accounts, err = restage(batch, staged, refused, rowOf, locked, entries, results, now); err != nil {
+				return nil, err
+			}
+		}
 	}
-	if err := l.store.InsertEntries(ctx, entries); err != nil {
+	var all []Entry
+	for i, es := range entries {
+		for _, e := range es {
+			e.TransferID = tids[i]
+			all = append(all, e)
+		}
+	}
+	if err := l.store.InsertEntries(ctx, all); err != nil {
 		return nil, err
 	}
 	save := make([]*Account, 0, len(touched))
@@ -407,6 +452,11 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 	slices.SortFunc(save, func(a, b *Account) int { return cmp.Compare(a.ID, b.ID) })
 	if err := l.store.SaveBalances(ctx, save); err != nil {
 		return nil, err
+	}
+	if late {
+		if err := bulk.FlushLate(ctx); err != nil {
+			return nil, err
+		}
 	}
 	for i, r := range batch {
 		switch {
@@ -421,6 +471,70 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 	}
 	return results, nil
 }
+
+// errBalancesMoved is a late-locking batch whose locked balances would
+// change an answer it gave on the balances it read first (a transfer it
+// refused would now pass, or one it accepted would now be refused): the
+// batch runs again, which reads the new balances.
+var errBalancesMoved = retryable{errors.New("ledger: balances moved between the batch's read and its lock")}
+
+// restage stages the transfers of staged (in order) again, on the locked
+// balances: each must get the answer it got on the balances read first,
+// or the batch must run again. It replaces the entries of the accepted
+// ones and the refusals' errors (which quote balances), and returns the
+// accounts after the batch.
+func restage(batch []*request, staged []int, refused map[int]bool, rowOf []int, locked map[AccountID]*Account, entries [][]Entry, results []result, now time.Time) (map[AccountID]*Account, error) {
+	accounts := maps.Clone(locked)
+	for _, i := range staged {
+		next, es, err := stage(batch[i].t.Postings, accounts, now)
+		if (err != nil) != refused[i] {
+			return nil, errBalancesMoved
+		}
+		if err != nil {
+			results[i] = result{err: err}
+			continue
+		}
+		for id, a := range next {
+			accounts[id] = a
+		}
+		entries[rowOf[i]] = es
+	}
+	return accounts, nil
+}
+
+// sameBalances reports whether every account is as it was read.
+func sameBalances(read, locked map[AccountID]*Account) bool {
+	if len(read) != len(locked) {
+		return false
+	}
+	for id, a := range read {
+		b := locked[id]
+		if b == nil || a.Balance != b.Balance || a.Seq != b.Seq {
+			return false
+		}
+	}
+	return true
+}
+
+// readAccounts reads ids without a lock, as LockAccounts returns them.
+func (l *Ledger) readAccounts(ctx context.Context, ids []AccountID) (map[AccountID]*Account, error) {
+	got, err := l.store.Accounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[AccountID]*Account, len(got))
+	for id, a := range got {
+		out[id] = &a
+	}
+	return out, nil
+}
+
+// noBulk is the Bulk of a batch of one, whose work writes at once.
+type noBulk struct{}
+
+func (noBulk) Flush(context.Context) error      { return nil }
+func (noBulk) FlushEarly(context.Context) error { return nil }
+func (noBulk) FlushLate(context.Context) error  { return nil }
 
 // replay answers a request whose reference was recorded before.
 func replay(r *request, id int64, digest string, at time.Time) result {

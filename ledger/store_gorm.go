@@ -44,10 +44,13 @@ func (s *GormStore) InTx(ctx context.Context, fn func(ctx context.Context) error
 func (s *GormStore) InTransaction(ctx context.Context) bool { return storage.InTxContext(ctx) }
 
 // Bulk gathers the writes of a batch's Work (see storage.Bulk).
-func (s *GormStore) Bulk(ctx context.Context) (context.Context, func(context.Context) error) {
-	ctx, b := s.db.WithBulk(ctx)
-	return ctx, b.Flush
+func (s *GormStore) Bulk(ctx context.Context) (context.Context, Bulk) {
+	return s.db.WithBulk(ctx)
 }
+
+// LocksRows is true on MySQL, whose row locks let batches of several
+// instances overlap.
+func (s *GormStore) LocksRows() bool { return s.db.Dialect == storage.MySQL }
 
 type accountRow struct {
 	ID            int64

@@ -25,7 +25,8 @@ func (s *GormStats) AddStats(ctx context.Context, merchantID int64, scopes []Sco
 			KeyCols: []string{"merchant_id", "scope", "scope_id", "stat_day", "stat_hour"},
 			Key:     []any{merchantID, string(sc.Kind), sc.ID, int64(day), int64(hour)},
 			AddCols: []string{"paid_amount", "paid_count", "refunded_amount", "refund_count"},
-			Add:     []int64{int64(f.Gross), f.PaidOrders, int64(f.Refunded), f.Refunds}})
+			Add:     []int64{int64(f.Gross), f.PaidOrders, int64(f.Refunded), f.Refunds},
+			Hot:     true})
 		if err != nil {
 			return fmt.Errorf("add to the figures of %s%d on %d: %w", sc.Kind, sc.ID, day, err)
 		}

@@ -125,6 +125,11 @@ type gathered struct {
 	e  Event
 }
 
+// Late: the merchants' sequence rows are shared by every instance's
+// batches, so the ledger takes them with its hot accounts, at the end of
+// the batch (storage.Bulk.FlushLate).
+func (g *gatherer) Late() bool { return true }
+
 // Flush numbers the gathered events, in the order they were emitted, and
 // writes them: one upsert over the merchants' sequences (in merchant
 // order, as every transaction takes them, so two instances cannot

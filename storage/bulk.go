@@ -55,6 +55,7 @@ type addGroup struct {
 	keyCols []string
 	addCols []string
 	maxCols []string
+	hot     bool
 	rows    map[string]*addRow
 	keys    []string
 }
@@ -176,6 +177,9 @@ type Counter struct {
 	Add     []int64
 	MaxCols []string
 	Max     []any
+	// Hot marks a row that many transactions add to at once (a merchant's
+	// figures of the hour), which FlushLate writes.
+	Hot bool
 }
 
 // Accumulate adds to a counters row, creating it if needed: at once, or
@@ -189,10 +193,10 @@ func (db *DB) Accumulate(ctx context.Context, c Counter) error {
 		q, args := db.upsertSQL(c.Table, c.KeyCols, c.AddCols, c.MaxCols, []*addRow{{key: c.Key, add: c.Add, max: c.Max}})
 		return db.Writer(ctx).Exec(q, args...).Error
 	}
-	k := c.Table + ":" + strings.Join(c.KeyCols, ",") + ":" + strings.Join(c.AddCols, ",") + ":" + strings.Join(c.MaxCols, ",")
+	k := c.Table + ":" + strings.Join(c.KeyCols, ",") + ":" + strings.Join(c.AddCols, ",") + ":" + strings.Join(c.MaxCols, ",") + ":" + fmt.Sprint(c.Hot)
 	g := b.adds[k]
 	if g == nil {
-		g = &addGroup{db: db, table: c.Table, keyCols: c.KeyCols, addCols: c.AddCols, maxCols: c.MaxCols, rows: map[string]*addRow{}}
+		g = &addGroup{db: db, table: c.Table, keyCols: c.KeyCols, addCols: c.AddCols, maxCols: c.MaxCols, hot: c.Hot, rows: map[string]*addRow{}}
 		b.adds[k] = g
 		b.order = append(b.order, g)
 	}
@@ -243,11 +247,46 @@ type stmtGroup interface {
 
 // Flush writes everything gathered, and runs the registered gatherers, in
 // the order the groups were first used, within the transaction in ctx.
-// Call it once.
+// Call it once, or FlushEarly and FlushLate once each instead.
 func (b *Bulk) Flush(ctx context.Context) error {
+	return b.flush(ctx, func(Gatherer) bool { return true })
+}
+
+// FlushEarly writes, in first-use order, what locks no row that other
+// transactions' batches share: the new rows and the updates of rows of
+// their own (orders, codes, a customer's counters). FlushLate writes the
+// rest, the shared rows (Hot counters, and gatherers that say Late: the
+// outbox's sequence rows), so that a caller which also locks shared rows
+// of its own (the ledger's hot accounts on MySQL) can take every shared
+// lock at the end of its transaction and hold them only for its last
+// statements and the COMMIT.
+func (b *Bulk) FlushEarly(ctx context.Context) error {
+	return b.flush(ctx, func(g Gatherer) bool { return !late(g) })
+}
+
+// FlushLate writes what FlushEarly left, in first-use order.
+func (b *Bulk) FlushLate(ctx context.Context) error { return b.flush(ctx, late) }
+
+// late tells the groups that lock rows shared with other batches.
+func late(g Gatherer) bool {
+	switch g := g.(type) {
+	case *addGroup:
+		return g.hot
+	case interface{ Late() bool }:
+		return g.Late()
+	}
+	return false
+}
+
+// flush writes the groups that pick chooses and no earlier flush wrote.
+func (b *Bulk) flush(ctx context.Context, pick func(Gatherer) bool) error {
 	ctx = context.WithValue(ctx, bulkKey{}, nil)
 	var pending []Stmt
-	for _, g := range b.order {
+	for i, g := range b.order {
+		if g == nil || !pick(g) {
+			continue
+		}
+		b.order[i] = nil // flushed
 		if sg, ok := g.(stmtGroup); ok {
 			pending = append(pending, sg.stmts()...)
 			continue
