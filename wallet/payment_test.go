@@ -311,3 +311,42 @@ func TestSweepReturnsExpiredCouponMoney(t *testing.T) {
 		}
 	})
 }
+
+// A wallet's vouchers_until follows the latest expiry of its vouchers, an
+// earlier one lowering nothing, and a plan looks for vouchers only before
+// it (issue 20): the voucher that expires last still pays until it
+// expires, and after it the wallet pays from cash.
+func TestVouchersUntilFollowsTheLastVoucher(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "13800138009")
+		f.fund(t, id, 10_000, "t-1")
+		store := wallet.NewGormStore(db, wallet.MustSealer(testDataKey))
+		until := func() time.Time {
+			w, err := store.WalletByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w.VouchersUntil
+		}
+		if !until().IsZero() {
+			t.Fatalf("a new wallet's vouchers_until is %v, want none", until())
+		}
+		last := f.voucher(t, id, 300, 0, 3*day, "v-last")
+		f.voucher(t, id, 200, 0, day, "v-first")
+		if !until().Equal(last.ExpiresAt) {
+			t.Fatalf("vouchers_until %v, want the last expiry %v", until(), last.ExpiresAt)
+		}
+		f.advance(2 * day) // v-first has expired, v-last has not
+		fund, err := f.pay(ctx, id, 1, 1000, "order-1")
+		if err != nil || fund.Voucher != 300 {
+			t.Fatalf("payment before the last expiry: %+v, %v; want the 300 voucher used", fund, err)
+		}
+		f.advance(2 * day)
+		fund, err = f.pay(ctx, id, 1, 1000, "order-2")
+		if err != nil || fund.Voucher != 0 || fund.Cash != 1000 {
+			t.Fatalf("payment after every voucher expired: %+v, %v; want cash only", fund, err)
+		}
+	})
+}

@@ -53,6 +53,7 @@ type walletRow struct {
 	CardBank        *string
 	CashAccountID   int64 `gorm:"column:cash_account_id"`
 	CouponAccountID int64 `gorm:"column:coupon_account_id"`
+	VouchersUntil   *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
@@ -61,11 +62,11 @@ func (walletRow) TableName() string { return "wallets" }
 
 // walletColumns are the columns scanWallet reads, in its order.
 const walletColumns = "id, phone, password_hash, currency, code_id, code_secret, totp_secret, no_password_limit, " +
-	"card_token, card_last4, card_bank, cash_account_id, coupon_account_id, created_at, updated_at"
+	"card_token, card_last4, card_bank, cash_account_id, coupon_account_id, vouchers_until, created_at, updated_at"
 
 func scanWallet(sc storage.Scanner, r *walletRow) error {
 	return sc.Scan(&r.ID, &r.Phone, &r.PasswordHash, &r.Currency, &r.CodeID, &r.CodeSecret, &r.TOTPSecret, &r.NoPasswordLimit,
-		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.CreatedAt, &r.UpdatedAt)
+		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.VouchersUntil, &r.CreatedAt, &r.UpdatedAt)
 }
 
 // secrets opens the row's two secrets; legacy reports that either was
@@ -98,6 +99,9 @@ func (r walletRow) wallet(s *Sealer) (Wallet, error) {
 		CashAccount: ledger.AccountID(r.CashAccountID), CouponAccount: ledger.AccountID(r.CouponAccountID), CreatedAt: r.CreatedAt}
 	if r.CardToken != nil {
 		w.Card = &bank.Card{Token: *r.CardToken, Last4: deref(r.CardLast4), BankName: deref(r.CardBank)}
+	}
+	if r.VouchersUntil != nil {
+		w.VouchersUntil = r.VouchersUntil.UTC()
 	}
 	return w, nil
 }

@@ -39,11 +39,18 @@ func (r voucherRow) voucher() Voucher {
 		UsedBy: deref(r.UsedBy), UsedAt: r.UsedAt, CreatedAt: r.CreatedAt}
 }
 
-// CreateVoucher inserts v and sets its ID.
+// CreateVoucher inserts v and sets its ID, and raises its wallet's
+// vouchers_until to v's expiry in the same transaction.
 func (s *GormStore) CreateVoucher(ctx context.Context, v *Voucher) error {
 	row := voucherRow{WalletID: int64(v.WalletID), Reference: v.Reference, Amount: int64(v.Amount), Currency: string(v.Currency),
 		MerchantID: v.MerchantID, ExpiresAt: v.ExpiresAt.UTC(), Status: string(v.Status), CreatedAt: v.CreatedAt.UTC()}
-	err := s.db.Writer(ctx).Create(&row).Error
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.Writer(ctx).Create(&row).Error; err != nil {
+			return err
+		}
+		return s.db.Writer(ctx).Exec("UPDATE wallets SET vouchers_until = ? WHERE id = ? AND (vouchers_until IS NULL OR vouchers_until < ?)",
+			row.ExpiresAt, row.WalletID, row.ExpiresAt).Error
+	})
 	if storage.IsDuplicate(err) {
 		return errDuplicate
 	}

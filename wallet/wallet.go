@@ -51,6 +51,9 @@ type Wallet struct {
 	Card          *bank.Card
 	CashAccount   ledger.AccountID
 	CouponAccount ledger.AccountID
+	// VouchersUntil is the latest expiry of the vouchers it was ever
+	// issued, zero if none: after it, no voucher of its can pay.
+	VouchersUntil time.Time
 	CreatedAt     time.Time
 }
 
