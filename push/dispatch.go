@@ -97,6 +97,15 @@ func (h *Hub) publisher(ctx context.Context) {
 	}
 }
 
+// listening reports whether a stream on this instance may see events of
+// merchantID: one of its staff's, or any customer's (whose wallet may have
+// paid it).
+func (h *Hub) listening(merchantID int64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.merchants[merchantID] != nil || len(h.wallets) > 0
+}
+
 // poll delivers the events written since the last poll and returns how
 // many it found. The first poll only learns where every merchant is.
 func (h *Hub) poll(ctx context.Context) (int, error) {
@@ -117,6 +126,18 @@ func (h *Hub) poll(ctx context.Context) (int, error) {
 			continue
 		}
 		if ok && hd.LastSeq <= last {
+			continue
+		}
+		if !h.listening(hd.MerchantID) {
+			// No stream here may see the merchant's events, so they are not
+			// read (under load, one instance's own payments cost every
+			// other instance a read of each event). They still count as
+			// found, so that the other instances are woken for them. A
+			// stream that subscribes from now on reads the outbox from its
+			// own position first: it subscribed after this check, so after
+			// the heads were read.
+			n += int(hd.LastSeq - last)
+			h.delivered[hd.MerchantID] = hd.LastSeq
 			continue
 		}
 		for last < hd.LastSeq {
