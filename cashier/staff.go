@@ -247,7 +247,9 @@ func (s *Service) Forget(id int64) { s.cache.Forget(id) }
 
 // changed forgets staff member id once the transaction in ctx, which
 // changes their row, has ended: not before, or a reader could cache the
-// row as it was until the commit.
+// row as it was until the commit. Every use case that writes a staff row
+// calls it; other instances hear of a disable by its staff.disabled event,
+// of anything else (an enable) within the cache's TTL.
 func (s *Service) changed(ctx context.Context, id int64) {
 	storage.AfterTx(ctx, func() { s.cache.Forget(id) })
 }

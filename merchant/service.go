@@ -182,7 +182,9 @@ func (s *Service) Forget(id int64) { s.cache.Forget(id) }
 
 // changed forgets merchant id once the transaction in ctx, which changes
 // its row, has ended: not before, or a reader could cache the row as it
-// was until the commit.
+// was until the commit. Every use case that writes a merchant row calls
+// it, and tells the Observers, whose merchant.updated event carries the
+// change to the other instances.
 func (s *Service) changed(ctx context.Context, id int64) {
 	storage.AfterTx(ctx, func() { s.cache.Forget(id) })
 }
