@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paydesk/paydesk"
+	"github.com/paydesk/paydesk/internal/readcache"
 	"github.com/paydesk/paydesk/rbac"
 	"github.com/paydesk/paydesk/storage"
 )
@@ -82,6 +83,8 @@ type Service struct {
 	passwords *paydesk.Passwords
 	observers []Observer
 	sessions  Sessions
+	// cache holds staff rows for ByID; nil (no WithCache) reads every time.
+	cache *readcache.Cache[int64, Staff]
 }
 
 // Sessions ends a staff member's sign-in sessions, inside the transaction
@@ -110,6 +113,15 @@ type Option func(*Service)
 // WithObserver adds an observer of disabled staff.
 func WithObserver(o Observer) Option {
 	return func(s *Service) { s.observers = append(s.observers, o) }
+}
+
+// WithCache keeps up to size staff rows for ByID, each for at most ttl:
+// the per-request authentication reads the same few rows all day. A
+// change made through this Service is seen at once (it forgets the row
+// after its transaction); one made elsewhere, within ttl, or as soon as
+// Forget is called for it (on another instance's staff.disabled event).
+func WithCache(ttl time.Duration, size int) Option {
+	return func(s *Service) { s.cache = readcache.New[int64, Staff](size, ttl, s.clock) }
 }
 
 // WithPasswords hashes staff passwords with p instead of

@@ -64,6 +64,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next
 		if err := s.store.UpdateStaffPassword(ctx, actor.StaffID, hash); err != nil {
 			return err
 		}
+		s.changed(ctx, actor.StaffID)
 		if err := s.audit(ctx, actor, AuditPasswordChanged, actor.StaffID, ""); err != nil {
 			return err
 		}

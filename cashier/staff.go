@@ -6,6 +6,7 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/rbac"
+	"github.com/paydesk/paydesk/storage"
 )
 
 // NewStaff is a staff member to add.
@@ -118,9 +119,11 @@ func (s *Service) target(ctx context.Context, actor Actor, id int64) (Staff, err
 // audit record, the staff.disabled event (the Observers) and the end of
 // every sign-in session they have (Sessions), so that no refresh token
 // outlives the change and a failure anywhere undoes all of it. Their
-// access tokens stop working at once because every request re-reads the
-// staff row; the event closes their sockets on every instance. Disabling
-// a disabled staff member again only ends their sessions again.
+// access tokens stop working at once because every request reads the
+// staff row through ByID, whose cache forgets it when the transaction
+// ends; the event closes their sockets, and drops the cached row, on
+// every instance. Disabling a disabled staff member again only ends their
+// sessions again.
 func (s *Service) Disable(ctx context.Context, actor Actor, id int64) (Staff, error) {
 	return s.setStatus(ctx, actor, id, Disabled)
 }
@@ -136,6 +139,9 @@ func (s *Service) setStatus(ctx context.Context, actor Actor, id int64, status s
 		if st, err = s.target(ctx, actor, id); err != nil {
 			return err
 		}
+		// Even a retry that changes nothing: this instance may still hold
+		// the row as it was before another instance changed it.
+		s.changed(ctx, id)
 		if st.Status == status {
 			// Already so: a retry changes nothing and audits nothing, but
 			// ends any session left as the first try did.
@@ -209,6 +215,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, pass
 		if err := s.store.UpdateStaffPassword(ctx, id, hash); err != nil {
 			return err
 		}
+		s.changed(ctx, id)
 		if err := s.audit(ctx, actor, AuditPasswordReset, id, ""); err != nil {
 			return err
 		}
@@ -219,8 +226,30 @@ func (s *Service) ResetPassword(ctx context.Context, actor Actor, id int64, pass
 	})
 }
 
-// ByID returns a staff member, for the per-request authentication check.
+// ByID returns a staff member, for the per-request authentication check:
+// from the cache (WithCache) outside a transaction, from the database
+// inside one, which may rely on its own writes.
 func (s *Service) ByID(ctx context.Context, id int64) (Staff, error) {
+	if storage.InTxContext(ctx) {
+		return s.byID(ctx, id)
+	}
+	return s.cache.Get(id, func() (Staff, error) { return s.byID(ctx, id) })
+}
+
+func (s *Service) byID(ctx context.Context, id int64) (Staff, error) {
 	st, err := s.store.Staff(ctx, id)
 	return st, asNotFound(err, ErrStaffNotFound)
+}
+
+// Forget drops staff member id from the cache, so the next ByID reads the
+// row: another instance changed it (its staff.disabled event arrived).
+func (s *Service) Forget(id int64) { s.cache.Forget(id) }
+
+// changed forgets staff member id once the transaction in ctx, which
+// changes their row, has ended: not before, or a reader could cache the
+// row as it was until the commit. Every use case that writes a staff row
+// calls it; other instances hear of a disable by its staff.disabled event,
+// of anything else (an enable) within the cache's TTL.
+func (s *Service) changed(ctx context.Context, id int64) {
+	storage.AfterTx(ctx, func() { s.cache.Forget(id) })
 }

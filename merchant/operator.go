@@ -61,8 +61,14 @@ func (s *Service) SetTerms(ctx context.Context, id int64, t Terms) (Merchant, er
 		if err := s.store.UpdateMerchantTerms(ctx, id, t); err != nil {
 			return err
 		}
+		s.changed(ctx, id)
 		if out, err = s.store.Merchant(ctx, id); err != nil {
 			return err
+		}
+		for _, o := range s.observers {
+			if err := o.MerchantUpdated(ctx, out); err != nil {
+				return fmt.Errorf("observe merchant %d updated: %w", id, err)
+			}
 		}
 		detail := fmt.Sprintf("fee_rate %d→%d settlement_days %d→%d", before.FeeRate, out.FeeRate, before.SettlementDays, out.SettlementDays)
 		return s.staff.Record(ctx, cashier.OperatorActor(id), cashier.AuditMerchantUpdated, id, detail)

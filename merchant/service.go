@@ -10,7 +10,9 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/cashier"
+	"github.com/paydesk/paydesk/internal/readcache"
 	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/storage"
 )
 
 // Service carries out the merchant use cases.
@@ -18,13 +20,45 @@ type Service struct {
 	store  Storage
 	ledger *ledger.Ledger
 	// staff opens a merchant's first owner and keeps the audit trail.
-	staff *cashier.Service
-	clock paydesk.Clock
+	staff     *cashier.Service
+	clock     paydesk.Clock
+	observers []Observer
+	// cache holds merchants for Merchant; nil (no WithCache) reads every time.
+	cache *readcache.Cache[int64, Merchant]
+}
+
+// Observer learns of a change of a merchant's terms inside the
+// transaction that makes it, so what it writes (the outbox's
+// merchant.updated, which tells every instance to read the merchant
+// again) commits or rolls back with the change.
+type Observer interface {
+	MerchantUpdated(ctx context.Context, m Merchant) error
+}
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithObserver adds an observer of changed terms.
+func WithObserver(o Observer) Option {
+	return func(s *Service) { s.observers = append(s.observers, o) }
+}
+
+// WithCache keeps up to size merchants for Merchant, each for at most
+// ttl: every payment reads its merchant and fee. A change made through
+// this Service is seen at once (it forgets the merchant after its
+// transaction); one made elsewhere, within ttl, or as soon as Forget is
+// called for it (on the merchant.updated event).
+func WithCache(ttl time.Duration, size int) Option {
+	return func(s *Service) { s.cache = readcache.New[int64, Merchant](size, ttl, s.clock) }
 }
 
 // NewService returns a Service.
-func NewService(store Storage, l *ledger.Ledger, staff *cashier.Service, clock paydesk.Clock) *Service {
-	return &Service{store: store, ledger: l, staff: staff, clock: clock}
+func NewService(store Storage, l *ledger.Ledger, staff *cashier.Service, clock paydesk.Clock, opts ...Option) *Service {
+	s := &Service{store: store, ledger: l, staff: staff, clock: clock}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Staff returns the staff service the merchant's owners are opened and its
@@ -132,9 +166,27 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (Opened, e
 	return out, err
 }
 
-// Merchant returns a merchant.
+// Merchant returns a merchant: from the cache (WithCache) outside a
+// transaction, from the database inside one, which may rely on its own
+// writes or locks.
 func (s *Service) Merchant(ctx context.Context, id int64) (Merchant, error) {
-	return s.store.Merchant(ctx, id)
+	if storage.InTxContext(ctx) {
+		return s.store.Merchant(ctx, id)
+	}
+	return s.cache.Get(id, func() (Merchant, error) { return s.store.Merchant(ctx, id) })
+}
+
+// Forget drops merchant id from the cache, so the next Merchant reads the
+// row: another instance changed it (its merchant.updated event arrived).
+func (s *Service) Forget(id int64) { s.cache.Forget(id) }
+
+// changed forgets merchant id once the transaction in ctx, which changes
+// its row, has ended: not before, or a reader could cache the row as it
+// was until the commit. Every use case that writes a merchant row calls
+// it, and tells the Observers, whose merchant.updated event carries the
+// change to the other instances.
+func (s *Service) changed(ctx context.Context, id int64) {
+	storage.AfterTx(ctx, func() { s.cache.Forget(id) })
 }
 
 // StoreByQRToken finds the store behind a static store QR.

@@ -90,6 +90,14 @@ type apiOptions struct {
 	limiter func(paydesk.Clock) throttle.Limiter
 	// sockets bound the websockets per token and login; zero: the defaults.
 	sockets SocketLimits
+	// cacheTTL is app.Settings.CacheTTL; zero: the default.
+	cacheTTL time.Duration
+}
+
+// withCacheTTL keeps staff rows and merchants cached for d of the test's
+// clock, instead of app.DefaultCacheTTL.
+func withCacheTTL(d time.Duration) apiOption {
+	return func(o *apiOptions) { o.cacheTTL = d }
 }
 
 // withTrustedProxies believes the X-Forwarded-For of these proxies (the
@@ -136,11 +144,12 @@ func newTestAPI(t *testing.T, d storage.Dialect, opts ...apiOption) *testAPI {
 	// As cmd/paydesk wires it: a logout closes the login's sockets.
 	o.tokens.SessionEnded = SessionEnded(func() *push.Hub { return api.Push })
 	s := apptest.Settings()
-	s.Tokens, s.Policy, s.PublicURL, s.SMS = o.tokens, o.policy, testPublicURL, api.SMS
+	s.Tokens, s.Policy, s.PublicURL, s.SMS, s.CacheTTL = o.tokens, o.policy, testPublicURL, api.SMS, o.cacheTTL
 	s.Bank.CallbackSecret = []byte(testBankSecret)
 	s.Bank.Deliver = bank.PostCallbacks(api.client, func() string { return api.URL + "/v1/bank/callbacks" })
 	s.Settlement = settlement.Config{CallbackSecret: []byte(testBankSecret)}
 	api.App = apptest.Build(t, o.db, s, api.Clock.Now)
+	o.push.Seen = api.App.Seen // as cmd/paydesk wires it
 	api.Push = push.NewHub(api.Outbox, o.push)
 	if err := api.Push.Start(context.Background()); err != nil {
 		t.Fatalf("push: %v", err)

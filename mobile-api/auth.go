@@ -25,10 +25,13 @@ func bearerToken(c *gin.Context) string {
 	return ""
 }
 
-// authenticate checks the access token, then, for staff, re-reads the staff
+// authenticate checks the access token, then, for staff, reads the staff
 // row on every request: a token is short-lived, but a disabled cashier must
-// be refused at once, and a changed role or store must apply at once. Last
-// it asks casbin whether the caller's role may call this route.
+// be refused at once, and a changed role or store must apply at once. The
+// row comes from cashier's read cache, which the change itself empties on
+// this instance and its outbox event (or at the latest the cache's TTL)
+// on the others. Last it asks casbin whether the caller's role may call
+// this route.
 func (s *Server) authenticate(c *gin.Context) {
 	tok := bearerToken(c)
 	if tok == "" {

@@ -34,6 +34,10 @@ type Config struct {
 	MaxReplay int64
 	// Logger receives the dispatcher's troubles. Nil discards.
 	Logger *slog.Logger
+	// Seen, if set, is told of every event the dispatcher finds, from any
+	// instance, after it committed and before it is delivered: the read
+	// caches drop what staff.disabled and merchant.updated say changed.
+	Seen func(e Event)
 }
 
 // Errors that end a Stream; the transport turns each into a close code.
@@ -361,6 +365,11 @@ func offer(set streams, m *Message, cashiersOnly bool) {
 // cashier sees only payments and refunds, of their own orders or of the
 // store QR); Visible has the last word.
 func (h *Hub) deliver(events []Event) {
+	if h.cfg.Seen != nil {
+		for _, e := range events {
+			h.cfg.Seen(e)
+		}
+	}
 	h.mu.RLock()
 	var kicked [][2]int64
 	var ended []Audience

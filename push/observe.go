@@ -7,6 +7,7 @@ import (
 
 	"github.com/paydesk/paydesk/cashier"
 	"github.com/paydesk/paydesk/internal/view"
+	"github.com/paydesk/paydesk/merchant"
 	"github.com/paydesk/paydesk/pos"
 	"github.com/paydesk/paydesk/settlement"
 )
@@ -15,8 +16,9 @@ import (
 // StaffDisabled inside the transaction of the change, so the event commits
 // or rolls back with it.
 var (
-	_ pos.Observer     = (*Outbox)(nil)
-	_ cashier.Observer = (*Outbox)(nil)
+	_ pos.Observer      = (*Outbox)(nil)
+	_ cashier.Observer  = (*Outbox)(nil)
+	_ merchant.Observer = (*Outbox)(nil)
 )
 
 // OrderChanged writes the event of an order change: payment.paying (to the
@@ -94,5 +96,13 @@ func (o *Outbox) SessionEnded(ctx context.Context, merchantID, staffID int64, se
 		return err
 	}
 	_, err = o.Emit(ctx, Event{MerchantID: merchantID, Type: SessionEnded, CashierID: staffID, Data: data})
+	return err
+}
+
+// MerchantUpdated writes merchant.updated: the merchant's terms changed.
+// No client sees it; every instance that receives it reads the merchant
+// again (Config.Seen), instead of charging a cached fee until it expires.
+func (o *Outbox) MerchantUpdated(ctx context.Context, m merchant.Merchant) error {
+	_, err := o.Emit(ctx, Event{MerchantID: m.ID, Type: MerchantUpdated})
 	return err
 }

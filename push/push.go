@@ -53,6 +53,11 @@ const (
 	// the sockets opened with its tokens. It goes through the outbox, like
 	// staff.disabled, so that it reaches every instance with nothing lost.
 	SessionEnded Type = "session.ended"
+	// MerchantUpdated is for the hubs only, never sent to a client: the
+	// operator changed a merchant's terms (its fee rate, its settlement
+	// cycle), and every instance drops the merchant from its read cache,
+	// so the next payment is charged the new fee.
+	MerchantUpdated Type = "merchant.updated"
 )
 
 // Event is one row of the outbox: something that happened to a merchant,
@@ -119,10 +124,10 @@ func (a Audience) seqOf(e *Event) int64 {
 //   - settlements: owners and managers; withdrawals: owners;
 //   - staff.disabled: the owners, and the managers of the store of the
 //     person disabled;
-//   - session.ended: nobody (it is for the hubs);
+//   - session.ended and merchant.updated: nobody (they are for the hubs);
 //   - anything else: owners only.
 func Visible(a Audience, e *Event) bool {
-	if e.Type == SessionEnded {
+	if e.Type == SessionEnded || e.Type == MerchantUpdated {
 		return false
 	}
 	if a.Customer() {

@@ -39,6 +39,7 @@ func TestVisible(t *testing.T) {
 		{"cashier disabled", disabled, []push.Audience{owner, manager}},
 		{"owner disabled", ownerDisabled, []push.Audience{owner}},
 		{"session ended", push.Event{MerchantID: m, Type: push.SessionEnded, CashierID: 4}, nil},
+		{"merchant updated", push.Event{MerchantID: m, Type: push.MerchantUpdated}, nil},
 	} {
 		for _, a := range []push.Audience{owner, manager, otherManager, cashier, colleague, rival, payer, stranger} {
 			want := false

@@ -296,6 +296,8 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
+	ctx, ended := withAfterTx(ctx)
+	defer ended()
 	var err error
 	for try := 0; try < 3; try++ {
 		err = db.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -320,6 +322,8 @@ func (db *DB) InBatchTx(ctx context.Context, fn func(ctx context.Context) error)
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
+	ctx, ended := withAfterTx(ctx)
+	defer ended()
 	var err error
 	for try := 0; try < 3; try++ {
 		err = db.batch.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

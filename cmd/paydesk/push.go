@@ -13,7 +13,7 @@ import (
 // startPush runs the push hub that feeds /v1/ws: on Redis (Config.Redis)
 // when instances must wake each other, alone otherwise. closePush stops it.
 func (m *Main) startPush(ctx context.Context) error {
-	cfg := push.Config{Logger: m.Logger}
+	cfg := push.Config{Logger: m.Logger, Seen: m.App.Seen}
 	if m.Config.Redis != "" {
 		opt, err := redis.ParseURL(m.Config.Redis)
 		if err != nil {

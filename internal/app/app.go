@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/apikey"
@@ -69,7 +70,22 @@ type Settings struct {
 	Jobs Schedule
 	// Logger receives the services' and jobs' logs; discarding if nil.
 	Logger *slog.Logger
+	// CacheTTL bounds how long a staff row or a merchant read for one
+	// request is reused for the next ones (default DefaultCacheTTL;
+	// negative: never). It is how late this instance can honour a change
+	// made through another one that has no outbox event (enabling staff)
+	// or whose event the push hub has not delivered yet (Seen).
+	CacheTTL time.Duration
 }
+
+// DefaultCacheTTL is Settings.CacheTTL's default: a scan payment's staff
+// and merchant reads are served from memory all but once a second, and
+// no change lags longer than that on any instance.
+const DefaultCacheTTL = time.Second
+
+// cacheSize bounds each read cache, in rows (a staff row or a merchant
+// is a few hundred bytes): more than one instance's active cashiers.
+const cacheSize = 10_000
 
 // App is the wired service graph. Build returns it; Close stops what it
 // runs (the ledger's poster, the bank simulator) but not the database,
@@ -145,9 +161,20 @@ func Build(ctx context.Context, db *storage.DB, s Settings, clock paydesk.Clock)
 	attempts := storage.NewAttempts(db, clock)
 	a.Outbox = push.NewOutbox(db, clock)
 	merchantStore := merchant.NewGormStorage(db)
-	a.Staff = cashier.NewService(cashier.NewGormStorage(db), merchantStore, attempts, clock,
-		cashier.WithPasswords(s.Passwords), cashier.WithObserver(a.Outbox), cashier.WithSessions(a.Tokens))
-	a.Merchants = merchant.NewService(merchantStore, a.Ledger, a.Staff, clock)
+	staffOpts := []cashier.Option{cashier.WithPasswords(s.Passwords), cashier.WithObserver(a.Outbox), cashier.WithSessions(a.Tokens)}
+	merchantOpts := []merchant.Option{merchant.WithObserver(a.Outbox)}
+	if s.CacheTTL == 0 {
+		s.CacheTTL = DefaultCacheTTL
+	}
+	if s.CacheTTL > 0 {
+		// Every authenticated request reads its staff row and every payment
+		// its merchant; both services forget a row they change once its
+		// transaction ends, and Seen forgets what other instances changed.
+		staffOpts = append(staffOpts, cashier.WithCache(s.CacheTTL, cacheSize))
+		merchantOpts = append(merchantOpts, merchant.WithCache(s.CacheTTL, cacheSize))
+	}
+	a.Staff = cashier.NewService(cashier.NewGormStorage(db), merchantStore, attempts, clock, staffOpts...)
+	a.Merchants = merchant.NewService(merchantStore, a.Ledger, a.Staff, clock, merchantOpts...)
 	walletStore, err := openWalletStore(ctx, db, s.DataKey, s.Logger)
 	if err != nil {
 		return nil, err
@@ -194,6 +221,19 @@ func Build(ctx context.Context, db *storage.DB, s Settings, clock paydesk.Clock)
 	})
 	a.Jobs = newJobs(a, s.Jobs, s.Logger)
 	return a, nil
+}
+
+// Seen is told of every outbox event by the push hub (push.Config.Seen),
+// whichever instance wrote it: the changes other instances made reach the
+// read caches here, at the hub's delay (its PollInterval, or at once when
+// Redis wakes it) rather than the CacheTTL's.
+func (a *App) Seen(e push.Event) {
+	switch e.Type {
+	case push.StaffDisabled:
+		a.Staff.Forget(e.CashierID)
+	case push.MerchantUpdated:
+		a.Merchants.Forget(e.MerchantID)
+	}
 }
 
 // Close stops the jobs, then the bank simulator, then the ledger, which
