@@ -97,6 +97,28 @@ func (h *Hub) publisher(ctx context.Context) {
 	}
 }
 
+// ownTypes are the events the hub acts on itself, with or without streams:
+// it tells Config.Seen (the read caches) of a disabled staff member and
+// of a merchant's new terms, and ends sockets on the others.
+var ownTypes = []string{string(StaffDisabled), string(SessionEnded), string(MerchantUpdated)}
+
+// deliverOwn delivers the merchant's events of ownTypes with after < seq
+// <= upTo, when nothing else of the merchant's is read.
+func (h *Hub) deliverOwn(ctx context.Context, merchantID, after, upTo int64) error {
+	if h.cfg.Seen == nil {
+		return nil // with no stream to end either, they do nothing here
+	}
+	for after < upTo {
+		events, err := h.ob.merchantEventsOf(ctx, merchantID, after, upTo, ownTypes, pageSize)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		h.deliver(events)
+		after = events[len(events)-1].Seq
+	}
+	return nil
+}
+
 // listening reports whether a stream on this instance may see events of
 // merchantID: one of its staff's, or any customer's (whose wallet may have
 // paid it).
@@ -129,13 +151,16 @@ func (h *Hub) poll(ctx context.Context) (int, error) {
 			continue
 		}
 		if !h.listening(hd.MerchantID) {
-			// No stream here may see the merchant's events, so they are not
-			// read (under load, one instance's own payments cost every
-			// other instance a read of each event). They still count as
-			// found, so that the other instances are woken for them. A
-			// stream that subscribes from now on reads the outbox from its
-			// own position first: it subscribed after this check, so after
-			// the heads were read.
+			// No stream here may see the merchant's events, so only those
+			// the hub itself acts on are read (under load, one instance's
+			// own payments cost every other instance a read of each event).
+			// All count as found, so that the other instances are woken for
+			// them. A stream that subscribes from now on reads the outbox
+			// from its own position first: it subscribed after this check,
+			// so after the heads were read.
+			if err := h.deliverOwn(ctx, hd.MerchantID, last, hd.LastSeq); err != nil {
+				return n, err
+			}
 			n += int(hd.LastSeq - last)
 			h.delivered[hd.MerchantID] = hd.LastSeq
 			continue

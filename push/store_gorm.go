@@ -254,6 +254,12 @@ func (o *Outbox) MerchantEvents(ctx context.Context, merchantID, after int64, li
 	return o.list(ctx, "merchant_id = ? AND seq > ?", "seq", limit, merchantID, after)
 }
 
+// merchantEventsOf returns up to limit events of a merchant with after <
+// seq <= upTo whose type is one of types, in order.
+func (o *Outbox) merchantEventsOf(ctx context.Context, merchantID, after, upTo int64, types []string, limit int) ([]Event, error) {
+	return o.list(ctx, "merchant_id = ? AND seq > ? AND seq <= ? AND type IN ?", "seq", limit, merchantID, after, upTo, types)
+}
+
 // WalletEvents returns up to limit events of a wallet with after < wallet
 // seq < before (before 0: no bound), in order.
 func (o *Outbox) WalletEvents(ctx context.Context, walletID, after, before int64, limit int) ([]Event, error) {
