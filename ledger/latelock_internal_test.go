@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -50,6 +51,7 @@ func TestLateLockingAnswersAsLockingFirst(t *testing.T) {
 		posted []bool
 		left   paydesk.Amount
 		txs    uint64
+		amount paydesk.Amount // of each of the batch's two transfers (default 100)
 	}{
 		{name: "nothing moved", posted: []bool{true, false}, left: 50, txs: 1},
 		{name: "the hot account was credited",
@@ -57,6 +59,10 @@ func TestLateLockingAnswersAsLockingFirst(t *testing.T) {
 			posted: []bool{true, false}, left: 50, txs: 1},
 		{name: "the payer was topped up, so the refusal would pass",
 			move:   func(w, f, to Account) []Posting { return []Posting{{Source: w.ID, Destination: f.ID, Amount: 100}} },
+			posted: []bool{true, true}, left: 50, txs: 2},
+		{name: "a batch of nothing but refusals, and the payer was topped up so both would pass",
+			amount: 200,
+			move:   func(w, f, to Account) []Posting { return []Posting{{Source: w.ID, Destination: f.ID, Amount: 300}} },
 			posted: []bool{true, true}, left: 50, txs: 2},
 		{name: "the payer spent elsewhere, so the first would be refused",
 			move:   func(w, f, to Account) []Posting { return []Posting{{Source: f.ID, Destination: w.ID, Amount: 100}} },
@@ -96,8 +102,9 @@ func TestLateLockingAnswersAsLockingFirst(t *testing.T) {
 					}
 				}
 				batch := make([]*request, 2)
+				amount := cmp.Or(c.amount, 100)
 				for i := range batch {
-					tr := Transfer{Reference: fmt.Sprintf("pay%d:%s", i, tag), Kind: "test", Postings: []Posting{{Source: from.ID, Destination: to.ID, Amount: 100}}}
+					tr := Transfer{Reference: fmt.Sprintf("pay%d:%s", i, tag), Kind: "test", Postings: []Posting{{Source: from.ID, Destination: to.ID, Amount: amount}}}
 					batch[i] = &request{t: tr, digest: tr.digest(), done: make(chan result, 1)}
 				}
 				before := l.Stats().Batches

@@ -414,15 +414,17 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 	if err := flushAll(ctx); err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		// Nothing to lock: every answer is a replay, a duplicate or a
-		// refusal on balances read in this transaction.
+	if len(rows) == 0 && (!late || len(refused) == 0) {
+		// Nothing to write: every answer is a replay, a duplicate, or a
+		// refusal on balances this transaction locked.
 		return results, bulk.FlushLate(ctx)
 	}
 
-	tids, err := l.store.InsertTransfers(ctx, rows)
-	if err != nil {
-		return nil, err
+	var tids []int64
+	if len(rows) > 0 {
+		if tids, err = l.store.InsertTransfers(ctx, rows); err != nil {
+			return nil, err
+		}
 	}
 	if late {
 		locked, err := l.store.LockAccounts(ctx, ids)
@@ -433,6 +435,9 @@ func (l *Ledger) apply(ctx context.Context, batch []*request) ([]result, error) 
 			if accounts, err = restage(batch, staged, refused, rowOf, locked, entries, results, now); err != nil {
 				return nil, err
 			}
+		}
+		if len(rows) == 0 {
+			return results, bulk.FlushLate(ctx) // refusals the lock confirmed
 		}
 	}
 	var all []Entry
