@@ -49,7 +49,8 @@ func (m *Main) build(ctx context.Context) error {
 		Settlement:          m.settlementConfig(),
 		Jobs: app.Schedule{CloseEvery: m.CloseInterval, SweepEvery: m.SweepInterval, SettleEvery: c.Settle.every,
 			EventRetention: c.eventRetention},
-		Logger: m.Logger,
+		CacheTTL: c.cacheTTL,
+		Logger:   m.Logger,
 	}, paydesk.SystemClock)
 	if err != nil {
 		return err

@@ -80,6 +80,11 @@ type Config struct {
 	Location *time.Location
 	// eventRetention is EventRetention parsed; validate sets it.
 	eventRetention time.Duration
+	// CacheTTL is how long a staff row or a merchant read for one request
+	// serves the next ones (app.Settings.CacheTTL); "0s" turns it off.
+	CacheTTL string
+	// cacheTTL is CacheTTL parsed for app.Settings; validate sets it.
+	cacheTTL time.Duration
 	// dataKey is DataKey decoded, or DevDataKey's in dev mode without one;
 	// devDataKeyInForce says which. validate sets them.
 	dataKey           string
@@ -113,6 +118,7 @@ var settings = append([]setting{
 	{"metrics-token", "PAYDESK_METRICS_TOKEN", "", "bearer `token` that also serves /metrics on the public port (otherwise /metrics is only on --debug-addr)", func(c *Config) *string { return &c.MetricsToken }},
 	{"event-retention", "PAYDESK_EVENT_RETENTION", "", "how long push events are kept for apps that reconnect with last_seq, a `duration` of at least 1h; older ones are deleted and such an app is told to resync (default 168h, 7 days)", func(c *Config) *string { return &c.EventRetention }},
 	{"webhook-allow-private", "PAYDESK_WEBHOOK_ALLOW_PRIVATE", "", "`true` lets webhook deliveries reach loopback, private and link-local addresses (a merchant's endpoint URL must not become a way into this network; for tests and single-machine setups only)", func(c *Config) *string { return &c.WebhookAllowPrivate }},
+	{"cache-ttl", "PAYDESK_CACHE_TTL", "", "how long a staff row or a merchant read for one request serves the next ones on this instance, a `duration` from 0s (off) to 1m: the longest another instance's change that sends no event (enabling staff) can lag here (default 1s)", func(c *Config) *string { return &c.CacheTTL }},
 	{"log-format", "PAYDESK_LOG_FORMAT", "text", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }},
 	{"sqlite-synchronous", "PAYDESK_SQLITE_SYNCHRONOUS", "", "when an SQLite commit reaches the disk, a `mode`: FULL, at every commit (a payment answered PAID survives a power loss), or NORMAL, at checkpoints (faster; a power loss or a crash of the machine can lose the last payments already answered PAID) (default FULL)", func(c *Config) *string { return &c.SQLiteSync }},
 	{"ws-per-token", "PAYDESK_WS_PER_TOKEN", "", "websockets one access token may hold open at once on an instance, a `number`; one more is refused with 429 TOO_MANY_SOCKETS (default " + strconv.Itoa(mobileapi.DefaultSocketsPerToken) + ")", func(c *Config) *string { return &c.WSPerToken }},
@@ -200,6 +206,17 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("PAYDESK_EVENT_RETENTION (--event-retention) %q must be a duration of at least 1h, e.g. 168h", c.EventRetention))
 		}
 		c.eventRetention = d
+	}
+	if c.CacheTTL != "" {
+		d, err := time.ParseDuration(c.CacheTTL)
+		switch {
+		case err != nil || d < 0 || d > time.Minute:
+			errs = append(errs, fmt.Errorf("PAYDESK_CACHE_TTL (--cache-ttl) %q must be a duration from 0s (off) to 1m, e.g. 1s", c.CacheTTL))
+		case d == 0:
+			c.cacheTTL = -1 // app.Settings: negative is off, zero the default
+		default:
+			c.cacheTTL = d
+		}
 	}
 	sync, err := storage.ParseSync(c.SQLiteSync)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -81,6 +82,10 @@ func TestConfigValidate(t *testing.T) {
 		{"event retention", func(c *Config) { c.EventRetention = "720h" }, ""},
 		{"event retention too short", func(c *Config) { c.EventRetention = "10m" }, "PAYDESK_EVENT_RETENTION"},
 		{"event retention not a duration", func(c *Config) { c.EventRetention = "7d" }, "PAYDESK_EVENT_RETENTION"},
+		{"cache ttl", func(c *Config) { c.CacheTTL = "500ms" }, ""},
+		{"cache off", func(c *Config) { c.CacheTTL = "0s" }, ""},
+		{"cache ttl too long", func(c *Config) { c.CacheTTL = "5m" }, "PAYDESK_CACHE_TTL"},
+		{"cache ttl negative", func(c *Config) { c.CacheTTL = "-1s" }, "PAYDESK_CACHE_TTL"},
 		{"sqlite normal", func(c *Config) { c.SQLiteSync = "normal" }, ""},
 		{"sqlite off", func(c *Config) { c.SQLiteSync = "OFF" }, "PAYDESK_SQLITE_SYNCHRONOUS"},
 		{"websocket limits", func(c *Config) { c.WSPerToken, c.WSPerLogin = "50", "200" }, ""},
@@ -145,5 +150,20 @@ func TestRedact(t *testing.T) {
 	}
 	if got := redactURL("redis://:hunter2@cache:6379/0"); strings.Contains(got, "hunter2") {
 		t.Errorf("redactURL kept the password: %q", got)
+	}
+}
+
+// --cache-ttl reaches app.Settings.CacheTTL: unset is the app's default
+// (zero), 0s turns the cache off (negative there), a duration is itself.
+func TestCacheTTLSetting(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+	}{{"", 0}, {"0s", -1}, {"500ms", 500 * time.Millisecond}} {
+		c := DefaultConfig()
+		c.CacheTTL = tt.in
+		if err := c.validate(); err != nil || c.cacheTTL != tt.want {
+			t.Errorf("--cache-ttl %q: %v, %v; want %v", tt.in, c.cacheTTL, err, tt.want)
+		}
 	}
 }
