@@ -43,6 +43,36 @@ func (s *staleStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]i
 	return ids, err
 }
 
+// twoPosters is two ledgers over db: other on the plain store, l on
+// store (a wrapper staging a race), and the accounts world, from (funded
+// with funds from world) and to, their codes ending in tag (the cases of
+// a test share the database).
+func twoPosters(t *testing.T, db *storage.DB, store Store, tag string, funds paydesk.Amount) (other, l *Ledger, world, from, to Account) {
+	t.Helper()
+	ctx := context.Background()
+	other, l = New(NewGormStore(db)), New(store)
+	t.Cleanup(other.Close)
+	t.Cleanup(l.Close)
+	account := func(code string, allowNegative bool) Account {
+		a, err := other.CreateAccount(ctx, Account{Code: code + ":" + tag, Type: "test", Currency: "CNY", AllowNegative: allowNegative})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	world, from, to = account("world", true), account("from", false), account("to", false)
+	if _, err := other.Post(ctx, Transfer{Reference: "fund:" + tag, Kind: "test", Postings: []Posting{{Source: world.ID, Destination: from.ID, Amount: funds}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return other, l, world, from, to
+}
+
+// newRequest is t queued as Post queues it, for a test that commits a
+// batch of its own making.
+func newRequest(t Transfer) *request {
+	return &request{t: t, digest: t.digest(), done: make(chan result, 1)}
+}
+
 // A batch whose look-up missed a reference that another instance recorded
 // meanwhile fails its insert on the reference's unique key, on both
 // databases. The batch is run again, as one batch: the colliding request
@@ -66,22 +96,8 @@ func TestInsertCollisionIsRetried(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				tag := fmt.Sprint(ci) // the cases share the database
 				ctx := context.Background()
-				store := NewGormStore(db)
-				stale := &staleStore{Store: store}
-				other, l := New(store), New(stale)
-				t.Cleanup(other.Close)
-				t.Cleanup(l.Close)
-				account := func(code string, allowNegative bool) Account {
-					a, err := other.CreateAccount(ctx, Account{Code: code + ":" + tag, Type: "test", Currency: "CNY", AllowNegative: allowNegative})
-					if err != nil {
-						t.Fatal(err)
-					}
-					return a
-				}
-				world, from, to := account("world", true), account("from", false), account("to", false)
-				if _, err := other.Post(ctx, Transfer{Reference: "fund:" + tag, Kind: "test", Postings: []Posting{{Source: world.ID, Destination: from.ID, Amount: 10_000}}}, nil); err != nil {
-					t.Fatal(err)
-				}
+				stale := &staleStore{Store: NewGormStore(db)}
+				other, l, _, from, to := twoPosters(t, db, stale, tag, 10_000)
 				transfer := func(ref string, amt paydesk.Amount) Transfer {
 					return Transfer{Reference: ref + ":" + tag, Kind: "test", Postings: []Posting{{Source: from.ID, Destination: to.ID, Amount: amt}}}
 				}
@@ -93,8 +109,7 @@ func TestInsertCollisionIsRetried(t *testing.T) {
 				stale.hide = map[string]bool{first.Reference: true}
 				batch := make([]*request, len(c.refs))
 				for i, ref := range c.refs {
-					tr := transfer(ref, 100)
-					batch[i] = &request{t: tr, digest: tr.digest(), done: make(chan result, 1)}
+					batch[i] = newRequest(transfer(ref, 100))
 				}
 				before := l.Stats().Batches
 				l.commit(batch)

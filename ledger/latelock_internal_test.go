@@ -78,22 +78,8 @@ func TestLateLockingAnswersAsLockingFirst(t *testing.T) {
 				}
 				tag := fmt.Sprintf("late%d", ci)
 				ctx := context.Background()
-				store := NewGormStore(db)
-				moving := &movingStore{Store: store}
-				other, l := New(store), New(moving)
-				t.Cleanup(other.Close)
-				t.Cleanup(l.Close)
-				account := func(code string, allowNegative bool) Account {
-					a, err := other.CreateAccount(ctx, Account{Code: code + ":" + tag, Type: "test", Currency: "CNY", AllowNegative: allowNegative})
-					if err != nil {
-						t.Fatal(err)
-					}
-					return a
-				}
-				world, from, to := account("world", true), account("from", false), account("to", false)
-				if _, err := other.Post(ctx, Transfer{Reference: "fund:" + tag, Kind: "test", Postings: []Posting{{Source: world.ID, Destination: from.ID, Amount: 150}}}, nil); err != nil {
-					t.Fatal(err)
-				}
+				moving := &movingStore{Store: NewGormStore(db)}
+				other, l, world, from, to := twoPosters(t, db, moving, tag, 150)
 				if c.move != nil {
 					moving.meanwhile = func() {
 						if _, err := other.Post(ctx, Transfer{Reference: "move:" + tag, Kind: "test", Postings: c.move(world, from, to)}, nil); err != nil {
@@ -104,8 +90,7 @@ func TestLateLockingAnswersAsLockingFirst(t *testing.T) {
 				batch := make([]*request, 2)
 				amount := cmp.Or(c.amount, 100)
 				for i := range batch {
-					tr := Transfer{Reference: fmt.Sprintf("pay%d:%s", i, tag), Kind: "test", Postings: []Posting{{Source: from.ID, Destination: to.ID, Amount: amount}}}
-					batch[i] = &request{t: tr, digest: tr.digest(), done: make(chan result, 1)}
+					batch[i] = newRequest(Transfer{Reference: fmt.Sprintf("pay%d:%s", i, tag), Kind: "test", Postings: []Posting{{Source: from.ID, Destination: to.ID, Amount: amount}}})
 				}
 				before := l.Stats().Batches
 				l.commit(batch)
