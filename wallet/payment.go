@@ -92,7 +92,7 @@ func (s *Service) plan(ctx context.Context, w Wallet, merchant int64, amount pay
 			return Funding{}, fmt.Errorf("plan funding: %w", err)
 		}
 	}
-	bal, err := s.ledger.Balances(ctx, w.CashAccount, w.CouponAccount)
+	bal, err := s.balances(ctx, w)
 	if err != nil {
 		return Funding{}, fmt.Errorf("plan funding: %w", err)
 	}
@@ -112,11 +112,24 @@ func (s *Service) plan(ctx context.Context, w Wallet, merchant int64, amount pay
 	return f, nil
 }
 
+// balances returns the balances of w's cash and coupon accounts: those read
+// with w if it was read with them, else the ledger's.
+func (s *Service) balances(ctx context.Context, w Wallet) (map[ledger.AccountID]paydesk.Amount, error) {
+	if b := w.balances; b != nil {
+		return map[ledger.AccountID]paydesk.Amount{w.CashAccount: b.cash, w.CouponAccount: b.coupon}, nil
+	}
+	return s.ledger.Balances(ctx, w.CashAccount, w.CouponAccount)
+}
+
 // payer returns the wallet req pays from: the one read to verify its
 // payment code, or else a fresh read.
 func (s *Service) payer(ctx context.Context, req PaymentRequest) (Wallet, error) {
 	if c := req.Code; c != nil && c.Wallet == req.Wallet && c.payer.ID == req.Wallet {
-		return c.payer, nil
+		w := c.payer
+		// The balances read with the code plan one payment: planning again
+		// (FUNDING_CHANGED, after a card debit) needs the ledger's own.
+		c.payer.balances = nil
+		return w, nil
 	}
 	return s.wallet(ctx, req.Wallet)
 }

@@ -350,3 +350,46 @@ func TestVouchersUntilFollowsTheLastVoucher(t *testing.T) {
 		}
 	})
 }
+
+// A code payment plans on the balances read with the wallet when its code
+// was verified (one read fewer on every payment). Those are good for one
+// plan: when the wallet spends meanwhile, the post is refused with
+// FUNDING_CHANGED, and the plan made again for the same code reads the
+// ledger, so the card pays the shortfall it now has.
+func TestCodePaymentPlansAgainOnFreshBalances(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		id := f.register(t, "13800138000")
+		f.fund(t, id, 1000, "t-1") // binds a card
+		k := f.key(t, id)
+		use, err := f.svc.VerifyPaymentCode(ctx, code(t, k, f.clock()))
+		if err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+		// Another payment spends 600 after the code's read saw 1000.
+		if _, err := f.pay(ctx, id, 1, 600, "order-other"); err != nil {
+			t.Fatalf("other payment: %v", err)
+		}
+		req := wallet.PaymentRequest{Wallet: id, Merchant: 1, Amount: 800, Reference: "order-code", To: f.merchant, Code: &use}
+		p, err := f.svc.PreparePayment(ctx, req)
+		if err != nil || p.Funding.Cash != 800 || p.Funding.Card != 0 {
+			t.Fatalf("first plan = %+v, %v; want 800 from the cash read with the code", p.Funding, err)
+		}
+		_, err = f.ledger.Post(ctx, ledger.Transfer{Reference: req.Reference, Kind: "payment", Postings: p.Postings}, p.Work)
+		if err = p.Explain(err); !errors.Is(err, wallet.ErrFundingChanged) {
+			t.Fatalf("post on the stale plan: %v, want FUNDING_CHANGED", err)
+		}
+		p, err = f.svc.PreparePayment(ctx, req)
+		if err != nil || p.Funding.Cash != 400 || p.Funding.Card != 400 {
+			t.Fatalf("second plan = %+v, %v; want 400 cash and 400 card", p.Funding, err)
+		}
+		if _, err := f.ledger.Post(ctx, ledger.Transfer{Reference: req.Reference, Kind: "payment", Postings: p.Postings}, p.Work); err != nil {
+			t.Fatalf("post the second plan: %v", err)
+		}
+		if got := f.cash(t, id); got != 0 {
+			t.Fatalf("cash = %d, want 0", got)
+		}
+		f.mustBeSound(t)
+	})
+}

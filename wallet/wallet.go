@@ -55,7 +55,14 @@ type Wallet struct {
 	// issued, zero if none: after it, no voucher of its can pay.
 	VouchersUntil time.Time
 	CreatedAt     time.Time
+
+	// balances, when set, are the balances of the cash and coupon accounts
+	// read together with the wallet (WalletByCodeID), for planning the
+	// payment that read it without a second read.
+	balances *walletBalances
 }
+
+type walletBalances struct{ cash, coupon paydesk.Amount }
 
 // Attempts counts failures per key and locks a key that fails too often;
 // *storage.Attempts is the implementation, kept in the database so a lock
