@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -25,10 +27,79 @@ type Attempts struct {
 	clock paydesk.Clock
 	// keys are ClaimCheck's per-key mutexes.
 	keys keyLocks
+	// writes counts this Attempts' writes, each bumped once before it and
+	// once after it is committed: a row read ahead (ReadAhead) when the
+	// count was n is as fresh as a read under the key's mutex while the
+	// count is still n.
+	writes atomic.Uint64
 }
 
 // NewAttempts returns counters stored in db.
 func NewAttempts(db *DB, clock paydesk.Clock) *Attempts { return &Attempts{db: db, clock: clock} }
+
+// writing marks a write of the attempts table, at once and again when the
+// transaction in ctx (if any) has ended: the caller defers what it returns
+// around the write.
+func (a *Attempts) writing(ctx context.Context) func() {
+	a.writes.Add(1)
+	return func() { AfterTx(ctx, func() { a.writes.Add(1) }) }
+}
+
+// AttemptRead is a key's attempts row read ahead of ClaimCheckAhead, by a
+// statement the caller runs anyway (the payment code's wallet): one read
+// fewer on the hot path. ReadAhead starts one; the caller's statement
+// LEFT JOINs the table (JoinSQL, with Key as its argument) and scans
+// Columns into Dest.
+type AttemptRead struct {
+	Key string
+	gen uint64 // the Attempts' write count before the read
+	// Scanned through Dest; key is NULL when the key has no row.
+	key                      sql.NullString
+	failures                 sql.NullInt64
+	windowStart, lockedUntil sql.NullTime
+	scanned                  bool
+}
+
+// ReadAhead starts a read-ahead of key's row (see AttemptRead).
+func (a *Attempts) ReadAhead(key string) *AttemptRead {
+	return &AttemptRead{Key: key, gen: a.writes.Load()}
+}
+
+// AttemptJoinSQL is the LEFT JOIN that reads a key's attempts row, as
+// alias, along with another; its one argument is the key.
+func AttemptJoinSQL(alias string) string {
+	return " LEFT JOIN attempts " + alias + " ON " + alias + ".attempt_key = ?"
+}
+
+// AttemptColumnsSQL are the columns Dest scans, of the join as alias.
+func AttemptColumnsSQL(alias string) string {
+	return alias + ".attempt_key, " + alias + ".failures, " + alias + ".window_start, " + alias + ".locked_until"
+}
+
+// Dest are the scan targets of AttemptColumnsSQL's columns. The read
+// counts as done once they are handed out: a caller whose scan failed
+// must not go on to ClaimCheckAhead with it.
+func (r *AttemptRead) Dest() []any {
+	r.scanned = true
+	return []any{&r.key, &r.failures, &r.windowStart, &r.lockedUntil}
+}
+
+// row returns the row read ahead, if it is still as good as a read now:
+// read (Dest scanned) and no write of a's since the read began.
+func (r *AttemptRead) row(a *Attempts) (row attemptRow, found, ok bool) {
+	if r == nil || !r.scanned || a.writes.Load() != r.gen {
+		return attemptRow{}, false, false
+	}
+	if !r.key.Valid {
+		return attemptRow{}, false, true
+	}
+	row = attemptRow{AttemptKey: r.key.String, Failures: int(r.failures.Int64), WindowStart: r.windowStart.Time}
+	if r.lockedUntil.Valid {
+		t := r.lockedUntil.Time
+		row.LockedUntil = &t
+	}
+	return row, true, true
+}
 
 // ErrTooManyAttempts is returned for a locked key.
 var ErrTooManyAttempts = &paydesk.Error{Kind: paydesk.KindRateLimited, Code: "TOO_MANY_ATTEMPTS", Message: "too many failed attempts, try again later"}
@@ -95,6 +166,7 @@ func (a *Attempts) Claim(ctx context.Context, key string, rule AttemptRule) erro
 		return fmt.Errorf("claim attempt: %w", err)
 	}
 	windowStart := now.Add(-rule.Window)
+	defer a.writing(ctx)()
 	res := a.db.Writer(ctx).Exec(claimUpdate, windowStart, windowStart, now, key, now, windowStart, rule.Max)
 	if res.Error != nil {
 		return fmt.Errorf("claim attempt: %w", res.Error)
@@ -158,6 +230,15 @@ const claimUpdate = `UPDATE attempts SET
 // mutex. ClaimCheck must not run inside a transaction: a count must be
 // committed before the next attempt of the key reads it.
 func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule, check func() (release bool)) (released bool, err error) {
+	return a.ClaimCheckAhead(ctx, &AttemptRead{Key: key}, rule, check)
+}
+
+// ClaimCheckAhead is ClaimCheck of ahead.Key, on the row read ahead when
+// no write of this Attempts came since its read began (a write of another
+// process is as likely to be missed by it as by ClaimCheck's own read a
+// moment later), else on a read of its own under the key's mutex.
+func (a *Attempts) ClaimCheckAhead(ctx context.Context, ahead *AttemptRead, rule AttemptRule, check func() (release bool)) (released bool, err error) {
+	key := ahead.Key
 	if InTxContext(ctx) {
 		return false, paydesk.ErrInternal.WithMessage("storage: Attempts.ClaimCheck must not run inside a database transaction")
 	}
@@ -168,9 +249,11 @@ func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule,
 	defer unlock()
 	now := a.clock()
 	windowStart := now.Add(-rule.Window)
-	r, found, err := QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ? LIMIT 1", key)
-	if err != nil {
-		return false, fmt.Errorf("claim attempt: %w", err)
+	r, found, fresh := ahead.row(a)
+	if !fresh {
+		if r, found, err = QueryOne(ctx, a.db, scanAttempt, "SELECT "+attemptColumns+" FROM attempts WHERE attempt_key = ? LIMIT 1", key); err != nil {
+			return false, fmt.Errorf("claim attempt: %w", err)
+		}
 	}
 	if found {
 		if err := r.lockedOut(now); err != nil {
@@ -200,6 +283,7 @@ func (a *Attempts) ClaimCheck(ctx context.Context, key string, rule AttemptRule,
 	// process counted the window's last attempt or locked the key since
 	// the read above; this attempt was checked all the same, and the
 	// caller's Failed locks the key if that process has not.
+	defer a.writing(ctx)()
 	if err := a.db.Writer(ctx).Exec(claimUpdate, windowStart, windowStart, now, key, now, windowStart, rule.Max).Error; err != nil {
 		return false, fmt.Errorf("claim attempt: %w", err)
 	}
@@ -220,6 +304,7 @@ func (a *Attempts) Failed(ctx context.Context, key string, rule AttemptRule) (lo
 // is not locked already, in one statement. Attempts still in flight count:
 // a burst of wrong guesses is locked by the first of them to fail.
 func (a *Attempts) lock(ctx context.Context, key string, rule AttemptRule, now time.Time) (bool, error) {
+	defer a.writing(ctx)()
 	res := a.db.Writer(ctx).Exec(`UPDATE attempts SET locked_until = ?, failures = 0, window_start = ?
 	  WHERE attempt_key = ? AND failures >= ? AND window_start > ? AND (locked_until IS NULL OR locked_until <= ?)`,
 		now.Add(rule.Lockout), now, key, rule.Max, now.Add(-rule.Window), now)
@@ -228,6 +313,7 @@ func (a *Attempts) lock(ctx context.Context, key string, rule AttemptRule, now t
 
 // Release gives back a claimed attempt that must not count against key.
 func (a *Attempts) Release(ctx context.Context, key string) error {
+	defer a.writing(ctx)()
 	if err := a.db.Writer(ctx).Exec("UPDATE attempts SET failures = failures - 1 WHERE attempt_key = ? AND failures > 0", key).Error; err != nil {
 		return fmt.Errorf("release attempt: %w", err)
 	}
@@ -252,11 +338,13 @@ func (a *Attempts) Fail(ctx context.Context, key string, rule AttemptRule) (lock
 // attempts would then deadlock on their inserts.
 func (a *Attempts) seed(ctx context.Context, key string, now time.Time) error {
 	seed := attemptRow{AttemptKey: key, WindowStart: now}
+	defer a.writing(ctx)()
 	return a.db.Writer(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error
 }
 
 // Reset forgets key's failures, after a success.
 func (a *Attempts) Reset(ctx context.Context, key string) error {
+	defer a.writing(ctx)()
 	if err := a.db.Writer(ctx).Where("attempt_key = ?", key).Delete(&attemptRow{}).Error; err != nil {
 		return fmt.Errorf("reset attempts: %w", err)
 	}

@@ -275,3 +275,69 @@ func attemptRows(t *testing.T, db *storage.DB, key string) int64 {
 	}
 	return n
 }
+
+// readAhead reads key's attempts row as a caller's statement would, joined
+// to a row of its own.
+func readAhead(t *testing.T, db *storage.DB, a *storage.Attempts, key string) *storage.AttemptRead {
+	t.Helper()
+	ahead := a.ReadAhead(key)
+	var one int
+	q := "SELECT o.one, " + storage.AttemptColumnsSQL("att") + " FROM (SELECT 1 AS one) o" + storage.AttemptJoinSQL("att")
+	if err := db.Reader(context.Background()).Raw(q, key).Row().Scan(append([]any{&one}, ahead.Dest()...)...); err != nil {
+		t.Fatalf("read ahead: %v", err)
+	}
+	return ahead
+}
+
+// A row read ahead decides the claim as a read under the key's mutex would,
+// so long as this Attempts wrote nothing since it was read: a lock taken
+// after the read ahead is seen, and a lock read ahead refuses at once.
+func TestAttemptClaimCheckAheadSeesItsOwnWrites(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		clock := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		a := storage.NewAttempts(db, clock.Now)
+		rule := storage.AttemptRule{Max: 3, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+
+		// Fresh: the key has no row, and a right attempt writes none.
+		ahead := readAhead(t, db, a, "k")
+		if released, err := a.ClaimCheckAhead(ctx, ahead, rule, func() bool { return true }); err != nil || !released {
+			t.Fatalf("right attempt on a fresh read: released=%v err=%v", released, err)
+		}
+
+		// Stale: read ahead (no row), then the key is locked through a.
+		ahead = readAhead(t, db, a, "k")
+		for range rule.Max {
+			if _, err := a.Fail(ctx, "k", rule); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := a.ClaimCheckAhead(ctx, ahead, rule, func() bool { t.Error("checked on a stale read of a locked key"); return true })
+		if paydesk.ErrorCode(err) != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("attempt read ahead of the lock = %v, want TOO_MANY_ATTEMPTS", err)
+		}
+
+		// Read ahead while locked: refused from the row read ahead.
+		ahead = readAhead(t, db, a, "k")
+		_, err = a.ClaimCheckAhead(ctx, ahead, rule, func() bool { t.Error("a locked key's attempt was checked"); return true })
+		var pe *paydesk.Error
+		if !errors.As(err, &pe) || pe.Code != "TOO_MANY_ATTEMPTS" || pe.RetryAfter != 900 {
+			t.Fatalf("attempt read ahead on a locked key = %v, want TOO_MANY_ATTEMPTS with Retry-After 900", err)
+		}
+
+		// A write inside a transaction counts again when the transaction
+		// ends: a row read ahead between the write and the commit missed it.
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			_, err := a.Fail(ctx, "tx", storage.AttemptRule{Max: 1, Window: time.Minute, Lockout: time.Minute})
+			ahead = readAhead(t, db, a, "tx")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.ClaimCheckAhead(ctx, ahead, rule, func() bool { return false })
+		if paydesk.ErrorCode(err) != "TOO_MANY_ATTEMPTS" {
+			t.Fatalf("attempt read ahead of a lock committed in a transaction = %v, want TOO_MANY_ATTEMPTS", err)
+		}
+	})
+}

@@ -108,6 +108,7 @@ func (a *Attempts) ResetPrefix(ctx context.Context, prefix string) error {
 	// '!' escapes: a backslash would mean two different things to MySQL
 	// and SQLite string literals.
 	esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(prefix)
+	defer a.writing(ctx)()
 	if err := a.db.Writer(ctx).Exec("DELETE FROM attempts WHERE attempt_key LIKE ? ESCAPE '!'", esc+"%").Error; err != nil {
 		return fmt.Errorf("reset attempts: %w", err)
 	}

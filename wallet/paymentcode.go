@@ -275,7 +275,9 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	if err != nil {
 		return CodeUse{}, err
 	}
-	w, err := s.store.WalletByCodeID(ctx, pc.CodeID)
+	key := "paycode:" + pc.CodeID
+	ahead := s.attempts.ReadAhead(key)
+	w, err := s.store.WalletByCodeID(ctx, pc.CodeID, ahead)
 	if errors.Is(err, ErrWalletNotFound) {
 		return CodeUse{}, ErrPaymentCodeInvalid
 	}
@@ -287,20 +289,20 @@ func (s *Service) VerifyPaymentCode(ctx context.Context, code string) (CodeUse, 
 	if err != nil {
 		return CodeUse{}, fmt.Errorf("verify payment code: %w", err)
 	}
-	key := "paycode:" + pc.CodeID
 	// The attempt is claimed before the code is checked, so a burst of
 	// guesses for one code id checks at most the rule's max of them per
 	// instance (see storage.Attempts.ClaimCheck). A right code is no
 	// guess, and only the secret's holder can produce an expired one:
-	// neither counts, and either costs one read of the code id's attempts
-	// row, with no write and no transaction.
+	// neither counts, and either costs no more than the read of the code
+	// id's attempts row that came with the wallet's, with no write and no
+	// transaction.
 	now := s.clock()
 	c := codeCounter(now)
 	got := []byte(pc.OneTime)
 	match := func(k int64) bool { return hmac.Equal(got, []byte(oneTime(w.CodeSecret, pc.CodeID, k))) }
 	var right, expired bool
 	var counter int64
-	_, err = s.attempts.ClaimCheck(ctx, key, s.codeRule, func() bool {
+	_, err = s.attempts.ClaimCheckAhead(ctx, ahead, s.codeRule, func() bool {
 		right, expired = false, false
 		for k := c + codeStepsAhead; k >= c-codeStepsAfter; k-- {
 			if match(k) {

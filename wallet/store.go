@@ -8,6 +8,7 @@ import (
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/bank"
 	"github.com/paydesk/paydesk/ledger"
+	"github.com/paydesk/paydesk/storage"
 )
 
 // Store is what the wallet needs from the database. Writes join the
@@ -25,7 +26,9 @@ type Store interface {
 	WalletByPhone(ctx context.Context, phone string) (Wallet, error)
 	// CashAccountsByPhonePrefix returns the cash accounts of wallets by phone.
 	CashAccountsByPhonePrefix(ctx context.Context, prefix string) (map[string]ledger.AccountID, error)
-	WalletByCodeID(ctx context.Context, codeID string) (Wallet, error)
+	// WalletByCodeID reads the wallet a payment code names, with its
+	// balances (Wallet.balances) and the code's attempts row (into ahead).
+	WalletByCodeID(ctx context.Context, codeID string, ahead *storage.AttemptRead) (Wallet, error)
 	SetCard(ctx context.Context, id WalletID, card bank.Card) error
 	SetCodeSecret(ctx context.Context, id WalletID, secret []byte) error
 	SetNoPasswordLimit(ctx context.Context, id WalletID, limit paydesk.Amount) error

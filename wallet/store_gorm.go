@@ -214,25 +214,28 @@ func (s *GormStore) WalletByPhone(ctx context.Context, phone string) (Wallet, er
 }
 
 // WalletByCodeID reads the wallet a payment code names, with the balances
-// of its cash and coupon accounts (see Wallet.balances).
+// of its cash and coupon accounts (see Wallet.balances) and the code's
+// attempts row (into ahead, for Attempts.ClaimCheckAhead).
 //
-// The balances come from the ledger's table, joined here rather than read
-// through the ledger, because every code payment needs them to plan its
-// funding: one statement instead of two on the hottest read path. They are
-// read without a lock, as Ledger.Balances reads them, and only plan the
-// payment; the ledger checks the real balances when it posts.
-func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string) (Wallet, error) {
+// The balances come from the ledger's table and the attempts row from the
+// attempt counter's, joined here rather than read through their owners,
+// because every code payment needs all three: one statement instead of
+// three on the hottest read path. The balances are read without a lock, as
+// Ledger.Balances reads them, and only plan the payment; the ledger checks
+// the real balances when it posts.
+func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string, ahead *storage.AttemptRead) (Wallet, error) {
 	type withBalances struct {
 		walletRow
 		cash, coupon sql.NullInt64
 	}
 	scan := func(sc storage.Scanner, r *withBalances) error {
 		w := &r.walletRow
-		return sc.Scan(&w.ID, &w.Phone, &w.PasswordHash, &w.Currency, &w.CodeID, &w.CodeSecret, &w.TOTPSecret, &w.NoPasswordLimit,
+		dest := []any{&w.ID, &w.Phone, &w.PasswordHash, &w.Currency, &w.CodeID, &w.CodeSecret, &w.TOTPSecret, &w.NoPasswordLimit,
 			&w.CardToken, &w.CardLast4, &w.CardBank, &w.CashAccountID, &w.CouponAccountID, &w.VouchersUntil, &w.CreatedAt, &w.UpdatedAt,
-			&r.cash, &r.coupon)
+			&r.cash, &r.coupon}
+		return sc.Scan(append(dest, ahead.Dest()...)...)
 	}
-	r, found, err := storage.QueryOne(ctx, s.db, scan, walletWithBalancesSQL, codeID)
+	r, found, err := storage.QueryOne(ctx, s.db, scan, walletByCodeSQL, ahead.Key, codeID)
 	if err != nil {
 		return Wallet{}, fmt.Errorf("read wallet: %w", err)
 	}
@@ -251,12 +254,14 @@ func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string) (Wallet, 
 	return w, nil
 }
 
-// walletWithBalancesSQL is WalletByCodeID's statement: walletColumns of the
-// wallet, then the balances of its cash and coupon accounts.
-var walletWithBalancesSQL = "SELECT w." + strings.ReplaceAll(walletColumns, ", ", ", w.") +
-	", cash.balance, coupon.balance FROM wallets w" +
+// walletByCodeSQL is WalletByCodeID's statement: walletColumns of the
+// wallet, the balances of its cash and coupon accounts, the attempts row;
+// its arguments are the attempt key and the code id.
+var walletByCodeSQL = "SELECT w." + strings.ReplaceAll(walletColumns, ", ", ", w.") +
+	", cash.balance, coupon.balance, " + storage.AttemptColumnsSQL("att") + " FROM wallets w" +
 	" LEFT JOIN ledger_accounts cash ON cash.id = w.cash_account_id" +
 	" LEFT JOIN ledger_accounts coupon ON coupon.id = w.coupon_account_id" +
+	storage.AttemptJoinSQL("att") +
 	" WHERE w.code_id = ? LIMIT 1"
 
 // oneWallet reads the wallet matching where. Every code payment finds its

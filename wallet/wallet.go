@@ -71,12 +71,15 @@ type walletBalances struct{ cash, coupon paydesk.Amount }
 // Every check of a secret claims its attempt first (Claim), so that a burst
 // of concurrent guesses is cut at the limit before any is checked, then
 // reports the outcome: Failed, Reset (the owner proved the secret) or
-// Release (the attempt must not count). ClaimCheck does the claim and the
-// check in one for payment codes, where a right code writes nothing.
+// Release (the attempt must not count). ClaimCheckAhead does the claim and
+// the check in one for payment codes, where a right code writes nothing.
 type Attempts interface {
 	Check(ctx context.Context, key string) error
 	Claim(ctx context.Context, key string, rule storage.AttemptRule) error
-	ClaimCheck(ctx context.Context, key string, rule storage.AttemptRule, check func() (release bool)) (released bool, err error)
+	// ReadAhead and ClaimCheckAhead are ClaimCheck on a row read along
+	// with the payment code's wallet (Store.WalletByCodeID).
+	ReadAhead(key string) *storage.AttemptRead
+	ClaimCheckAhead(ctx context.Context, ahead *storage.AttemptRead, rule storage.AttemptRule, check func() (release bool)) (released bool, err error)
 	Failed(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
 	Fail(ctx context.Context, key string, rule storage.AttemptRule) (locked bool, err error)
 	Release(ctx context.Context, key string) error
