@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/paydesk/paydesk"
 	"github.com/paydesk/paydesk/storage"
-	"gorm.io/gorm"
 )
 
 // GormStore keeps the ledger in the application database. The posting path
@@ -19,9 +17,6 @@ import (
 // of each, of fixed sizes that hit the connection's statement cache.
 type GormStore struct {
 	db *storage.DB
-	// selectBack makes InsertTransfers read the ids back even where the
-	// insert could return them (for the tests of that way).
-	selectBack bool
 }
 
 // NewGormStore returns a Store over db.
@@ -258,18 +253,12 @@ func (s *GormStore) CommittedTransfers(ctx context.Context, refs []string) (map[
 // statement texts per table, prepared once per connection, serve batches
 // of every size.
 
-// InsertTransfers inserts the transfer rows and returns their IDs, which
-// the insert returns where it can (INSERT ... RETURNING, SQLite and
-// MariaDB) and which are read back by reference where it cannot (MySQL): a
-// multi-row insert's IDs are consecutive only under some of MySQL's
-// auto-increment lock modes, so we do not rely on that. Either way a
-// transfer's ID is matched to it by reference. A reference recorded
-// meanwhile is a retryable error.
+// InsertTransfers inserts the transfer rows and reads back their IDs by
+// reference: a multi-row insert's IDs are consecutive only under some of
+// MySQL's auto-increment lock modes, so we do not rely on that. A
+// reference recorded meanwhile is a retryable error.
 func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]int64, error) {
 	pool := s.db.Writer(ctx).Statement.ConnPool
-	if !s.selectBack && s.db.InsertReturns(ctx) {
-		return s.insertTransfersReturning(ctx, pool, ts)
-	}
 	refs := make([]string, len(ts))
 	start := 0
 	for _, n := range s.db.Chunks(len(ts)) {
@@ -305,62 +294,6 @@ func (s *GormStore) InsertTransfers(ctx context.Context, ts []NewTransfer) ([]in
 		ids[i] = t.ID
 	}
 	return ids, nil
-}
-
-// insertTransfersReturning is InsertTransfers where the insert returns
-// the rows it wrote: one statement per chunk, and no read back.
-func (s *GormStore) insertTransfersReturning(ctx context.Context, pool gorm.ConnPool, ts []NewTransfer) ([]int64, error) {
-	idOf := make(map[string]int64, len(ts))
-	start := 0
-	for _, n := range s.db.Chunks(len(ts)) {
-		chunk := ts[start : start+n]
-		start += n
-		args := make([]any, 0, 5*len(chunk))
-		for _, t := range chunk {
-			args = append(args, t.Reference, t.Kind, t.Digest, t.Memo, t.CreatedAt)
-		}
-		q := valuesSQL("INSERT INTO ledger_transfers (reference, kind, digest, memo, created_at) VALUES ", "(?,?,?,?,?)", len(chunk)) +
-			" RETURNING id, reference"
-		rows, err := pool.QueryContext(ctx, q, args...)
-		if err == nil {
-			err = readReturned(rows, idOf)
-		}
-		if err != nil {
-			err = fmt.Errorf("insert transfers: %w", err)
-			if storage.IsDuplicate(err) {
-				return nil, retryable{err} // as above
-			}
-			return nil, err
-		}
-	}
-	ids := make([]int64, len(ts))
-	for i, t := range ts {
-		id, ok := idOf[t.Reference]
-		if !ok {
-			return nil, fmt.Errorf("insert transfers: transfer %s not returned by its insert", t.Reference)
-		}
-		ids[i] = id
-	}
-	return ids, nil
-}
-
-// readReturned reads the (id, reference) rows a RETURNING gave into idOf
-// and closes them; the statement's own error (a duplicate reference) may
-// come only at their end.
-func readReturned(rows *sql.Rows, idOf map[string]int64) error {
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var ref string
-		if err := rows.Scan(&id, &ref); err != nil {
-			return err
-		}
-		idOf[ref] = id
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
 }
 
 // InsertEntries inserts entries in multi-row statements.

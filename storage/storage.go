@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -48,11 +47,6 @@ type DB struct {
 	sync    Sync
 	batch   *gorm.DB
 	closers []func() error
-	// returns caches InsertReturns' answer for MySQL.
-	returns struct {
-		once sync.Once
-		ok   bool
-	}
 }
 
 // Options tune Open. The zero value is right for the server.
