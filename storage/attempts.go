@@ -48,8 +48,8 @@ func (a *Attempts) writing(ctx context.Context) func() {
 // AttemptRead is a key's attempts row read ahead of ClaimCheckAhead, by a
 // statement the caller runs anyway (the payment code's wallet): one read
 // fewer on the hot path. ReadAhead starts one; the caller's statement
-// LEFT JOINs the table (JoinSQL, with Key as its argument) and scans
-// Columns into Dest.
+// LEFT JOINs the table (AttemptJoinSQL, with Key as its argument) and
+// scans AttemptColumnsSQL into Dest.
 type AttemptRead struct {
 	Key string
 	gen uint64 // the Attempts' write count before the read
