@@ -65,9 +65,12 @@ func (walletRow) TableName() string { return "wallets" }
 const walletColumns = "id, phone, password_hash, currency, code_id, code_secret, totp_secret, no_password_limit, " +
 	"card_token, card_last4, card_bank, cash_account_id, coupon_account_id, vouchers_until, created_at, updated_at"
 
-func scanWallet(sc storage.Scanner, r *walletRow) error {
-	return sc.Scan(&r.ID, &r.Phone, &r.PasswordHash, &r.Currency, &r.CodeID, &r.CodeSecret, &r.TOTPSecret, &r.NoPasswordLimit,
-		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.VouchersUntil, &r.CreatedAt, &r.UpdatedAt)
+func scanWallet(sc storage.Scanner, r *walletRow) error { return sc.Scan(r.dest()...) }
+
+// dest are the scan targets of walletColumns, in order.
+func (r *walletRow) dest() []any {
+	return []any{&r.ID, &r.Phone, &r.PasswordHash, &r.Currency, &r.CodeID, &r.CodeSecret, &r.TOTPSecret, &r.NoPasswordLimit,
+		&r.CardToken, &r.CardLast4, &r.CardBank, &r.CashAccountID, &r.CouponAccountID, &r.VouchersUntil, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // secrets opens the row's two secrets; legacy reports that either was
@@ -229,10 +232,7 @@ func (s *GormStore) WalletByCodeID(ctx context.Context, codeID string, ahead *st
 		cash, coupon sql.NullInt64
 	}
 	scan := func(sc storage.Scanner, r *withBalances) error {
-		w := &r.walletRow
-		dest := []any{&w.ID, &w.Phone, &w.PasswordHash, &w.Currency, &w.CodeID, &w.CodeSecret, &w.TOTPSecret, &w.NoPasswordLimit,
-			&w.CardToken, &w.CardLast4, &w.CardBank, &w.CashAccountID, &w.CouponAccountID, &w.VouchersUntil, &w.CreatedAt, &w.UpdatedAt,
-			&r.cash, &r.coupon}
+		dest := append(r.walletRow.dest(), &r.cash, &r.coupon)
 		return sc.Scan(append(dest, ahead.Dest()...)...)
 	}
 	r, found, err := storage.QueryOne(ctx, s.db, scan, walletByCodeSQL, ahead.Key, codeID)
